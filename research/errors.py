@@ -1,0 +1,60 @@
+"""One exception hierarchy for the package.
+
+Every user mistake (a bad config, a corpus that cannot be read, a setting that empties the
+vocabulary, a run folder that cannot be reused) raises a subclass of ``ResearchError``
+whose message is one line naming the file or config key and what to do about it. The
+command line prints that line and exits with code 2; library code lets it propagate.
+
+    ResearchError
+    ├── ConfigError        a config file or override is missing, malformed or out of range
+    ├── CorpusError        a corpus path/format/column cannot be read as documents
+    ├── CleaningError      nothing is left after cleaning
+    ├── VectorizerError    the vectoriser settings leave no vocabulary
+    ├── ModelError         model settings that cannot work with this corpus
+    └── RunError           a run folder that is missing, incomplete or altered
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ResearchError",
+    "ConfigError",
+    "CorpusError",
+    "CleaningError",
+    "VectorizerError",
+    "ModelError",
+    "RunError",
+]
+
+
+class ResearchError(Exception):
+    """Base class: a user-facing error whose message is a single line."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+
+class ConfigError(ResearchError):
+    """A config file or ``--set`` override is missing, malformed or out of range."""
+
+
+class CorpusError(ResearchError):
+    """A corpus cannot be read as documents."""
+
+
+class CleaningError(ResearchError):
+    """Cleaning left no usable documents."""
+
+
+class VectorizerError(ResearchError):
+    """Vectoriser settings that leave no vocabulary."""
+
+
+class ModelError(ResearchError):
+    """Model settings that cannot work with the given corpus."""
+
+
+class RunError(ResearchError):
+    """A run folder that is missing, incomplete, altered or of the wrong kind."""
