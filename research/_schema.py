@@ -1,0 +1,140 @@
+"""The config schema: types and allowed ranges of every key in ``defaults.yaml``.
+
+Defaults are NOT declared here (every field is required): they live only in
+``defaults.yaml``, which is merged under each experiment file before validation. A test
+checks that the defaults file validates, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PosInt = Annotated[int, Field(ge=1)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CorpusCfg(Section):
+    source: Annotated[str, Field(min_length=1)]
+    format: Literal["auto", "txt", "csv", "tsv", "jsonl"]
+    text_column: str
+    id_column: str | None
+    title_column: str | None
+    outlet_column: str | None
+    date_column: str | None
+    label_column: str | None
+    file_column: str
+    keep_columns: list[str]
+    where: dict[str, Union[str, int, float, bool, list[Union[str, int, float, bool]]]]
+    limit: PosInt | None
+    quoting: bool
+    strip_email_headers: bool
+
+
+class UnicodeCfg(Section):
+    repair: bool
+    drop_junk: bool
+
+
+class FurnitureCfg(Section):
+    enabled: bool
+    patterns: Union[Literal["default"], list[str]]
+    extra_patterns: list[str]
+    short_lines: bool
+    short_line_max_words: Annotated[int, Field(ge=0, le=50)]
+    repeated_lines: bool
+    repeated_min_docs: Annotated[int, Field(ge=2)]
+    repeated_min_share: Share
+
+
+class DuplicatesCfg(Section):
+    enabled: bool
+    threshold: Share
+    action: Literal["drop", "keep"]
+    paragraphs: Literal["drop", "keep", "off"]
+    paragraph_threshold: Share
+
+
+class PhrasesCfg(Section):
+    enabled: bool
+    min_count: PosInt
+    threshold: Annotated[float, Field(gt=-1, le=1)]
+
+
+class TokensCfg(Section):
+    lowercase: bool
+    stop_words: Literal["english", "none"]
+    extra_stop_words: list[str]
+    min_length: PosInt
+    numbers: Literal["drop", "keep"]
+    lemmatize: bool
+    language: str
+    phrases: PhrasesCfg
+
+
+class CleanCfg(Section):
+    unicode: UnicodeCfg
+    furniture: FurnitureCfg
+    duplicates: DuplicatesCfg
+    tokens: TokensCfg
+    min_tokens: Annotated[int, Field(ge=0)]
+
+
+DocFreq = Union[int, float]
+
+
+def _check_doc_freq(key: str, value: int | float) -> None:
+    if isinstance(value, bool) or (isinstance(value, int) and value < 0) or (
+            isinstance(value, float) and not 0.0 <= value <= 1.0):
+        raise ValueError(f"vectorizer.{key}: allowed: an integer >= 0 (a number of documents) "
+                         f"or a float in [0, 1] (a share of documents), got {value!r}")
+
+
+class VectorizerCfg(Section):
+    kind: Literal["tfidf", "count"]
+    min_df: DocFreq
+    max_df: DocFreq
+    max_features: PosInt | None
+    ngram_range: Annotated[list[PosInt], Field(min_length=2, max_length=2)]
+    binary: bool
+    norm: Literal["l1", "l2"] | None
+    use_idf: bool
+    smooth_idf: bool
+    sublinear_tf: bool
+
+    @model_validator(mode="after")
+    def _ngram_order(self):
+        _check_doc_freq("min_df", self.min_df)
+        _check_doc_freq("max_df", self.max_df)
+        lo, hi = self.ngram_range
+        if lo > hi:
+            raise ValueError(f"vectorizer.ngram_range must be [min, max] with min <= max, got {self.ngram_range}")
+        return self
+
+
+class ModelCfg(Section):
+    kind: Literal["tfidf"]
+
+
+class ReportCfg(Section):
+    top_terms: PosInt
+
+
+class ExperimentCfg(Section):
+    name: str | None
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)]
+    corpus: CorpusCfg
+    clean: CleanCfg
+    vectorizer: VectorizerCfg
+    model: ModelCfg
+    report: ReportCfg
+
+
+def validate(data: dict[str, Any]) -> ExperimentCfg:
+    return ExperimentCfg.model_validate(data)

@@ -1,0 +1,84 @@
+"""Command line: ``research experiment CONFIG [--set key=value ...]`` and friends.
+
+A user mistake prints one line ``error: ...`` on stderr and exits 2; the last line on
+stdout of a successful experiment is the run folder's path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import warnings
+from typing import Callable
+
+from .errors import ResearchError
+
+__all__ = ["main"]
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .experiment import run_experiment
+
+    config = load_config(args.config, args.set)
+    path = run_experiment(config, results_dir=args.results, command=sys.argv)
+    print(path)
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .config import load_config
+
+    config = load_config(args.config, args.set)
+    print(yaml.safe_dump(config.data, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="research", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    exp = sub.add_parser("experiment", help="run one experiment from a config")
+    exp.add_argument("config", help="configs/NAME.yaml, NAME.yaml, NAME, or a path")
+    exp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a dotted config key (repeatable)")
+    exp.add_argument("--results", default="results", help="folder for run folders (default: results)")
+    exp.set_defaults(func=_cmd_experiment)
+    show = sub.add_parser("config", help="print the fully resolved config")
+    show.add_argument("config")
+    show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    show.set_defaults(func=_cmd_config)
+    for name, (helptext, add_args, func) in EXTRA_COMMANDS.items():
+        cmd = sub.add_parser(name, help=helptext)
+        add_args(cmd)
+        cmd.set_defaults(func=func)
+    return parser
+
+
+EXTRA_COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    warnings.showwarning = _one_line_warning
+    try:
+        return args.func(args)
+    except ResearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the run (if one started) is recorded as failed", file=sys.stderr)
+        return 130
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)

@@ -1,0 +1,152 @@
+"""Configs: ``defaults.yaml`` + one experiment file + ``--set`` overrides -> a validated config.
+
+The experiment file states only what differs from the defaults. Overrides are dotted keys
+(``vectorizer.min_df=2``) whose values are parsed as YAML (``2`` is an int, ``[1, 2]`` a
+list, ``null`` is None). Any problem raises :class:`ConfigError` with one line naming the
+file and the key path, what is allowed, and what was given.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from . import _schema
+from .errors import ConfigError
+
+__all__ = ["Config", "load_config", "resolve_config_path", "DEFAULTS_PATH", "CONFIG_DIR"]
+
+DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
+CONFIG_DIR = Path("configs")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated, fully resolved config and where it came from."""
+
+    data: dict[str, Any]
+    source: str
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.data["name"] or Path(self.source).stem
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """``lda.yaml`` means ``configs/lda.yaml``; a path that exists is taken as given."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for candidate in (CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"config file not found: {name} (looked in ./ and {CONFIG_DIR}/); "
+                      f"give a path or a name from {CONFIG_DIR}/")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; a config must be YAML") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: YAML syntax error: {problem}; fix the file") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+                data: dict[str, Any] | None = None) -> Config:
+    """Resolve defaults + experiment file (or ``data``) + overrides, then validate."""
+    merged = read_yaml(DEFAULTS_PATH)
+    source = "<defaults>"
+    if name is not None:
+        path = resolve_config_path(name)
+        source = str(path)
+        _merge(merged, read_yaml(path), source, prefix="")
+    if data is not None:
+        source = source if name is not None else "<dict>"
+        _merge(merged, copy.deepcopy(data), source, prefix="")
+    for item in overrides:
+        _apply_override(merged, item)
+    try:
+        model = _schema.validate(merged)
+    except ValidationError as exc:
+        key, message = format_validation_error(exc)
+        culprit = next((f"override '{o}'" for o in reversed(overrides)
+                        if o.split("=", 1)[0].strip() == key), source)
+        raise ConfigError(f"{culprit}: {message}") from None
+    return Config(data=model.model_dump(mode="python"), source=source, overrides=tuple(overrides))
+
+
+def _merge(base: dict, update: dict, source: str, prefix: str) -> None:
+    for key, value in update.items():
+        path = f"{prefix}{key}"
+        if key not in base:
+            known = ", ".join(sorted(base)) or "(none)"
+            raise ConfigError(f"{source}: unknown key '{path}'; known keys here: {known}")
+        if isinstance(base[key], dict) and base[key] and isinstance(value, dict):
+            _merge(base[key], value, source, prefix=f"{path}.")
+        else:
+            base[key] = value
+
+
+def _apply_override(merged: dict, item: str) -> None:
+    if "=" not in item:
+        raise ConfigError(f"override '{item}' must look like key.path=value (e.g. vectorizer.min_df=2)")
+    dotted, raw = item.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node = {}
+    for part in reversed(dotted.strip().split(".")):
+        node = {part: value}
+        value = node
+    _merge(merged, node, f"override '{item}'", prefix="")
+
+
+def format_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """The first error as (key path, one line: key, what is allowed, what was given)."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+    key = ".".join(loc) or "(top level)"
+    given = err.get("input")
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        return key, f"unknown key '{key}'; see research/defaults.yaml for the valid keys"
+    if err["type"] == "value_error":
+        text = msg.removeprefix("Value error, ")
+        match = re.match(r"([\w.]+): ", text)
+        return (match.group(1) if match else key), text
+    return key, f"{key}: {msg[0].lower()}{msg[1:]}, got {given!r}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    text = str(part)
+    return text.startswith(("function-", "constrained-")) or text in {
+        "int", "float", "str", "bool", "list[str]", "list[int]", "none", "literal['default']"}

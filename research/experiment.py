@@ -1,0 +1,56 @@
+"""Run one experiment from a config: the stages, the run folder, the model-kind registry.
+
+Each ``model.kind`` names a runner ``(config, run, prepared) -> metrics``; an unknown kind
+lists the valid ones. The front stages (load, clean, vectorise) are shared.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Config
+from .errors import ConfigError
+from .figures import plot_term_panels
+from .pipeline import Prepared, prepare, write_top_terms
+from .runs import RunFolder
+
+__all__ = ["run_experiment", "register_kind", "RUNNERS"]
+
+Runner = Callable[[Config, RunFolder, Prepared], dict[str, Any]]
+RUNNERS: dict[str, Runner] = {}
+
+
+def register_kind(name: str) -> Callable[[Runner], Runner]:
+    def wrap(func: Runner) -> Runner:
+        RUNNERS[name] = func
+        return func
+    return wrap
+
+
+@register_kind("tfidf")
+def _run_tfidf(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
+    """Vectorise only: top terms per document and per outlet, and their figure."""
+    with run.stage("report"):
+        by_outlet = write_top_terms(run, prepared, config["report"]["top_terms"])
+        plot_term_panels(by_outlet, run.path / "figures" / "top_terms_by_outlet.png",
+                         title=f"Top TF-IDF terms by outlet ({config.name})")
+    return {}
+
+
+def run_experiment(config: Config, results_dir: str | Path = "results",
+                   command: list[str] | None = None) -> Path:
+    """Run the experiment; return the run folder (complete), or raise (run left as failed)."""
+    kind = config["model"]["kind"]
+    runner = RUNNERS.get(kind)
+    if runner is None:
+        raise ConfigError(f"model.kind: unknown kind '{kind}'; valid: {', '.join(sorted(RUNNERS))}")
+    run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
+    with run:
+        run.write_yaml("config.yaml", config.data)
+        run.log.info("run %s: config %s", run.path, config.source)
+        prepared = prepare(config, run)
+        metrics = dict(prepared.metrics)
+        metrics.update(runner(config, run, prepared) or {})
+        run.write_json("metrics.json", metrics)
+    return run.path

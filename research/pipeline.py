@@ -1,0 +1,123 @@
+"""The shared front of every experiment: load -> clean -> vectorise, recorded in the run."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from scipy import sparse
+
+from .clean import TOKEN_PATTERN, CleanResult, clean_corpus
+from .config import Config
+from .corpus import read_corpus
+from .documents import Document
+from .runs import RunFolder
+from .vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
+
+__all__ = ["Prepared", "prepare", "write_csv"]
+
+
+@dataclass
+class Prepared:
+    """What the front stages hand to a model: documents, tokens, matrix and fitted objects."""
+
+    raw: list[Document]
+    cleaned: CleanResult
+    vectorizer: Any
+    matrix: sparse.csr_matrix
+    vocabulary: np.ndarray
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.cleaned.documents
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        return self.cleaned.tokens
+
+
+def prepare(config: Config, run: RunFolder) -> Prepared:
+    with run.stage("load"):
+        raw = _read_with_warnings(config["corpus"], run)
+        run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
+    with run.stage("clean"):
+        cleaned = clean_corpus(raw, config["clean"])
+        _write_data_json(run, raw, cleaned)
+        joblib.dump(cleaned.pipeline, run.path / "artifacts" / "cleaner.joblib")
+        run.log.info("kept %d of %d documents after cleaning", len(cleaned.documents), len(raw))
+    with run.stage("vectorise"):
+        lowercase = config["clean"]["tokens"]["lowercase"]
+        vectorizer, matrix = fit_vectorizer(cleaned.tokens, config["vectorizer"], TOKEN_PATTERN, lowercase)
+        joblib.dump(vectorizer, run.path / "artifacts" / "vectorizer.joblib")
+        vocabulary = vectorizer.get_feature_names_out()
+    prepared = Prepared(raw, cleaned, vectorizer, matrix, vocabulary)
+    prepared.metrics.update(_front_metrics(prepared))
+    return prepared
+
+
+def _read_with_warnings(settings: dict[str, Any], run: RunFolder) -> list[Document]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = read_corpus(settings)
+    for item in caught:
+        if issubclass(item.category, UserWarning):
+            run.warn(str(item.message))
+        else:  # pragma: no cover - re-emit what is not ours
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return docs
+
+
+def _write_data_json(run: RunFolder, raw: list[Document], cleaned: CleanResult) -> None:
+    records = {r["id"]: r for r in cleaned.records}
+    documents = [{**doc.metadata(), "source": doc.source, "sha256": doc.content_hash,
+                  "cleaning": records.get(doc.id)} for doc in raw]
+    run.write_json("data.json", {"summary": cleaned.summary, "duplicate_pairs": cleaned.duplicate_pairs,
+                                 "documents": documents})
+    rows = [{"id": r["id"], "kept": r["kept"], "drop_reason": r["drop_reason"],
+             "chars_before": r["chars_before"], "chars_after": r["chars_after"],
+             "lines_removed": len(r["lines_removed"]), "paragraphs_removed": len(r["paragraphs_removed"]),
+             "duplicate_of": r["duplicate_of"], "duplicate_similarity": r["duplicate_similarity"],
+             "n_tokens": r["n_tokens"]} for r in cleaned.records]
+    write_csv(run.path / "cleaning.csv", rows)
+
+
+def _front_metrics(p: Prepared) -> dict[str, Any]:
+    lengths = np.array([len(t) for t in p.tokens])
+    return {"documents_read": len(p.raw), "documents_kept": len(p.documents),
+            "duplicate_pairs": len(p.cleaned.duplicate_pairs),
+            "vocabulary_size": int(len(p.vocabulary)), "matrix_nnz": int(p.matrix.nnz),
+            "matrix_density": round(float(p.matrix.nnz) / max(1, p.matrix.shape[0] * p.matrix.shape[1]), 6),
+            "tokens_per_document_mean": round(float(lengths.mean()), 3) if len(lengths) else 0.0}
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    fields: list[str] = []
+    for row in rows:
+        fields.extend(k for k in row if k not in fields)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_top_terms(run: RunFolder, prepared: Prepared, n: int) -> dict[str, list[tuple[str, float]]]:
+    """Top TF-IDF terms per document and per outlet, as CSV tables."""
+    per_doc = top_terms_per_row(prepared.matrix, prepared.vocabulary, n)
+    rows = []
+    for doc, terms in zip(prepared.documents, per_doc):
+        meta = doc.metadata()
+        rows += [{"id": doc.id, "outlet": meta["outlet"], "label": meta["label"], "rank": r + 1,
+                  "term": t, "weight": round(w, 6)} for r, (t, w) in enumerate(terms)]
+    write_csv(run.path / "top_terms_documents.csv", rows)
+    by_outlet = top_terms_by_group(prepared.matrix, [d.outlet for d in prepared.documents], prepared.vocabulary, n)
+    write_csv(run.path / "top_terms_outlets.csv",
+              [{"outlet": g, "rank": r + 1, "term": t, "weight": round(w, 6)}
+               for g, terms in by_outlet.items() for r, (t, w) in enumerate(terms)])
+    return by_outlet

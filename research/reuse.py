@@ -1,0 +1,131 @@
+"""Load a finished run and reuse what it trained.
+
+``load_run(path)`` checks that the run completed, that every artefact it lists still has
+the SHA-256 recorded in ``run.json`` (a changed or missing file is refused), and warns when
+the installed scikit-learn or gensim differ from the versions the run recorded.
+
+Security: ``.joblib`` files are pickles, and loading a pickle can execute code. Load only
+runs from sources you trust.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import yaml
+
+from .errors import RunError
+from .runs import library_versions, read_run_json, sha256_file
+
+__all__ = ["Run", "load_run", "VersionWarning"]
+
+CHECKED_LIBRARIES = ("scikit-learn", "gensim", "numpy")
+
+
+class VersionWarning(UserWarning):
+    """A run is loaded under library versions other than those it was trained with."""
+
+
+def load_run(path: str | Path) -> "Run":
+    """Open a complete run folder for reuse (see :class:`Run`)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise RunError(f"{folder}: no such run folder; give a folder under results/")
+    record = read_run_json(folder)
+    status = record.get("status")
+    if status != "complete":
+        raise RunError(f"{folder}: run status is '{status}', not 'complete'; only complete runs can be reused")
+    _check_versions(folder, record)
+    return Run(folder, record)
+
+
+def _check_versions(folder: Path, record: dict[str, Any]) -> None:
+    now = library_versions()
+    for name in CHECKED_LIBRARIES:
+        then = record.get("versions", {}).get(name)
+        if then and now.get(name) and then != now[name]:
+            warnings.warn(f"{folder}: trained with {name} {then}, loading under {name} {now[name]}; "
+                          "results may differ", VersionWarning, stacklevel=3)
+
+
+class Run:
+    """A complete run: its config, metrics, and trained objects (loaded lazily, verified)."""
+
+    def __init__(self, path: Path, record: dict[str, Any]):
+        self.path = path
+        self.record = record
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, kind={self.kind!r})"
+
+    @property
+    def kind(self) -> str:
+        return self.record.get("kind", "unknown")
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        return yaml.safe_load(self._read_checked("config.yaml").decode("utf-8"))
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        return json.loads(self._read_checked("metrics.json").decode("utf-8"))
+
+    @cached_property
+    def vectorizer(self) -> Any:
+        return self._load_artifact("artifacts/vectorizer.joblib")
+
+    @cached_property
+    def cleaner(self) -> Any:
+        return self._load_artifact("artifacts/cleaner.joblib")
+
+    @cached_property
+    def model(self) -> Any:
+        return self._load_artifact("artifacts/model.joblib")
+
+    def tokenize(self, texts: list[str]) -> list[list[str]]:
+        """Tokens of new texts, cleaned exactly as the training texts were (per-text steps)."""
+        return [self.cleaner.tokenize(t) for t in _as_list(texts)]
+
+    def vectorize(self, texts: list[str]):
+        """The vectoriser's matrix for new texts after the run's full cleaning."""
+        return self.vectorizer.transform([" ".join(t) for t in self.tokenize(texts)])
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Topic shares of new texts (topic-model runs)."""
+        if self.kind not in ("lda", "nmf"):
+            raise RunError(f"{self.path}: transform() needs a topic-model run (lda or nmf), this is '{self.kind}'")
+        return self.model.transform(self.vectorize(texts))
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities of new texts (tone runs); columns follow ``model.classes_``."""
+        if self.kind != "tone":
+            raise RunError(f"{self.path}: predict_proba() needs a tone run, this is '{self.kind}'")
+        return self.model.predict_proba(_as_list(texts))
+
+    def _read_checked(self, relative: str) -> bytes:
+        path = self.path / relative
+        expected = self.record.get("artifacts", {}).get(relative)
+        if not path.is_file():
+            raise RunError(f"{self.path}: missing file {relative}; the run is incomplete and cannot be reused")
+        if expected is None:
+            raise RunError(f"{self.path}: {relative} is not listed in run.json; the run cannot be verified")
+        if sha256_file(path) != expected:
+            raise RunError(f"{self.path}: {relative} changed since the run wrote it (SHA-256 mismatch); "
+                           "refusing to load it")
+        return path.read_bytes()
+
+    def _load_artifact(self, relative: str) -> Any:
+        self._read_checked(relative)
+        return joblib.load(self.path / relative)
+
+
+def _as_list(texts: Any) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    return list(texts)
