@@ -30,6 +30,7 @@ class CorpusCfg(Section):
     date_column: str | None
     label_column: str | None
     file_column: str
+    columns: list[str] | None
     keep_columns: list[str]
     where: dict[str, Union[str, int, float, bool, list[Union[str, int, float, bool]]]]
     limit: PosInt | None

@@ -65,11 +65,11 @@ def iter_documents(settings: dict[str, Any]) -> Iterator[Document]:
     fmt = _detect_format(path, settings["format"])
     reader = {"txt": _read_txt_folder, "csv": _read_table, "tsv": _read_table,
               "jsonl": _read_jsonl}[fmt]
-    rows = reader(path, settings, fmt)
     count = 0
-    for doc in rows:
-        if not _matches(doc, settings["where"]):
+    for row, default_id, source in reader(path, settings, fmt):
+        if not _matches(row, settings["where"]):
             continue
+        doc = _make_document(row, settings, default_id, source)
         if settings["strip_email_headers"]:
             doc = doc.with_text(strip_email_headers(doc.text))
         yield doc
@@ -106,9 +106,7 @@ def _detect_format(path: Path, fmt: str) -> str:
 def decode_bytes(raw: bytes, where: str) -> str:
     """UTF-8, else cp1252/Latin-1 with a warning; NULs dropped with a warning; binary refused."""
     if raw.count(b"\x00"):
-        sample = raw[:8192]
-        control = sum(b < 9 or 13 < b < 32 for b in sample)
-        if control > 0.1 * max(len(sample), 1):
+        if _looks_binary(raw):
             raise CorpusError(f"{where}: looks like a binary file, not text; remove it from the corpus")
         nuls = raw.count(b"\x00")
         warnings.warn(f"{where}: dropped {nuls} NUL bytes", CorpusWarning, stacklevel=3)
@@ -117,8 +115,7 @@ def decode_bytes(raw: bytes, where: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    control = sum(b < 9 or 13 < b < 32 for b in raw[:8192])
-    if control > 0.1 * max(len(raw[:8192]), 1):
+    if _looks_binary(raw):
         raise CorpusError(f"{where}: looks like a binary file, not text; remove it from the corpus")
     for encoding in ("cp1252", "latin-1"):
         try:
@@ -130,7 +127,18 @@ def decode_bytes(raw: bytes, where: str) -> str:
     raise CorpusError(f"{where}: not UTF-8 and not Latin-1 text; convert it to UTF-8")  # pragma: no cover
 
 
-def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterator[Document]:
+Row = tuple[dict[str, Any], str, str]   # (columns, default id, source location)
+
+
+def _looks_binary(raw: bytes) -> bool:
+    """Many NULs, or control characters other than tab/newline/CR/form feed: not text."""
+    sample = raw[:8192]
+    size = max(len(sample), 1)
+    control = sum(b < 32 and b not in (0, 9, 10, 12, 13) for b in sample)
+    return sample.count(0) > 0.25 * size or control > 0.05 * size
+
+
+def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
     if not files:
         raise CorpusError(f"corpus.source {folder}: folder has no .txt files; "
@@ -140,7 +148,7 @@ def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterat
         text = decode_bytes(path.read_bytes(), str(path))
         row = metadata.get(path.name) or metadata.get(path.stem) or {}
         row = {**row, settings["text_column"]: text}
-        yield _make_document(row, settings, default_id=path.stem, source=str(path))
+        yield row, path.stem, str(path)
 
 
 def _folder_metadata(folder: Path, settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -156,24 +164,25 @@ def _folder_metadata(folder: Path, settings: dict[str, Any]) -> dict[str, dict[s
     return {row[key]: row for row in reader}
 
 
-def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Document]:
+def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
     text = decode_bytes(path.read_bytes(), str(path))
     delimiter = "\t" if fmt == "tsv" else ","
     quoting = csv.QUOTE_MINIMAL if settings["quoting"] else csv.QUOTE_NONE
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=settings["columns"],
+                            delimiter=delimiter, quoting=quoting)
     columns = reader.fieldnames or []
     if settings["text_column"] not in columns:
         raise CorpusError(f"{path}: no text column '{settings['text_column']}' (columns: "
                           f"{', '.join(columns) or 'none'}); set corpus.text_column")
     try:
         for number, row in enumerate(reader, start=1):
-            yield _make_document(row, settings, default_id=str(number), source=f"{path}:{number + 1}")
+            yield row, str(number), f"{path}:{reader.line_num}"
     except csv.Error as exc:
         raise CorpusError(f"{path} line {reader.line_num}: malformed {fmt.upper()} ({exc}); "
                           "fix the file or set corpus.quoting: false") from None
 
 
-def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Document]:
+def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
     for number, line in _jsonl_lines(path):
         if not line.strip():
             continue
@@ -186,7 +195,7 @@ def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Docu
         if settings["text_column"] not in row:
             raise CorpusError(f"{path} line {number}: no field '{settings['text_column']}' (fields: "
                               f"{', '.join(row)}); set corpus.text_column")
-        yield _make_document(row, settings, default_id=str(number), source=f"{path}:{number}")
+        yield row, str(number), f"{path}:{number}"
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -219,9 +228,9 @@ def _make_document(row: dict[str, Any], settings: dict[str, Any], default_id: st
                     label=column("label_column"), source=source, meta=meta)
 
 
-def _matches(doc: Document, where: dict[str, Any]) -> bool:
+def _matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
     for key, wanted in where.items():
-        value = getattr(doc, key, None) if key in ("id", "title", "outlet", "date", "label") else doc.meta.get(key)
+        value = row.get(key)
         allowed = wanted if isinstance(wanted, list) else [wanted]
         if str(value) not in {str(w) for w in allowed}:
             return False

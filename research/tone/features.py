@@ -126,6 +126,33 @@ EVAL_NEG = _words(
     "appalling alarming deplorable disgraceful pathetic miserable worthless failing "
     "unacceptable inept chaos turmoil mess setback setbacks threat threats threaten "
     "threatening detrimental painful bitter stupid foolish naive")
+SUBJECTIVE = _words(
+    "absurd amazing amazingly appalling astonishing awesome awful beautiful beloved bizarre "
+    "blatant breathtaking charming cheap clumsy cute dazzling delicious delight delightful "
+    "disappointing disappointed disgusting dreadful dull dumb elegant embarrassing embarrassed "
+    "exciting excited fabulous fascinating fun funny glorious gorgeous hilarious horrific "
+    "incredible insane lovely lucky marvellous marvelous mediocre nasty nice obnoxious odd "
+    "perfect perfectly pleasant pretty ridiculous scary silly sleek smart spectacular strange "
+    "stunning superb terrific tragic ugly unbelievable unfortunate weird worthy boring "
+    "crazy dire grotesque heartbreaking hideous idiotic infuriating irritating laughable "
+    "lousy magical mighty monstrous nightmare nonsense notorious obscene pathetic petty "
+    "pitiful preposterous sensational shameless sham farce hoax shocking sinister sloppy "
+    "smug spiteful stellar sublime tasty thrilling tremendous vile vulgar wicked woeful "
+    "wretched love loves loved hate hates hated adore despise enjoy enjoyed enjoying "
+    "worry worried regret wish hopefully sadly fortunately unfortunately frankly honestly "
+    "thankfully luckily ironically admittedly mercifully shockingly tragically "
+    "disgracefully regrettably alas whopping huge massive staggering astonishingly "
+    "desperately desperate painfully bravely heroic hero heroes villain evil "
+    "so-called regime thugs thug elites propaganda disgrace fiasco debacle travesty "
+    "nonsense rubbish outrageously brutally fiercely bitterly savage savagely")
+STANCE_ADVERBS = _words("sadly fortunately unfortunately frankly honestly thankfully luckily "
+                        "ironically admittedly mercifully hopefully surely clearly obviously "
+                        "undoubtedly arguably certainly naturally evidently regrettably "
+                        "tragically curiously interestingly importantly crucially notably "
+                        "rightly wrongly")
+COMPARATIVES = _words("better worse greater bigger larger higher lower stronger weaker "
+                      "harder easier richer poorer smarter wiser safer tougher deeper")
+DEMONSTRATIVES = _words("this that these those such")
 IMPORTANCE = _words("important significant crucial vital essential pivotal indispensable "
                     "instrumental fundamental critical paramount central notable considerable "
                     "key major unprecedented")
@@ -142,6 +169,7 @@ ATTRIBUTION = _words("said says say told tells according added adds stated state
 IMPERATIVE_OPENERS = _words("let let's consider imagine remember think look take make stop give "
                             "don't do be keep ask note forget try join read watch vote "
                             "recall support demand")
+CONJ_OPENERS = _words("and but so yet or nor")
 MONTHS = _words("january february march april may june july august september october "
                 "november december jan feb mar apr jun jul aug sep sept oct nov dec")
 DATE_WORDS = _words("monday tuesday wednesday thursday friday saturday sunday yesterday "
@@ -159,6 +187,8 @@ _MULTI_OBLIGATION = re.compile(r"\b(?:need|needs|have|has)\s+to\b", re.I)
 _GOING_TO = re.compile(r"\bgoing\s+to\s+[a-z]", re.I)
 _ACCORDING = re.compile(r"\baccording\s+to\b", re.I)
 _MOST = re.compile(r"\b(?:most|least)\s+[a-z]{4,}", re.I)
+_MORE = re.compile(r"\b(?:more|less)\s+[a-z]{4,}(?:ly|ous|ful|ive|ble|ant|ent|ic|al)\b", re.I)
+_ADJ_SUFFIXES = ("ous", "ful", "ive", "able", "ible", "less", "ish", "ical", "istic")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’')\]]))\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Maj|Capt|Sgt|Rep|Sen|Gov|St|Jr|Sr|"
@@ -169,9 +199,10 @@ _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*\S)")
 
 FEATURE_NAMES: tuple[str, ...] = (
     "pron_i", "pron_we", "pron_you", "pron_third", "modal", "obligation", "future", "hedge",
-    "booster", "superlative", "eval_pos", "eval_neg", "eval_balance", "importance",
-    "stance_phrase", "negation", "contrast", "causal", "ly_adverb", "present_tense",
-    "past_tense", "question", "exclamation", "imperative", "attribution", "quote_share",
+    "booster", "superlative", "comparative", "eval_pos", "eval_neg", "eval_balance",
+    "subjective", "stance_adverb", "importance", "stance_phrase", "negation", "contrast",
+    "causal", "demonstrative", "ly_adverb", "adj_suffix", "present_tense", "past_tense",
+    "question", "exclamation", "imperative", "conj_start", "attribution", "quote_share",
     "number", "date", "proper_noun", "sent_len_mean", "sent_len_sd", "word_len", "ttr",
 )
 
@@ -225,7 +256,7 @@ def _segment_ttr(lower: list[str], size: int = 50) -> float:
 
 
 def _sentence_stats(sentences: list[str]) -> dict[str, float]:
-    lengths, questions, exclaims, imperatives, attributions, capitals = [], 0, 0, 0, 0, 0
+    lengths, questions, exclaims, imperatives, attributions, capitals, conj = [], 0, 0, 0, 0, 0, 0
     for sent in sentences:
         toks = tokenize(sent)
         if not toks:
@@ -234,16 +265,57 @@ def _sentence_stats(sentences: list[str]) -> dict[str, float]:
         end = sent.rstrip("\"”’') ]")
         questions += end.endswith("?")
         exclaims += end.endswith("!")
-        imperatives += toks[0].lower() in IMPERATIVE_OPENERS and toks[0][0].isupper()
+        first = toks[0].lower()
+        imperatives += first in IMPERATIVE_OPENERS and toks[0][0].isupper()
+        conj += first in CONJ_OPENERS
         lower = set(_lower(toks))
         attributions += bool(lower & ATTRIBUTION) or bool(_ACCORDING.search(sent))
         capitals += sum(1 for t in toks[1:] if t[0].isupper() and t.lower() not in PRON_I)
     n = max(len(lengths), 1)
     return {"question": questions / n, "exclamation": exclaims / n,
             "imperative": imperatives / n, "attribution": attributions / n,
-            "capitals": capitals,
+            "conj_start": conj / n, "capitals": capitals,
             "sent_len_mean": float(np.mean(lengths)) if lengths else 0.0,
             "sent_len_sd": float(np.std(lengths)) if lengths else 0.0}
+
+
+def _suffix_rate(counts: Counter, suffixes: tuple[str, ...], n: int) -> float:
+    return sum(c for w, c in counts.items() if len(w) > 5 and w.endswith(suffixes)) / n
+
+
+def _voice_features(text: str) -> dict[str, float]:
+    """Stance markers of the author's own voice: counted outside double quotes."""
+    own = _QUOTED.sub(" ", text)
+    lower = _lower(tokenize(own))
+    n = max(len(lower), 1)
+    counts = Counter(lower)
+    pos, neg = _rate(counts, EVAL_POS), _rate(counts, EVAL_NEG)
+    return {
+        "pron_i": _rate(counts, PRON_I) / n,
+        "pron_we": _rate(counts, PRON_WE) / n,
+        "pron_you": _rate(counts, PRON_YOU) / n,
+        "modal": _rate(counts, MODALS) / n,
+        "obligation": (_rate(counts, OBLIGATION) + len(_MULTI_OBLIGATION.findall(own))) / n,
+        "future": (_rate(counts, FUTURE) + len(_GOING_TO.findall(own))) / n,
+        "hedge": _rate(counts, HEDGES) / n,
+        "booster": _rate(counts, BOOSTERS) / n,
+        "superlative": (_rate(counts, SUPERLATIVES) + len(_MOST.findall(own))) / n,
+        "comparative": (_rate(counts, COMPARATIVES) + len(_MORE.findall(own))) / n,
+        "eval_pos": pos / n,
+        "eval_neg": neg / n,
+        "eval_balance": (pos - neg) / (pos + neg + 2),
+        "subjective": _rate(counts, SUBJECTIVE) / n,
+        "stance_adverb": _rate(counts, STANCE_ADVERBS) / n,
+        "importance": _rate(counts, IMPORTANCE) / n,
+        "stance_phrase": len(_STANCE.findall(own)) / n,
+        "negation": (_rate(counts, NEGATION) + len(_NEGATED.findall(own))) / n,
+        "contrast": _rate(counts, CONTRAST) / n,
+        "causal": _rate(counts, CAUSAL) / n,
+        "demonstrative": _rate(counts, DEMONSTRATIVES) / n,
+        "ly_adverb": _suffix_rate(counts, ("ly",), n),
+        "adj_suffix": _suffix_rate(counts, _ADJ_SUFFIXES, n),
+        "present_tense": _rate(counts, PRESENT) / n,
+    }
 
 
 def document_features(text: str) -> dict[str, float]:
@@ -254,38 +326,19 @@ def document_features(text: str) -> dict[str, float]:
     n = max(len(toks), 1)
     counts = Counter(lower)
     sent = _sentence_stats(split_sentences(text))
-    pos, neg = _rate(counts, EVAL_POS), _rate(counts, EVAL_NEG)
-    quoted = sum(len(m) for m in _QUOTED.findall(text))
-    ed_words = sum(c for w, c in counts.items() if len(w) > 4 and w.endswith("ed"))
     dates = _rate(counts, MONTHS - {"may", "march"}) + _rate(counts, DATE_WORDS) + sum(
         c for w, c in counts.items() if _YEAR.match(w))
-    return {
-        "pron_i": _rate(counts, PRON_I) / n,
-        "pron_we": _rate(counts, PRON_WE) / n,
-        "pron_you": _rate(counts, PRON_YOU) / n,
+    out = _voice_features(text)
+    out.update({
         "pron_third": _rate(counts, PRON_THIRD) / n,
-        "modal": _rate(counts, MODALS) / n,
-        "obligation": (_rate(counts, OBLIGATION) + len(_MULTI_OBLIGATION.findall(text))) / n,
-        "future": (_rate(counts, FUTURE) + len(_GOING_TO.findall(text))) / n,
-        "hedge": _rate(counts, HEDGES) / n,
-        "booster": _rate(counts, BOOSTERS) / n,
-        "superlative": (_rate(counts, SUPERLATIVES) + len(_MOST.findall(text))) / n,
-        "eval_pos": pos / n,
-        "eval_neg": neg / n,
-        "eval_balance": (pos - neg) / (pos + neg + 2),
-        "importance": _rate(counts, IMPORTANCE) / n,
-        "stance_phrase": len(_STANCE.findall(text)) / n,
-        "negation": (_rate(counts, NEGATION) + len(_NEGATED.findall(text))) / n,
-        "contrast": _rate(counts, CONTRAST) / n,
-        "causal": _rate(counts, CAUSAL) / n,
-        "ly_adverb": sum(c for w, c in counts.items() if len(w) > 4 and w.endswith("ly")) / n,
-        "present_tense": _rate(counts, PRESENT) / n,
-        "past_tense": (_rate(counts, PAST) + ed_words) / n,
+        "past_tense": (_rate(counts, PAST) + sum(
+            c for w, c in counts.items() if len(w) > 4 and w.endswith("ed"))) / n,
         "question": sent["question"],
         "exclamation": sent["exclamation"],
         "imperative": sent["imperative"],
+        "conj_start": sent["conj_start"],
         "attribution": sent["attribution"],
-        "quote_share": quoted / max(len(text), 1),
+        "quote_share": sum(len(m) for m in _QUOTED.findall(text)) / max(len(text), 1),
         "number": sum(1 for t in toks if t[0].isdigit()) / n,
         "date": dates / n,
         "proper_noun": sent["capitals"] / n,
@@ -293,7 +346,8 @@ def document_features(text: str) -> dict[str, float]:
         "sent_len_sd": sent["sent_len_sd"],
         "word_len": float(np.mean([len(w) for w in words])) if words else 0.0,
         "ttr": _segment_ttr(lower),
-    }
+    })
+    return out
 
 
 class ToneFeatures(TransformerMixin, BaseEstimator):

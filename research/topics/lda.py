@@ -1,0 +1,184 @@
+"""Latent Dirichlet allocation back-ends: gensim (``lda.gensim``) and scikit-learn (``lda.sklearn``).
+
+Both take a document x word matrix of *counts*; TF-IDF weights raise a ModelError that says
+to set ``vectorizer.kind=count``.
+
+Perplexity (held-out documents, lower is better) is each library's own definition, so the
+two back-ends' numbers are not comparable with each other:
+
+* gensim: ``2 ** (-log_perplexity(corpus))``, i.e. 2 raised to minus the per-word
+  variational bound (a natural-log quantity) -- the figure gensim itself logs;
+* scikit-learn: ``LatentDirichletAllocation.perplexity(X)`` = ``exp(-bound / word count)``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sp
+from gensim.models import LdaModel, LdaMulticore
+from sklearn.decomposition import LatentDirichletAllocation
+
+from research.errors import ModelError
+from research.topics._base import (NONE, POSITIVE, TopicModel, either, int_range, one_of,
+                                   real_range)
+
+__all__ = ["GensimLDA", "SklearnLDA"]
+
+
+def _bow(X: sp.csr_matrix) -> list[list[tuple[int, int]]]:
+    """CSR counts -> gensim bag-of-words lists (built once, iterated every pass)."""
+    ind, data, ptr = X.indices.tolist(), X.data.astype(np.int64).tolist(), X.indptr.tolist()
+    return [list(zip(ind[a:b], data[a:b])) for a, b in zip(ptr[:-1], ptr[1:])]
+
+
+class GensimLDA(TopicModel):
+    """gensim ``LdaModel`` (``workers=1``) or ``LdaMulticore`` (``workers > 1``).
+
+    ``alpha``: symmetric | asymmetric | auto | a positive number; ``eta``: symmetric | auto |
+    a positive number. ``eval_every=None`` turns gensim's costly perplexity logging off.
+
+    Determinism: with ``workers=1`` the same matrix and seed give bit-identical topics.
+    ``LdaMulticore`` hands chunks to worker processes and merges their statistics in the
+    order they finish, so ``workers > 1`` is *not* reproducible bit for bit (tested: topics
+    agree to a few decimals only); use it for speed, not for recorded results.
+    """
+
+    name = "lda.gensim"
+    needs_counts = True
+    _constraints = {
+        "alpha": either(one_of("symmetric", "asymmetric", "auto"), POSITIVE),
+        "eta": either(one_of("symmetric", "auto"), POSITIVE),
+        "passes": int_range(1),
+        "iterations": int_range(1),
+        "chunksize": int_range(1),
+        "decay": real_range(0.5, 1.0),
+        "offset": real_range(0, low_open=True),
+        "gamma_threshold": real_range(0, low_open=True),
+        "eval_every": either(NONE, int_range(1)),
+        "workers": int_range(1),
+    }
+
+    def __init__(self, num_topics: int = 20, seed: int = 42, *, alpha="symmetric",
+                 eta="symmetric", passes: int = 10, iterations: int = 50,
+                 chunksize: int = 2000, decay: float = 0.5, offset: float = 1.0,
+                 gamma_threshold: float = 0.001, eval_every: int | None = None,
+                 workers: int = 1):
+        self.num_topics = num_topics
+        self.seed = seed
+        self.alpha = alpha
+        self.eta = eta
+        self.passes = passes
+        self.iterations = iterations
+        self.chunksize = chunksize
+        self.decay = decay
+        self.offset = offset
+        self.gamma_threshold = gamma_threshold
+        self.eval_every = eval_every
+        self.workers = workers
+
+    def _check_combinations(self) -> None:
+        if self.workers > 1 and self.alpha == "auto":
+            raise ModelError("model.alpha='auto' is not supported by gensim LdaMulticore "
+                             "(model.workers > 1); set model.workers=1 or a fixed model.alpha")
+
+    def _fit(self, X):
+        corpus = _bow(X)
+        kwargs = dict(
+            corpus=corpus, num_topics=self.num_topics,
+            id2word={i: str(i) for i in range(X.shape[1])}, chunksize=self.chunksize,
+            passes=self.passes, alpha=self.alpha, eta=self.eta, decay=self.decay,
+            offset=self.offset, eval_every=self.eval_every, iterations=self.iterations,
+            gamma_threshold=self.gamma_threshold, random_state=self.seed)
+        if self.workers > 1:
+            self.model_ = LdaMulticore(workers=self.workers, **kwargs)
+        else:
+            self.model_ = LdaModel(**kwargs)
+        self.alpha_ = np.asarray(self.model_.alpha, dtype=np.float64)
+        return self.model_.get_topics(), self._gamma(corpus)
+
+    def _transform(self, X):
+        return self._gamma(_bow(X))
+
+    def _gamma(self, corpus) -> np.ndarray:
+        """Variational doc-topic weights, as ``get_document_topics`` computes them."""
+        with self._fixed_random_state():
+            out = [self.model_.inference(corpus[i:i + 2000])[0]
+                   for i in range(0, len(corpus), 2000)]
+        return np.vstack(out).astype(np.float64)
+
+    def perplexity(self, X) -> float:
+        """gensim's held-out perplexity ``2 ** (-per-word bound)`` of count matrix ``X``."""
+        self._check_fitted()
+        corpus = _bow(self._check_matrix(X, self.n_features_in_))
+        with self._fixed_random_state():
+            return float(2.0 ** (-self.model_.log_perplexity(corpus)))
+
+    @contextmanager
+    def _fixed_random_state(self):
+        """gensim's inference draws its start from the model's RNG; fix it so that
+        transforming the same documents twice gives the same shares."""
+        saved = self.model_.random_state
+        self.model_.random_state = np.random.RandomState(self.seed)
+        try:
+            yield
+        finally:
+            self.model_.random_state = saved
+
+
+class SklearnLDA(TopicModel):
+    """scikit-learn ``LatentDirichletAllocation``, batch or online variational Bayes.
+
+    ``doc_topic_prior`` / ``topic_word_prior`` = None means 1 / num_topics (sklearn's rule).
+    """
+
+    name = "lda.sklearn"
+    needs_counts = True
+    _constraints = {
+        "learning_method": one_of("batch", "online"),
+        "max_iter": int_range(1),
+        "batch_size": int_range(1),
+        "learning_decay": real_range(0.5, 1.0),
+        "learning_offset": real_range(1.0),
+        "doc_topic_prior": either(NONE, POSITIVE),
+        "topic_word_prior": either(NONE, POSITIVE),
+        "mean_change_tol": real_range(0, low_open=True),
+        "max_doc_update_iter": int_range(1),
+    }
+
+    def __init__(self, num_topics: int = 20, seed: int = 42, *,
+                 learning_method: str = "batch", max_iter: int = 10, batch_size: int = 128,
+                 learning_decay: float = 0.7, learning_offset: float = 10.0,
+                 doc_topic_prior: float | None = None, topic_word_prior: float | None = None,
+                 mean_change_tol: float = 0.001, max_doc_update_iter: int = 100):
+        self.num_topics = num_topics
+        self.seed = seed
+        self.learning_method = learning_method
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
+        self.doc_topic_prior = doc_topic_prior
+        self.topic_word_prior = topic_word_prior
+        self.mean_change_tol = mean_change_tol
+        self.max_doc_update_iter = max_doc_update_iter
+
+    def _fit(self, X):
+        self.model_ = LatentDirichletAllocation(
+            n_components=self.num_topics, doc_topic_prior=self.doc_topic_prior,
+            topic_word_prior=self.topic_word_prior, learning_method=self.learning_method,
+            learning_decay=self.learning_decay, learning_offset=self.learning_offset,
+            max_iter=self.max_iter, batch_size=self.batch_size,
+            mean_change_tol=self.mean_change_tol,
+            max_doc_update_iter=self.max_doc_update_iter, random_state=self.seed)
+        doc_topic = self.model_.fit_transform(X)
+        return self.model_.components_, doc_topic
+
+    def _transform(self, X):
+        return self.model_.transform(X)
+
+    def perplexity(self, X) -> float:
+        """scikit-learn's perplexity ``exp(-bound / word count)`` of count matrix ``X``."""
+        self._check_fitted()
+        return float(self.model_.perplexity(self._check_matrix(X, self.n_features_in_)))

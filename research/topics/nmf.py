@@ -1,0 +1,142 @@
+"""Non-negative matrix factorisation back-ends: ``nmf.sklearn`` and ``nmf.sklearn_minibatch``.
+
+X (documents x words, usually TF-IDF) ~ W H. ``topic_word_`` is H with rows scaled to sum
+to 1, ``doc_topic_`` is W with rows scaled to sum to 1 (a document with no words gets a
+uniform row). The unscaled factors stay on the fitted scikit-learn object, ``model_``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import NMF, MiniBatchNMF
+
+from research.errors import ModelError
+from research.topics._base import NONE, TopicModel, either, int_range, one_of, real_range
+
+__all__ = ["SklearnNMF", "MiniBatchSklearnNMF", "beta_divergence"]
+
+_EPS = np.finfo(np.float32).eps  # scikit-learn's floor inside the KL divergence
+_INITS = ("nndsvd", "nndsvda", "nndsvdar", "random")
+_LOSSES = ("frobenius", "kullback-leibler")
+
+
+def beta_divergence(X: sp.csr_matrix, W: np.ndarray, H: np.ndarray, loss: str) -> float:
+    """``||X - WH||_F`` or ``sqrt(2 * KL(X || WH))``: scikit-learn's ``reconstruction_err_``.
+
+    Computed on the non-zeros of X only, so it never forms the dense product WH.
+    """
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    wh = np.einsum("ij,ij->i", W[rows], H[:, X.indices].T)
+    x = X.data
+    if loss == "frobenius":
+        sq = (x @ x) - 2.0 * (x @ wh) + np.sum((W.T @ W) * (H @ H.T))
+        return float(np.sqrt(max(sq, 0.0)))
+    keep = x > _EPS
+    div = np.dot(x[keep], np.log(x[keep] / np.maximum(wh[keep], _EPS)))
+    div += np.dot(W.sum(axis=0), H.sum(axis=1)) - x[keep].sum()
+    return float(np.sqrt(2.0 * max(div, 0.0)))
+
+
+class _NMFBase(TopicModel):
+    _common = {
+        "init": one_of(*_INITS),
+        "loss": one_of(*_LOSSES),
+        "max_iter": int_range(1),
+        "tol": real_range(0),
+        "alpha_W": real_range(0),
+        "alpha_H": either(one_of("same"), real_range(0)),
+        "l1_ratio": real_range(0, 1),
+    }
+
+    def _fit(self, X):
+        self.model_ = self._estimator()
+        W = self.model_.fit_transform(X)
+        self.n_iter_ = int(self.model_.n_iter_)
+        self.reconstruction_error_ = float(self.model_.reconstruction_err_)
+        return self.model_.components_, W
+
+    def _transform(self, X):
+        return self.model_.transform(X)
+
+    def reconstruction_error(self, X) -> float:
+        """Reconstruction error of (held-out) ``X`` with the topics fixed, in the units of
+        ``reconstruction_error_`` (scikit-learn's ``reconstruction_err_`` on the training
+        matrix): Frobenius norm, or ``sqrt(2 * KL divergence)``."""
+        self._check_fitted()
+        X = self._check_matrix(X, self.n_features_in_)
+        return beta_divergence(X, self.model_.transform(X), self.model_.components_, self.loss)
+
+
+class SklearnNMF(_NMFBase):
+    """scikit-learn ``NMF``. ``loss='kullback-leibler'`` needs ``solver='mu'``."""
+
+    name = "nmf.sklearn"
+    _constraints = {**_NMFBase._common, "solver": one_of("cd", "mu")}
+
+    def __init__(self, num_topics: int = 20, seed: int = 42, *, loss: str = "frobenius",
+                 solver: str = "cd", init: str = "nndsvd", max_iter: int = 200,
+                 tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
+                 l1_ratio: float = 0.0):
+        self.num_topics = num_topics
+        self.seed = seed
+        self.loss = loss
+        self.solver = solver
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+
+    def _check_combinations(self) -> None:
+        if self.loss == "kullback-leibler" and self.solver != "mu":
+            raise ModelError("model.solver must be 'mu' when model.loss='kullback-leibler'; "
+                             f"got {self.solver!r}")
+
+    def _estimator(self):
+        return NMF(n_components=self.num_topics, init=self.init, solver=self.solver,
+                   beta_loss=self.loss, tol=self.tol, max_iter=self.max_iter,
+                   random_state=self.seed, alpha_W=self.alpha_W, alpha_H=self.alpha_H,
+                   l1_ratio=self.l1_ratio)
+
+
+class MiniBatchSklearnNMF(_NMFBase):
+    """scikit-learn ``MiniBatchNMF`` (multiplicative updates on mini-batches)."""
+
+    name = "nmf.sklearn_minibatch"
+    _constraints = {
+        **_NMFBase._common,
+        "batch_size": int_range(1),
+        "forget_factor": real_range(0, 1),
+        "max_no_improvement": either(NONE, int_range(1)),
+        "fresh_restarts": (lambda v: isinstance(v, bool), "true or false"),
+    }
+
+    def __init__(self, num_topics: int = 20, seed: int = 42, *, loss: str = "frobenius",
+                 init: str = "nndsvda", batch_size: int = 1024, max_iter: int = 200,
+                 tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
+                 l1_ratio: float = 0.0, forget_factor: float = 0.7,
+                 max_no_improvement: int | None = 10, fresh_restarts: bool = False):
+        self.num_topics = num_topics
+        self.seed = seed
+        self.loss = loss
+        self.init = init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.forget_factor = forget_factor
+        self.max_no_improvement = max_no_improvement
+        self.fresh_restarts = fresh_restarts
+
+    def _estimator(self):
+        return MiniBatchNMF(n_components=self.num_topics, init=self.init,
+                            batch_size=self.batch_size, beta_loss=self.loss, tol=self.tol,
+                            max_no_improvement=self.max_no_improvement,
+                            max_iter=self.max_iter, alpha_W=self.alpha_W,
+                            alpha_H=self.alpha_H, l1_ratio=self.l1_ratio,
+                            forget_factor=self.forget_factor,
+                            fresh_restarts=self.fresh_restarts, random_state=self.seed)
