@@ -60,15 +60,15 @@ def _diagnose_empty(tokens: list[list[str]], settings: dict[str, Any], pattern: 
                 "check clean.tokens (stop words, min_length, numbers)")
     low = _threshold(settings["min_df"], n_docs)
     high = _threshold(settings["max_df"], n_docs)
-    if low > high:
-        return (f"vectorizer.min_df={settings['min_df']} asks for more documents ({low:g}) than "
-                f"vectorizer.max_df={settings['max_df']} allows ({high:g}); lower min_df or raise max_df")
     if not (df >= low).any():
         return (f"vectorizer.min_df={settings['min_df']} removed every term (the most common term is in "
                 f"{int(df.max())} of {n_docs} documents); lower vectorizer.min_df")
     if not (df <= high).any():
         return (f"vectorizer.max_df={settings['max_df']} removed every term (the rarest term is in "
                 f"{int(df.min())} of {n_docs} documents); raise vectorizer.max_df")
+    if low > high:
+        return (f"vectorizer.min_df={settings['min_df']} asks for more documents ({low:g}) than "
+                f"vectorizer.max_df={settings['max_df']} allows ({high:g}); lower min_df or raise max_df")
     if not ((df >= low) & (df <= high)).any():
         return (f"vectorizer.min_df={settings['min_df']} and vectorizer.max_df={settings['max_df']} "
                 "together removed every term; widen the range")

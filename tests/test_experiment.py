@@ -93,7 +93,7 @@ def test_load_run_reuses_config_metrics_and_vectorizer(tfidf_run):
     assert run.metrics["documents_kept"] == 4
     matrix = run.vectorize(["Pakistan’s foreign office said the talks in Washington were positive."])
     assert matrix.shape == (1, run.metrics["vocabulary_size"]) and matrix.nnz >= 4
-    assert run.tokenize("Pakistan’s foreign office")[0][:1] == ["pakistan"]
+    assert run.tokenize("Pakistan’s foreign office said so.")[0][:3] == ["pakistan", "foreign", "office"]
 
 
 def test_load_run_refuses_altered_artifacts(tfidf_run, tmp_path):
@@ -189,3 +189,10 @@ def test_exported_members():
     for name in research.__all__:
         assert hasattr(research, name), name
     assert os.path.basename(research.__file__) == "__init__.py"
+
+
+def test_max_df_that_empties_the_vocabulary_is_named(tmp_path, capsys):
+    results = tmp_path / "results"
+    code, out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.max_df=0"],
+                          capsys)
+    assert code == 2 and "vectorizer.max_df=0 removed every term" in err

@@ -1,0 +1,51 @@
+"""Helpers for the benchmark scripts: run a command, measure wall time and peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_measured(args: list[str]) -> dict:
+    """Run ``python -m research ARGS`` in a fresh process; wall seconds, peak RSS (MB), run folder."""
+    results = tempfile.mkdtemp(prefix="bench-")
+    cmd = [sys.executable, "-m", "research", *args, "--results", results]
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: exec so that RUSAGE of this child is the run alone
+        os.chdir(ROOT)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        out = os.open(os.path.join(results, ".stdout"), os.O_WRONLY | os.O_CREAT)
+        os.dup2(out, 1)
+        os.execv(sys.executable, cmd)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(args)}")
+    run = Path(Path(results, ".stdout").read_text().strip().splitlines()[-1])
+    record = json.loads((run / "run.json").read_text())
+    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "run": run, "record": record,
+            "metrics": json.loads((run / "metrics.json").read_text())}
+
+
+def table(title: str, header: list[str], rows: list[list]) -> str:
+    cells = [header] + [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells[1:]]
+    return "\n".join(lines)
+
+
+def shared_data() -> Path | None:
+    path = ROOT.parent / "shared" / "data"
+    return path if path.is_dir() else None

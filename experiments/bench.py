@@ -1,0 +1,17 @@
+"""`make bench`: every benchmark table, one section after another."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SECTIONS = ["bench_backbone.py", "bench_clean.py", "bench_topics.py", "bench_tone.py"]
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    for name in SECTIONS:
+        if (HERE / name).is_file():
+            print(f"\n=== {name} ===", flush=True)
+            runpy.run_path(str(HERE / name), run_name="__main__")

@@ -1,0 +1,242 @@
+"""Tone benchmarks: the four target figures, each re-run from the shared data sets.
+
+    .venv/bin/python experiments/bench_tone.py [--data ../shared/data] [--out bench-out/tone]
+                                               [--boot 1000] [--seed 0]
+
+1. cross-outlet genre: train on aljazeera + foxnews editorials and BBC business,
+   entertainment, sport, tech; test on guardian editorials + BBC politics; macro-F1 at
+   P(opinion) > 0.5, with TF-IDF-only and tone-only baselines.
+2. CheckThat 2025 English subjectivity: train on train + dev, score dev_test.
+3. the embedded sample, scored by models trained on shared data only: opinion and
+   promotional orderings; plus the promotional score's validation on hyperpartisan
+   articles (advocacy part) and BBC headline polarity (positivity part).
+4. the whole genre run (2,491 editorials + BBC reports: sentence models, 5-fold grouped
+   cross-validation, figures), timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from research.tone import (PromotionalScorer, SentenceScorer, build_classifier,  # noqa: E402
+                           cross_validate, evaluate_holdout, explain, plot_calibration,
+                           plot_confusion, plot_top_features, top_features)
+from research.tone.evaluation import bootstrap_intervals, classification_metrics  # noqa: E402
+from research.tone.features import EVAL_NEG, EVAL_POS, polarity_counts  # noqa: E402
+
+SAMPLE = ROOT / "research" / "data" / "sample_pak_us"
+C_GENRE = 0.1
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_tsv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def genre_corpus(data: Path) -> list[tuple[str, str, str]]:
+    """(text, label, group) for editorials (group = outlet) and BBC (group = bbc_<category>)."""
+    webis = read_jsonl(data / "webis_editorials" / "webis_editorials.jsonl")
+    bbc = read_jsonl(data / "bbc_news" / "bbc_news.jsonl")
+    return ([(r["text"], "opinion", r["outlet"]) for r in webis]
+            + [(r["text"], "reported_news", f"bbc_{r['category']}") for r in bbc])
+
+
+def sentence_scorers(data: Path) -> dict[str, SentenceScorer]:
+    ct = [r for name in ("train", "dev")
+          for r in read_tsv(data / "checkthat2025_en" / f"{name}_en.tsv")]
+    subj = SentenceScorer(positive="SUBJ").fit([r["sentence"] for r in ct],
+                                               [r["label"] for r in ct])
+    ptc = [r for r in read_tsv(data / "ptc_propaganda" / "derived_train_sentences.tsv")
+           if len(r["sentence"].split()) >= 3]
+    prop = SentenceScorer(positive="1").fit([r["sentence"] for r in ptc],
+                                            [r["propaganda"] for r in ptc])
+    return {"subjective": subj, "propaganda": prop}
+
+
+def sample_texts() -> tuple[list[str], list[str], list[str]]:
+    """(ids, lightly cleaned texts, tones): lines of fewer than 5 words dropped."""
+    meta = {r["file"]: r["tone"] for r in csv.DictReader(open(SAMPLE / "metadata.csv"))}
+    ids, texts, tones = [], [], []
+    for path in sorted(SAMPLE.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        ids.append(path.name[:3])
+        texts.append("\n".join(line for line in lines if len(line.split()) >= 5))
+        tones.append(meta[path.name])
+    return ids, texts, tones
+
+
+def fmt(ev, metrics=("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier")) -> str:
+    parts = []
+    for m in metrics:
+        v, ci = ev.metrics[m], ev.intervals.get(m)
+        parts.append(f"{m} {v:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""))
+    return "  ".join(parts)
+
+
+def target_genre(corpus, scorers, boot, seed) -> dict:
+    train = [r for r in corpus if r[2] not in ("guardian", "bbc_politics")]
+    test = [r for r in corpus if r[2] in ("guardian", "bbc_politics")]
+    print(f"\n1. cross-outlet genre: train {len(train)} (aljazeera, foxnews, BBC x4), "
+          f"test {len(test)} (guardian, BBC politics); threshold 0.5")
+    configs = {
+        "tone+sentences logreg": dict(features=("tone", "sentences"), C=C_GENRE),
+        "tone logreg (baseline)": dict(features=("tone",), C=C_GENRE),
+        "tfidf logreg (baseline)": dict(features=("tfidf",), C=1.0),
+        "tfidf+tone+sentences logreg": dict(features=("tfidf", "tone", "sentences"), C=C_GENRE),
+        "tone+sentences linear_svm": dict(features=("tone", "sentences"), model="linear_svm",
+                                          C=C_GENRE),
+    }
+    out = {}
+    for name, kw in configs.items():
+        est = build_classifier(sentence_scorers=scorers, max_iter=5000, **kw)
+        _, ev = evaluate_holdout(est, [r[0] for r in train], [r[1] for r in train],
+                                 [r[0] for r in test], [r[1] for r in test], positive="opinion",
+                                 n_boot=boot, seed=seed)
+        out[name] = ev.metrics["macro_f1"]
+        print(f"  {name:30s} {fmt(ev)}")
+    ok = out["tone+sentences logreg"] >= 0.90
+    print(f"  target macro-F1 >= 0.90 (tone+sentences logreg): {'PASS' if ok else 'FAIL'}")
+    return out
+
+
+def target_checkthat(data, boot, seed) -> float:
+    folder = data / "checkthat2025_en"
+    train = [r for name in ("train", "dev") for r in read_tsv(folder / f"{name}_en.tsv")]
+    test = read_tsv(folder / "dev_test_en.tsv")
+    print(f"\n2. CheckThat 2025 English: train+dev {len(train)}, dev_test {len(test)}; "
+          "threshold 0.5")
+    scores = {}
+    for name, est in [("tone sentence model", SentenceScorer(positive="SUBJ")),
+                      ("tone + char n-grams", SentenceScorer(positive="SUBJ", char_ngrams=True)),
+                      ("tfidf logreg (baseline)",
+                       build_classifier(("tfidf",), tfidf_params={"min_df": 1}))]:
+        _, ev = evaluate_holdout(est, [r["sentence"] for r in train], [r["label"] for r in train],
+                                 [r["sentence"] for r in test], [r["label"] for r in test],
+                                 positive="SUBJ", n_boot=boot, seed=seed)
+        scores[name] = ev.metrics["macro_f1"]
+        print(f"  {name:30s} {fmt(ev)}")
+    best = scores["tone sentence model"]
+    print(f"  target macro-F1 >= 0.70 (tone sentence model): {'PASS' if best >= 0.70 else 'FAIL'}")
+    return best
+
+
+def _headline_polarity(data: Path):
+    """BBC stories whose headline announces good vs bad news, by headline words that are
+    not in the evaluation word lists (so the check is independent of the lexicon)."""
+    up = r"rises?|rising|jumps?|soars?|boosts?|boosted|record|surges?|gains?|growth|grows|" \
+         r"climbs?|rebound|recovery|upbeat|hails?"
+    down = r"falls?|fell|drops?|slumps?|slides?|cuts?|loss|losses|plunges?|warns?|woes?|" \
+           r"slowdown|blow|attacks?|criticised|row|strike|probe|quits?"
+    up_re, down_re = re.compile(rf"\b({up})\b", re.I), re.compile(rf"\b({down})\b", re.I)
+    assert not ({w for w in re.findall(r"[a-z]+", up + down)} & (EVAL_POS | EVAL_NEG) - {"s"})
+    bbc = read_jsonl(data / "bbc_news" / "bbc_news.jsonl")
+    good = [r["text"] for r in bbc if up_re.search(r["title"]) and not down_re.search(r["title"])]
+    bad = [r["text"] for r in bbc if down_re.search(r["title"]) and not up_re.search(r["title"])]
+    return good, bad
+
+
+def target_sample(data, corpus, scorers, boot, seed) -> dict:
+    print("\n3. the sample, scored by models trained on shared data only")
+    texts, labels = [r[0] for r in corpus], [r[1] for r in corpus]
+    est = build_classifier(("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
+    promo = PromotionalScorer(est, positive="opinion").fit(texts, labels)
+    ids, sample, tones = sample_texts()
+    cols = promo.transform(sample)
+    for i, tone, (adv, pos, score) in zip(ids, tones, cols):
+        print(f"  {i} {tone:20s} P(opinion) {adv:.3f}  positivity {pos:.3f}  "
+              f"promotional {score:.3f}")
+    news = [k for k, t in enumerate(tones) if t == "reported_news"]
+    i3, i4 = ids.index("003"), ids.index("004")
+    opinion_ok = min(cols[i3, 0], cols[i4, 0]) > max(cols[news, 0])
+    promo_ok = cols[i4, 2] > cols[i3, 2] > max(cols[news, 2])
+    print(f"  opinion axis: 003 and 004 above every reported-news document: "
+          f"{'PASS' if opinion_ok else 'FAIL'}")
+    print(f"  promotional axis: 004 > 003 > reported news: {'PASS' if promo_ok else 'FAIL'}")
+    for i, e in zip(ids, explain(promo.advocacy_, sample, top=3, label="opinion")):
+        push = ", ".join(f"{n.split('__')[-1]} {c:+.2f}" for n, c, _ in e["towards"])
+        pull = ", ".join(f"{n.split('__')[-1]} {c:+.2f}" for n, c, _ in e["against"])
+        print(f"    {i} towards opinion: {push}; against: {pull}")
+
+    print("  validation of the promotional score's parts on held-out data:")
+    hyp = read_jsonl(data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
+    parts = promo.transform([h["text"] for h in hyp])
+    y = ["one_sided" if h["hyperpartisan"] == "true" else "balanced" for h in hyp]
+    doms = [h["domain"] for h in hyp]
+    for k, name in [(0, "advocacy P(opinion)"), (1, "positivity"), (2, "promotional")]:
+        proba = np.column_stack([1 - parts[:, k], parts[:, k]])
+        m = classification_metrics(y, proba, ["balanced", "one_sided"], "one_sided")
+        ci = bootstrap_intervals(y, proba, ["balanced", "one_sided"], "one_sided", groups=doms,
+                                 n_boot=boot, seed=seed)["roc_auc"]
+        print(f"    hyperpartisan (one-sided vs not, {len(hyp)} articles, CI over domains): "
+              f"ROC-AUC of {name} {m['roc_auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
+    good, bad = _headline_polarity(data)
+    pos = promo.positivity(good + bad)
+    y = ["good"] * len(good) + ["bad"] * len(bad)
+    proba = np.column_stack([1 - pos, pos])
+    m = classification_metrics(y, proba, ["bad", "good"], "good")
+    ci = bootstrap_intervals(y, proba, ["bad", "good"], "good", n_boot=boot, seed=seed)["roc_auc"]
+    print(f"    BBC headline polarity ({len(good)} good-news vs {len(bad)} bad-news stories; "
+          f"body text only): ROC-AUC of positivity {m['roc_auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
+    return {"opinion_order": bool(opinion_ok), "promotional_order": bool(promo_ok)}
+
+
+def target_runtime(data, out: Path, boot, seed) -> float:
+    print("\n4. whole genre run: sentence models + 5-fold grouped CV + figures")
+    start = time.perf_counter()
+    corpus = genre_corpus(data)
+    scorers = sentence_scorers(data)
+    est = build_classifier(("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
+    texts, labels, groups = zip(*corpus)
+    ev = cross_validate(est, texts, labels, groups=groups, n_splits=5, scheme="group",
+                        positive="opinion", n_boot=boot, seed=seed)
+    model = est.fit(list(texts), list(labels))
+    plot_calibration(ev.y_true, ev.proba[:, ev.classes.index("opinion")], "opinion",
+                     out / "calibration.png")
+    plot_confusion(ev.confusion, ev.classes, out / "confusion.png")
+    plot_top_features(top_features(model, 12), out / "top_features.png")
+    took = time.perf_counter() - start
+    print(f"  {len(texts)} documents, {len(set(groups))} groups: {fmt(ev)}")
+    print(f"  figures in {out}; took {took:.1f} s; target < 120 s: "
+          f"{'PASS' if took < 120 else 'FAIL'}")
+    return took
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench-out" / "tone")
+    ap.add_argument("--boot", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"error: shared data folder {args.data} not found; pass --data", file=sys.stderr)
+        return 2
+    print(f"tone benchmarks: data {args.data}, {args.boot} bootstrap resamples, seed {args.seed}")
+    took = target_runtime(args.data, args.out, args.boot, args.seed)
+    corpus = genre_corpus(args.data)
+    scorers = sentence_scorers(args.data)
+    target_genre(corpus, scorers, args.boot, args.seed)
+    target_checkthat(args.data, args.boot, args.seed)
+    target_sample(args.data, corpus, scorers, args.boot, args.seed)
+    print(f"\nre-run: .venv/bin/python experiments/bench_tone.py (run 4 took {took:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
