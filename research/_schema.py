@@ -36,6 +36,8 @@ class CorpusCfg(Section):
     limit: PosInt | None
     quoting: bool
     strip_email_headers: bool
+    unit: Literal["document", "paragraph"]
+    paragraph_min_words: Annotated[int, Field(ge=1)]
 
 
 class UnicodeCfg(Section):
@@ -120,7 +122,91 @@ class VectorizerCfg(Section):
 
 
 class ModelCfg(Section):
-    kind: Literal["tfidf"]
+    kind: Literal["tfidf", "lda", "nmf", "tone"]
+
+
+Params = dict[str, Any]   # back-end settings: keys fixed by defaults.yaml, values checked by the back-end
+
+
+class TopicEvalCfg(Section):
+    coherence: list[Literal["c_npmi", "u_mass", "c_v", "c_uci"]]
+    coherence_top_n: Annotated[int, Field(ge=2)]
+    reference: str | None
+    diversity_top_n: PosInt
+    similarity: Literal["jaccard", "rbo"]
+    heldout: Annotated[float, Field(ge=0, lt=1)]
+    stability_seeds: list[Annotated[int, Field(ge=0)]]
+    group_by: list[str]
+
+
+class TopicsCfg(Section):
+    num_topics: Union[int, list[int]]
+    best_by: str
+    lda_backend: Literal["gensim", "sklearn"]
+    nmf_backend: Literal["sklearn", "sklearn_minibatch"]
+    top_n: PosInt
+    lda_gensim: Params
+    lda_sklearn: Params
+    nmf_sklearn: Params
+    nmf_sklearn_minibatch: Params
+    evaluate: TopicEvalCfg
+
+    @model_validator(mode="after")
+    def _num_topics(self):
+        values = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        if not values or any(isinstance(v, bool) or v < 2 for v in values):
+            raise ValueError(f"topics.num_topics: allowed: an integer >= 2 or a non-empty list of them, "
+                             f"got {self.num_topics!r}")
+        return self
+
+
+class SourceCfg(CorpusCfg):
+    label: str | None
+    group_column: str | None
+    max_documents: PosInt | None
+
+
+class SentencesCfg(Section):
+    subjectivity: str
+    propaganda: str
+    C: Annotated[float, Field(gt=0)]
+    char_ngrams: bool
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    min_words: PosInt
+
+
+class PromotionalCfg(Section):
+    enabled: bool
+    prior: Annotated[float, Field(gt=0)]
+
+
+class ToneEvalCfg(Section):
+    scheme: Literal["auto", "stratified", "group", "leave_one_group_out"]
+    folds: Annotated[int, Field(ge=2)]
+    bootstrap: Annotated[int, Field(ge=0)]
+
+
+class ToneCfg(Section):
+    label_map: dict[str, str]
+    positive: str
+    unit: Literal["document", "paragraph"]
+    paragraph_min_words: PosInt
+    extra_sources: list[SourceCfg]
+    test_sources: list[SourceCfg]
+    group_column: str | None
+    features: Annotated[list[Literal["tfidf", "tone", "sentences"]], Field(min_length=1)]
+    tone_features: list[str] | None
+    model: Literal["logreg", "linear_svm", "naive_bayes"]
+    C: Annotated[float, Field(gt=0)]
+    class_weight: Literal["balanced"] | None
+    max_iter: PosInt
+    calibration_folds: Annotated[int, Field(ge=2)]
+    nb_alpha: Annotated[float, Field(gt=0)]
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    sentences: SentencesCfg
+    promotional: PromotionalCfg
+    evaluation: ToneEvalCfg
+    explain_top: PosInt
 
 
 class ReportCfg(Section):
@@ -134,6 +220,8 @@ class ExperimentCfg(Section):
     clean: CleanCfg
     vectorizer: VectorizerCfg
     model: ModelCfg
+    topics: TopicsCfg
+    tone: ToneCfg
     report: ReportCfg
 
 

@@ -93,6 +93,7 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
         _merge(merged, copy.deepcopy(data), source, prefix="")
     for item in overrides:
         _apply_override(merged, item)
+    _expand_sources(merged, source)
     try:
         model = _schema.validate(merged)
     except ValidationError as exc:
@@ -113,6 +114,26 @@ def _merge(base: dict, update: dict, source: str, prefix: str) -> None:
             _merge(base[key], value, source, prefix=f"{path}.")
         else:
             base[key] = value
+
+
+SOURCE_KEYS = {"label": None, "group_column": None, "max_documents": None}
+
+
+def _expand_sources(merged: dict, source: str) -> None:
+    """Each tone source states only what differs from the corpus defaults (+ SOURCE_KEYS)."""
+    corpus_defaults = read_yaml(DEFAULTS_PATH)["corpus"]
+    for key in ("extra_sources", "test_sources"):
+        entries = merged.get("tone", {}).get(key)
+        if not isinstance(entries, list):
+            continue
+        expanded = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{source}: tone.{key}[{i}] must be a mapping of corpus keys, got {entry!r}")
+            full = {**copy.deepcopy(corpus_defaults), **SOURCE_KEYS}
+            _merge(full, entry, source, prefix=f"tone.{key}.{i}.")
+            expanded.append(full)
+        merged["tone"][key] = expanded
 
 
 def _apply_override(merged: dict, item: str) -> None:

@@ -15,15 +15,21 @@ from .figures import plot_term_panels
 from .pipeline import Prepared, prepare, write_top_terms
 from .runs import RunFolder
 
-__all__ = ["run_experiment", "register_kind", "RUNNERS"]
+__all__ = ["run_experiment", "register_kind", "RUNNERS", "PRECHECKS"]
 
 Runner = Callable[[Config, RunFolder, Prepared], dict[str, Any]]
+Precheck = Callable[[Config], None]
 RUNNERS: dict[str, Runner] = {}
+PRECHECKS: dict[str, Precheck] = {}
 
 
-def register_kind(name: str) -> Callable[[Runner], Runner]:
+def register_kind(name: str, precheck: Precheck | None = None) -> Callable[[Runner], Runner]:
+    """Register a runner for ``model.kind: name``; ``precheck`` validates the config's
+    model settings before any run folder exists or any data is read."""
     def wrap(func: Runner) -> Runner:
         RUNNERS[name] = func
+        if precheck is not None:
+            PRECHECKS[name] = precheck
         return func
     return wrap
 
@@ -45,6 +51,8 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     runner = RUNNERS.get(kind)
     if runner is None:
         raise ConfigError(f"model.kind: unknown kind '{kind}'; valid: {', '.join(sorted(RUNNERS))}")
+    if kind in PRECHECKS:
+        PRECHECKS[kind](config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
     with run:
         run.write_yaml("config.yaml", config.data)
@@ -53,4 +61,18 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
         metrics = dict(prepared.metrics)
         metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)
+        _write_report(run)
     return run.path
+
+
+def _write_report(run: RunFolder) -> None:
+    """report.html, when the report module is available (it reads the finished files)."""
+    try:
+        from .report import write_report
+    except ImportError:  # pragma: no cover - the report lands with the compare issue
+        return
+    with run.stage("html"):
+        write_report(run.path)
+
+
+from . import tone_run, topic_run  # noqa: E402,F401  (register the lda, nmf and tone kinds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from .clean import TOKEN_PATTERN, CleanResult, clean_corpus
 from .config import Config
 from .corpus import read_corpus
 from .documents import Document
+from .errors import CleaningError
 from .runs import RunFolder
 from .vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
@@ -48,9 +49,13 @@ def prepare(config: Config, run: RunFolder) -> Prepared:
         run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
     with run.stage("clean"):
         cleaned = clean_corpus(raw, config["clean"])
+        documents_kept = len(cleaned.documents)
         _write_data_json(run, raw, cleaned)
         joblib.dump(cleaned.pipeline, run.path / "artifacts" / "cleaner.joblib")
         run.log.info("kept %d of %d documents after cleaning", len(cleaned.documents), len(raw))
+        if config["corpus"]["unit"] == "paragraph":
+            cleaned = to_paragraphs(cleaned, config["corpus"]["paragraph_min_words"])
+            run.log.info("modelling %d paragraphs", len(cleaned.documents))
     with run.stage("vectorise"):
         lowercase = config["clean"]["tokens"]["lowercase"]
         vectorizer, matrix = fit_vectorizer(cleaned.tokens, config["vectorizer"], TOKEN_PATTERN, lowercase)
@@ -58,7 +63,27 @@ def prepare(config: Config, run: RunFolder) -> Prepared:
         vocabulary = vectorizer.get_feature_names_out()
     prepared = Prepared(raw, cleaned, vectorizer, matrix, vocabulary)
     prepared.metrics.update(_front_metrics(prepared))
+    prepared.metrics["documents_kept"] = documents_kept
+    prepared.metrics["unit"] = config["corpus"]["unit"]
+    prepared.metrics["units_modelled"] = len(prepared.documents)
     return prepared
+
+
+def to_paragraphs(cleaned: CleanResult, min_words: int) -> CleanResult:
+    """Each non-empty line of a kept document becomes a unit with the document's metadata."""
+    docs, tokens = [], []
+    for doc in cleaned.documents:
+        lines = [line for line in doc.text.splitlines() if len(line.split()) >= min_words]
+        for number, line in enumerate(lines, start=1):
+            found = cleaned.pipeline.tokens_of(line)
+            if found:
+                docs.append(replace(doc, id=f"{doc.id}#{number}", text=line,
+                                    meta={**doc.meta, "document": doc.id}))
+                tokens.append(found)
+    if not docs:
+        raise CleaningError(f"no paragraphs of at least corpus.paragraph_min_words={min_words} words; "
+                            "lower it or use corpus.unit: document")
+    return replace(cleaned, documents=docs, tokens=tokens)
 
 
 def _read_with_warnings(settings: dict[str, Any], run: RunFolder) -> list[Document]:

@@ -1,0 +1,53 @@
+"""Tone of news texts: opinion vs reported news, and how promotional a text is.
+
+    features.py    ToneFeatures: length-normalised stance markers (pronouns, modals,
+                   hedges, evaluation, attribution, quotes, ...) that carry across outlets
+    sentences.py   SentenceScorer (CheckThat subjectivity, PTC propaganda) and
+                   SentenceShares: the share of such sentences in a document
+    model.py       build_classifier (tfidf / tone / sentences x logreg / linear_svm /
+                   naive_bayes), PromotionalScorer, explain / top_features
+    evaluation.py  stratified, grouped and leave-one-group-out folds, held-out data sets,
+                   paragraph mode, metrics with bootstrap intervals
+    figures.py     calibration curve, confusion matrix, top features
+
+The library takes lists of texts, labels and groups; reading corpora and configs, and
+writing run folders, belong to the pipeline that calls it.
+"""
+
+from research.tone.evaluation import (SCHEMES, ToneEvaluation, bootstrap_intervals,
+                                      classification_metrics, cross_validate,
+                                      evaluate_holdout, make_folds, paragraph_cross_validate)
+from research.tone.features import (FEATURE_NAMES, ToneFeatures, split_paragraphs,
+                                    split_sentences)
+from research.tone.figures import plot_calibration, plot_confusion, plot_top_features
+from research.tone.model import (FEATURE_KINDS, MODEL_KINDS, PromotionalScorer,
+                                 build_classifier, explain, linear_weights, top_features)
+from research.tone.sentences import SentenceScorer, SentenceShares, sentence_features
+
+__all__ = [
+    "FEATURE_KINDS",
+    "FEATURE_NAMES",
+    "MODEL_KINDS",
+    "SCHEMES",
+    "PromotionalScorer",
+    "SentenceScorer",
+    "SentenceShares",
+    "ToneEvaluation",
+    "ToneFeatures",
+    "bootstrap_intervals",
+    "build_classifier",
+    "classification_metrics",
+    "cross_validate",
+    "evaluate_holdout",
+    "explain",
+    "linear_weights",
+    "make_folds",
+    "paragraph_cross_validate",
+    "plot_calibration",
+    "plot_confusion",
+    "plot_top_features",
+    "sentence_features",
+    "split_paragraphs",
+    "split_sentences",
+    "top_features",
+]

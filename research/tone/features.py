@@ -6,56 +6,88 @@ al. 2017, "Classifying news versus opinion articles by stylometric and linguisti
 features", Natural Language Engineering). Everything is regex and word-list counting,
 so about 3,000 news-length documents take a few seconds.
 
-Normalisation: ``/word`` = occurrences per word of the document, ``/sentence`` = share
-of sentences, ``/char`` = share of characters. No feature grows with document length.
+Normalisation: ``/word`` = occurrences per word, ``/sentence`` = share of sentences,
+``/char`` = share of characters. No feature grows with document length.
 
-=================  ==========  ====================================================  ==========================================
-name               unit        what                                                  why
-=================  ==========  ====================================================  ==========================================
-pron_i             /word       I, me, my, mine, myself                               the author speaks in person (opinion)
-pron_we            /word       we, us, our, ours, ourselves                          collective voice, advocacy ("we must")
-pron_you           /word       you, your, yours, yourself                            addresses the reader (opinion, promotion)
-pron_third         /word       he, she, they, him, her, them, his, their ...         reports speak about others
-modal              /word       can, could, may, might, must, shall, should, will,    stance and possibility rather than fact
-                               would, ought
-obligation         /word       must, should, ought, need(s) to, have/has to          prescription: what someone ought to do
-future             /word       will, 'll, shall, won't, going to                     predictions and commitments
-hedge              /word       perhaps, maybe, possibly, probably, likely, seems,    epistemic caution, argued analysis
-                               arguably, apparently, ...
-booster            /word       very, really, extremely, clearly, obviously,          intensified, certain stance
-                               undoubtedly, indeed, truly, ...
-superlative        /word       best, worst, greatest, ..., most/least + word         evaluation by ranking, exaggeration
-eval_pos           /word       positive evaluative words (good, strong, successful,  upbeat evaluation (promotional axis)
-                               bright, prosperity, remarkable, ...)
-eval_neg           /word       negative evaluative words (bad, failure, crisis,      critical evaluation
-                               wrong, mistrust, disastrous, ...)
-eval_balance       ratio       (pos - neg) / (pos + neg + 2), in (-1, 1)             net polarity: upbeat vs critical
-importance         /word       important, significant, crucial, vital, essential,    salience judgements ("a pivotal role")
-                               pivotal, indispensable, ...
-stance_phrase      /word       I/we think, believe, argue; in my view; it is         explicit opinion statements
-                               clear/time/true that; the fact that ...
-negation           /word       not, n't, no, never, nor, neither, nothing, ...       argument by denial and contrast
-contrast           /word       but, however, yet, although, though, nevertheless,    weighing of positions
-                               instead, whereas, ...
-causal             /word       because, therefore, thus, hence, consequently, ...    argumentation
-ly_adverb          /word       words ending in -ly                                   manner and stance adverbs
-present_tense      /word       is, are, am, has, have, does, do (+ negated forms)    commentary is in the present
-past_tense         /word       was, were, had, did + words ending in -ed             reports narrate past events
-question           /sentence   sentences ending in '?'                               rhetorical questions
-exclamation        /sentence   sentences ending in '!'                               emphasis, appeal
-imperative         /sentence   sentences opening with a bare verb (let, consider,    calls to action
-                               imagine, remember, ...) or "let's"
-attribution        /sentence   said, says, told, according to, added, stated,        reported speech: news attributes claims
-                               announced, confirmed, spokesman, ...
-quote_share        /char       characters inside double quotes (" " and “ ”)        quoted speech
-number             /word       tokens with digits                                    figures, scores, money
-date               /word       weekdays, months, years, yesterday/today, last week   news is anchored in time
-proper_noun        /word       capitalised words not opening a sentence              names of people and places
-sent_len_mean      words       mean sentence length                                  syntactic style
-sent_len_sd        words       standard deviation of sentence length                 rhythm: argued prose varies more
-word_len           chars       mean word length                                      lexical formality
-ttr                ratio       mean type/token ratio over 50-word segments           vocabulary variety (length-independent)
-=================  ==========  ====================================================  ==========================================
+The author's voice: features marked * are counted outside double quotes (their ``/word``
+is per unquoted word). A report that quotes "I think we must ..." is still a report; the
+quotes show up in ``quote_share`` and ``attribution`` instead.
+
+==============  =========  ========================================  ==============================
+name            unit       what                                      why
+==============  =========  ========================================  ==============================
+pron_i*         /word      I, me, my, mine, myself                   the author speaks in person
+pron_we*        /word      we, us, our, ours, let's ("US" is not     collective voice, advocacy
+                           "us")
+pron_you*       /word      you, your, yours, yourself                addresses the reader
+pron_third      /word      he, she, they, him, her, them, his,       reports speak about others
+                           their ...
+modal*          /word      can, could, may, might, must, shall,      possibility and stance, not
+                           should, will, would, ought                fact
+obligation*     /word      must, should, ought, need(s)/have/has to  prescription
+future*         /word      will, 'll, shall, won't, going to + verb  predictions and commitments
+hedge*          /word      perhaps, maybe, possibly, probably,       epistemic caution
+                           likely, seems, arguably, apparently, ...
+booster*        /word      very, really, extremely, clearly,         intensified, certain stance
+                           obviously, undoubtedly, indeed, truly,
+                           ...
+superlative*    /word      best, worst, greatest, ..., most/least +  ranking, exaggeration
+                           word
+comparative*    /word      better, worse, ..., more/less +           weighing, evaluation
+                           adjective
+eval_pos*       /word      positive evaluation (good, strong,        upbeat evaluation
+                           successful, bright, prosperity,           (promotional)
+                           remarkable, ...)
+eval_neg*       /word      negative evaluation (bad, failure,        critical evaluation
+                           crisis, wrong, mistrust, disastrous,
+                           ...)
+eval_balance*   ratio      (pos - neg) / (pos + neg + 2), in (-1,    net polarity: upbeat vs
+                           1)                                        critical
+subjective*     /word      emotive and judgement words (absurd,      loaded, emotive language
+                           stunning, sadly, shameful, whopping, so-
+                           called, ...)
+stance_adverb*  /word      sadly, fortunately, frankly, arguably,    the author comments on the
+                           rightly                                   claim
+importance*     /word      important, significant, crucial, vital,   salience judgements
+                           pivotal, indispensable, ...
+stance_phrase*  /word      I/we think, believe, argue; in my view;   explicit opinion statements
+                           it is clear/time/true; the fact is; of
+                           course ...
+negation*       /word      not, n't, no, never, nor, neither,        argument by denial
+                           nothing, ...
+contrast*       /word      but, however, yet, although, though,      weighing of positions
+                           instead, whereas, despite, ...
+causal*         /word      because, therefore, thus, hence, so,      argumentation
+                           since ...
+demonstrative*  /word      this, that, these, those, such            discourse deixis ("this is
+                                                                     why")
+ly_adverb*      /word      words ending in -ly                       manner and stance adverbs
+adj_suffix*     /word      words ending in -ous -ful -ive -able      descriptive, evaluative
+                           -ible -less -ish -ical -istic             adjectives
+present_tense*  /word      is, are, am, has, have, does, do (+ n't)  commentary is in the present
+past_tense      /word      was, were, had, did + words ending in     reports narrate past events
+                           -ed
+question        /sentence  sentences ending in '?'                   rhetorical questions
+exclamation     /sentence  sentences ending in '!'                   emphasis, appeal
+imperative      /sentence  sentences opening with a bare verb (let,  calls to action
+                           consider, imagine, remember, ...)
+conj_start      /sentence  sentences opening with and, but, so,      essayistic rhythm
+                           yet, or
+attribution     /sentence  said, says, told, according to, added,    news attributes its claims
+                           stated, announced, confirmed, spokesman,
+                           ...
+quote_share     /char      characters inside double quotes (" " and  uoted speech
+                           “ ”)   q
+number          /word      tokens with digits                        figures, scores, money
+date            /word      weekdays, months, years, yesterday,       news is anchored in time
+                           today, ...
+proper_noun     /word      capitalised words not opening a sentence  names of people and places
+sent_len_mean   words      mean sentence length                      syntactic style
+sent_len_sd     words      standard deviation of sentence length     argued prose varies its rhythm
+word_len        chars      mean word length                          lexical formality
+ttr             ratio      mean type/token ratio over 50-word        vocabulary variety
+                           segments
+==============  =========  ========================================  ==============================
 
 Word lists are general English stance vocabulary written for this module (not fitted
 to any data set); they are module constants so a run can record them.
@@ -63,15 +95,18 @@ to any data set); they are module constants so a run can record them.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ConfigError
 
-__all__ = ["ToneFeatures", "FEATURE_NAMES", "split_sentences", "split_paragraphs", "tokenize"]
+__all__ = ["ToneFeatures", "FEATURE_NAMES", "document_features", "polarity_counts",
+           "split_sentences", "split_paragraphs", "tokenize"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -318,6 +353,12 @@ def _voice_features(text: str) -> dict[str, float]:
     }
 
 
+def polarity_counts(text: str) -> tuple[int, int]:
+    """Positive and negative evaluative words in the author's own voice (outside quotes)."""
+    counts = Counter(_lower(tokenize(_QUOTED.sub(" ", text))))
+    return _rate(counts, EVAL_POS), _rate(counts, EVAL_NEG)
+
+
 def document_features(text: str) -> dict[str, float]:
     """All features of one text, as a name -> value dict (see the module docstring)."""
     toks = tokenize(text)
@@ -350,6 +391,26 @@ def document_features(text: str) -> dict[str, float]:
     return out
 
 
+_CACHE_SIZE = 100_000
+_VECTOR_CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+
+def _feature_vector(text: str) -> np.ndarray:
+    """Features of one text in FEATURE_NAMES order, memoised by a digest of the text
+    (cross-validation folds and the sentence models score the same texts many times;
+    the digest, not the text, is kept). Read-only float32."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    vec = _VECTOR_CACHE.get(key)
+    if vec is None:
+        feats = document_features(text)
+        vec = np.array([feats[k] for k in FEATURE_NAMES], dtype=np.float32)
+        vec.setflags(write=False)
+        _VECTOR_CACHE[key] = vec
+        if len(_VECTOR_CACHE) > _CACHE_SIZE:
+            _VECTOR_CACHE.popitem(last=False)
+    return vec
+
+
 class ToneFeatures(TransformerMixin, BaseEstimator):
     """Raw texts -> a dense matrix of length-normalised tone features.
 
@@ -369,17 +430,20 @@ class ToneFeatures(TransformerMixin, BaseEstimator):
         names = list(FEATURE_NAMES if self.features is None else self.features)
         unknown = sorted(set(names) - set(FEATURE_NAMES))
         if unknown or not names:
-            raise ConfigError(f"tone.features: unknown or empty feature list {unknown or names}; "
-                              f"choose from {', '.join(FEATURE_NAMES)}")
+            raise ConfigError(f"tone.tone_features: unknown or empty feature list "
+                              f"{unknown or names}; choose from {', '.join(FEATURE_NAMES)}")
         self.features_ = tuple(names)
         self.n_features_out_ = len(names)
         return self
 
     def transform(self, X):
-        names = self.features_
-        rows = [document_features(str(text)) for text in X]
-        return np.array([[row[k] for k in names] for row in rows],
-                        dtype=float).reshape(len(rows), len(names))
+        check_is_fitted(self, "features_")
+        index = [FEATURE_NAMES.index(k) for k in self.features_]
+        rows = [_feature_vector(str(text)) for text in X]
+        if not rows:
+            return np.zeros((0, len(index)))
+        return np.vstack(rows)[:, index].astype(float)
 
     def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "features_")
         return np.asarray(self.features_, dtype=object)

@@ -93,6 +93,9 @@ class SklearnNMF(_NMFBase):
         if self.loss == "kullback-leibler" and self.solver != "mu":
             raise ModelError("model.solver must be 'mu' when model.loss='kullback-leibler'; "
                              f"got {self.solver!r}")
+        if self.solver == "mu" and self.init == "nndsvd":
+            raise ModelError("model.init='nndsvd' leaves zeros that model.solver='mu' cannot "
+                             "update; use model.init=nndsvda or nndsvdar")
 
     def _estimator(self):
         return NMF(n_components=self.num_topics, init=self.init, solver=self.solver,

@@ -1,0 +1,230 @@
+"""Topic-model benchmark: quality on octis_bbc, speed on 20 Newsgroups. Prints tables.
+
+    python experiments/bench_topics.py              # chosen settings + 20 Newsgroups timings
+    python experiments/bench_topics.py --explore    # every setting tried (about 20 minutes)
+    python experiments/bench_topics.py --part octis # or 20ng; --seed N; --data PATH
+
+octis_bbc: its lemmatised tokens and fixed 2,949-word vocabulary as they are; for K = 10,
+20, 30, 40, 50 one fit each; NPMI of the top 10 words on the octis_bbc texts themselves
+(gensim's c_npmi: window 10, epsilon 1e-12, mean over topics) and topic diversity of the top
+25, both averaged over the five K. Reference rows: the BERTopic paper's OCTIS rows (floor)
+and the aims set for this project.
+
+20 Newsgroups (18,846 posts, headers = text before the first blank line stripped): lowercase,
+alphabetic tokens of >= 3 letters, scikit-learn's English stop words, min_df 5, max_df 0.5;
+K = 20. Wall times of each stage, coherence time ours vs gensim's CoherenceModel (same
+topics, same texts, both values printed) and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import shared_data, table  # noqa: E402
+
+from research.evaluate import CoherenceScorer, coherence, topic_diversity  # noqa: E402
+from research.topics import build_topic_model  # noqa: E402
+
+KS = (10, 20, 30, 40, 50)
+TOKEN = r"(?u)\b[a-z]{3,}\b"
+
+# (label, kind, backend, vectoriser settings, model settings); the first row of each model is
+# the setting chosen for the configs, the rest is what was tried on the way there.
+CHOSEN = [
+    ("NMF chosen: binary TF-IDF, Frobenius, nndsvd", "nmf", "sklearn",
+     {"kind": "tfidf", "binary": True}, {}),
+    ("LDA chosen: sklearn batch, 30 iter, priors 0.1/0.01", "lda", "sklearn",
+     {"kind": "count"}, {"max_iter": 30, "doc_topic_prior": 0.1, "topic_word_prior": 0.01}),
+    ("LDA chosen: gensim asym alpha, eta 0.01, 20 passes", "lda", "gensim",
+     {"kind": "count"}, {"alpha": "asymmetric", "eta": 0.01, "passes": 20}),
+]
+TRIED = [
+    ("NMF TF-IDF (sklearn defaults), Frobenius, nndsvd", "nmf", "sklearn", {"kind": "tfidf"}, {}),
+    ("NMF TF-IDF, Frobenius, nndsvda", "nmf", "sklearn", {"kind": "tfidf"}, {"init": "nndsvda"}),
+    ("NMF sublinear TF-IDF, Frobenius", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True}, {}),
+    ("NMF sublinear TF-IDF, norm none", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True, "norm": None}, {}),
+    ("NMF sublinear TF-IDF, norm l1", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True, "norm": "l1"}, {}),
+    ("NMF sublinear TF-IDF, smooth_idf off", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True, "smooth_idf": False}, {}),
+    ("NMF sublinear, alpha_H 1e-4 l1_ratio 1", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True},
+     {"alpha_W": 0.0, "alpha_H": 1e-4, "l1_ratio": 1.0, "max_iter": 400}),
+    ("NMF sublinear, alpha_H 3e-4 l1_ratio 1", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True},
+     {"alpha_W": 0.0, "alpha_H": 3e-4, "l1_ratio": 1.0, "max_iter": 400}),
+    ("NMF sublinear, alpha_W=H 1e-4 l1_ratio .5", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True},
+     {"alpha_W": 1e-4, "alpha_H": "same", "l1_ratio": 0.5, "max_iter": 400}),
+    ("NMF TF-IDF, KL loss (mu), nndsvda", "nmf", "sklearn", {"kind": "tfidf"},
+     {"loss": "kullback-leibler", "solver": "mu", "init": "nndsvda"}),
+    ("NMF sublinear TF-IDF, KL loss (mu)", "nmf", "sklearn",
+     {"kind": "tfidf", "sublinear_tf": True},
+     {"loss": "kullback-leibler", "solver": "mu", "init": "nndsvda"}),
+    ("NMF binary TF-IDF, norm none", "nmf", "sklearn",
+     {"kind": "tfidf", "binary": True, "norm": None}, {}),
+    ("NMF binary TF-IDF, nndsvda", "nmf", "sklearn", {"kind": "tfidf", "binary": True},
+     {"init": "nndsvda"}),
+    ("LDA gensim defaults (sym alpha, eta 1/K, 10 passes)", "lda", "gensim", {"kind": "count"},
+     {}),
+    ("LDA gensim alpha auto, eta auto, 20 passes", "lda", "gensim", {"kind": "count"},
+     {"alpha": "auto", "eta": "auto", "passes": 20}),
+    ("LDA gensim asym alpha, eta 0.005, 20 passes", "lda", "gensim", {"kind": "count"},
+     {"alpha": "asymmetric", "eta": 0.005, "passes": 20}),
+    ("LDA gensim asym, eta 0.01, 30 passes, 100 iter", "lda", "gensim", {"kind": "count"},
+     {"alpha": "asymmetric", "eta": 0.01, "passes": 30, "iterations": 100}),
+    ("LDA sklearn batch defaults (10 iter, priors 1/K)", "lda", "sklearn", {"kind": "count"}, {}),
+    ("LDA sklearn online, 20 iter, batch 256", "lda", "sklearn", {"kind": "count"},
+     {"learning_method": "online", "max_iter": 20, "batch_size": 256}),
+    ("LDA sklearn batch 30 iter, priors 0.1/0.005", "lda", "sklearn", {"kind": "count"},
+     {"max_iter": 30, "doc_topic_prior": 0.1, "topic_word_prior": 0.005}),
+    ("LDA sklearn batch 50 iter, priors 0.05/0.01", "lda", "sklearn", {"kind": "count"},
+     {"max_iter": 50, "doc_topic_prior": 0.05, "topic_word_prior": 0.01}),
+]
+REFERENCE = [
+    ["floor: LDA (OCTIS, BERTopic paper)", "", 0.014, 0.577],
+    ["floor: NMF (OCTIS, BERTopic paper)", "", 0.012, 0.549],
+    ["BERTopic best (paper)", "", 0.167, 0.794],
+    ["aim: LDA", "", 0.050, 0.650],
+    ["aim: NMF", "", 0.180, 0.800],
+]
+
+
+def vectoriser(settings: dict, **fixed):
+    settings = dict(settings)
+    cls = TfidfVectorizer if settings.pop("kind") == "tfidf" else CountVectorizer
+    return cls(**fixed, **settings)
+
+
+def octis_table(data: Path, settings: list, seed: int) -> None:
+    folder = data / "octis_bbc"
+    with open(folder / "corpus.tsv", encoding="utf-8") as f:
+        docs = [line.split("\t")[0] for line in f]
+    with open(folder / "vocabulary.txt", encoding="utf-8") as f:
+        vocabulary = f.read().split()
+    scorer = CoherenceScorer([d.split() for d in docs], "c_npmi")
+    fixed = dict(vocabulary=vocabulary, tokenizer=str.split, token_pattern=None, lowercase=False)
+    rows = []
+    for label, kind, backend, vec, params in settings:
+        X = vectoriser(vec, **fixed).fit_transform(docs)
+        npmi, td, seconds = [], [], 0.0
+        for k in KS:
+            t0 = time.perf_counter()
+            model = build_topic_model(kind, backend, k, seed, **params).fit(X, vocabulary)
+            seconds += time.perf_counter() - t0
+            result = model.result()
+            npmi.append(scorer.score(result.topics(10)).mean)
+            td.append(topic_diversity(result.topics(25)))
+        aim = (0.18, 0.80) if kind == "nmf" else (0.05, 0.65)
+        met = "yes" if np.mean(npmi) >= aim[0] and np.mean(td) >= aim[1] else "no"
+        rows.append([label, met, float(np.mean(npmi)), float(np.mean(td)),
+                     " ".join(f"{v:.3f}" for v in npmi), " ".join(f"{v:.2f}" for v in td),
+                     f"{seconds:.1f}"])
+        print(f"  done: {label}", file=sys.stderr, flush=True)
+    rows += [r + ["", "", ""] for r in REFERENCE]
+    print(table(f"octis_bbc, mean over K={list(KS)}, seed {seed}: NPMI (top 10, gensim "
+                "c_npmi on the octis texts) and topic diversity (top 25)",
+                ["setting", "aim met", "NPMI", "TD", "NPMI per K", "TD per K", "fit s (5 K)"],
+                rows))
+
+
+def newsgroups_table(data: Path, seed: int) -> None:
+    from gensim.corpora import Dictionary
+    from gensim.models import CoherenceModel
+
+    stages = {}
+    t0 = time.perf_counter()
+    with gzip.open(data / "20newsgroups" / "20newsgroups_bydate.jsonl.gz", "rt",
+                   encoding="utf-8") as f:
+        posts = [json.loads(line)["text"] for line in f]
+    bodies = [p.split("\n\n", 1)[1] if "\n\n" in p else "" for p in posts]
+    stages["load + strip headers"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    analyse = CountVectorizer(token_pattern=TOKEN, stop_words="english").build_analyzer()
+    texts = [analyse(b) for b in bodies]
+    stages["tokenise"] = time.perf_counter() - t
+    prep = time.perf_counter() - t0
+
+    def tokens(doc):
+        return doc
+
+    t = time.perf_counter()
+    counts = CountVectorizer(analyzer=tokens, min_df=5, max_df=0.5)
+    Xc = counts.fit_transform(texts)
+    vocabulary = list(counts.get_feature_names_out())
+    stages["count matrix"] = t_count = time.perf_counter() - t
+    _, kind, backend, _, lda_params = CHOSEN[2]
+    t = time.perf_counter()
+    lda = build_topic_model(kind, backend, 20, seed, **lda_params).fit(Xc, vocabulary)
+    stages[f"fit {lda.name} K=20 {lda_params}"] = t_lda = time.perf_counter() - t
+    t = time.perf_counter()
+    _, kind, backend, vec, nmf_params = CHOSEN[0]
+    Xt = vectoriser(vec, analyzer=tokens, min_df=5, max_df=0.5).fit_transform(texts)
+    stages["TF-IDF matrix (binary)"] = t_tfidf = time.perf_counter() - t
+    t = time.perf_counter()
+    nmf = build_topic_model(kind, backend, 20, seed, **nmf_params).fit(Xt, vocabulary)
+    stages[f"fit {nmf.name} K=20"] = t_nmf = time.perf_counter() - t
+    rows = [[name, f"{s:.2f}"] for name, s in stages.items()]
+    rows += [["whole LDA experiment (load..fit; target <= 60 s)", f"{prep + t_count + t_lda:.2f}"],
+             ["whole NMF experiment (load..fit; target <= 15 s)", f"{prep + t_tfidf + t_nmf:.2f}"]]
+    print(table(f"20 Newsgroups: {len(texts)} posts, {len(vocabulary)} words, K=20, seed {seed}",
+                ["stage", "seconds"], rows))
+
+    rows = []
+    for name, model in (("LDA", lda), ("NMF", nmf)):
+        topics = model.result().topics(10)
+        t = time.perf_counter()
+        ours = coherence(topics, texts, "c_npmi")
+        ours_s = time.perf_counter() - t
+        t = time.perf_counter()
+        dictionary = Dictionary(texts)
+        dict_s = time.perf_counter() - t
+        t = time.perf_counter()
+        theirs = CoherenceModel(topics=topics, texts=texts, dictionary=dictionary,
+                                coherence="c_npmi", topn=10, processes=1).get_coherence()
+        theirs_s = time.perf_counter() - t
+        rows.append([name, f"{ours.mean:.12f}", f"{theirs:.12f}", f"{ours_s:.2f}",
+                     f"{theirs_s:.2f} (+{dict_s:.1f} Dictionary)", f"{theirs_s / ours_s:.0f}x"])
+    print(table("c_npmi of the top 10 words on the 20 Newsgroups texts: ours vs gensim "
+                "CoherenceModel (processes=1; Dictionary built outside its timing)",
+                ["model", "ours", "gensim", "ours s", "gensim s", "speed-up"], rows))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process (ru_maxrss): {peak:.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["all", "octis", "20ng"], default="all")
+    parser.add_argument("--explore", action="store_true",
+                        help="also run every setting tried on the way to the chosen ones")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data", type=Path, default=shared_data())
+    args = parser.parse_args(argv)
+    if args.data is None or not args.data.is_dir():
+        raise SystemExit("bench_topics: shared data not found; pass --data PATH")
+    warnings.simplefilter("ignore", ConvergenceWarning)  # NMF runs that stop at max_iter
+    print(f"command: python experiments/bench_topics.py --part {args.part} --seed {args.seed}"
+          + (" --explore" if args.explore else ""))
+    if args.part in ("all", "octis"):
+        octis_table(args.data, CHOSEN + (TRIED if args.explore else []), args.seed)
+    if args.part in ("all", "20ng"):
+        newsgroups_table(args.data, args.seed)
+
+
+if __name__ == "__main__":
+    # `make bench` runs this file through runpy with bench.py's own argv: ignore that
+    main(sys.argv[1:] if Path(sys.argv[0]).name == "bench_topics.py" else [])

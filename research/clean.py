@@ -1,0 +1,291 @@
+"""Cleaning: documents in, cleaned documents + tokens + an audit trail out.
+
+``clean_corpus(documents, settings)`` runs, with ``settings`` the resolved ``clean:``
+section of ``defaults.yaml``:
+
+1. per text (also what :meth:`TextPipeline.tokenize` does to a new text): unicode repair
+   and junk removal (:mod:`research.repair`), page furniture by pattern and short-line
+   rule, inline links (:mod:`research.furniture`);
+2. per document: paragraphs repeated inside it (``duplicates.paragraphs``,
+   :mod:`research.dedup`);
+3. per corpus: near-duplicate clusters, then lines repeated across an outlet's documents
+   (each cluster counted once), then exact and near-duplicate documents on the final text
+   (``duplicates.action``: drop the later copy, or keep both and report the pair);
+4. tokens (:mod:`research.tokens`), with phrases learned on the kept documents; documents
+   with fewer than ``min_tokens`` tokens are dropped and recorded.
+
+Every input document gets a JSON-serialisable record of what was removed and why; if no
+document survives, :class:`~research.errors.CleaningError` names the setting to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
+                    paragraphs, repeated_paragraphs)
+from .documents import Document
+from .errors import CleaningError, ConfigError
+from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
+                        find_repeated_segments)
+from .repair import repair_text
+from .tokens import TOKEN_PATTERN, apply_phrases, learn_phrases, stop_word_set, token_segments
+
+__all__ = ["clean_corpus", "CleanResult", "TextPipeline", "TOKEN_PATTERN"]
+
+_CHOICES = {
+    "duplicates.action": ("drop", "keep"),
+    "duplicates.paragraphs": ("drop", "keep", "off"),
+    "tokens.numbers": ("drop", "keep"),
+    "tokens.stop_words": ("english", "none"),
+}
+_RANGES = {  # key: (low, high, low inclusive)
+    "duplicates.threshold": (0.0, 1.0, False),
+    "duplicates.paragraph_threshold": (0.0, 1.0, False),
+    "tokens.phrases.threshold": (-1.0, 1.0, False),
+    "furniture.repeated_min_share": (0.0, 1.0, True),
+}
+
+
+def _get(settings: dict, dotted: str) -> Any:
+    node: Any = settings
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"clean.{dotted} is missing from the settings; "
+                              "pass the resolved clean: section of defaults.yaml")
+        node = node[part]
+    return node
+
+
+def _choice(settings: dict, dotted: str) -> str:
+    value = _get(settings, dotted)
+    value = {False: "off", None: "none"}.get(value, value)  # YAML 1.1: off -> False
+    if value not in _CHOICES[dotted]:
+        raise ConfigError(f"clean.{dotted}: expected one of {', '.join(_CHOICES[dotted])}, "
+                          f"got {value!r}")
+    return value
+
+
+def _check_settings(settings: dict) -> None:
+    for dotted in _CHOICES:
+        _choice(settings, dotted)
+    for dotted, (low, high, closed) in _RANGES.items():
+        value = _get(settings, dotted)
+        if not isinstance(value, (int, float)) or not (low <= value <= high) or (
+                not closed and value == low):
+            bracket = "[" if closed else "("
+            raise ConfigError(f"clean.{dotted}: expected a number in {bracket}{low}, {high}], "
+                              f"got {value!r}")
+
+
+class TextPipeline:
+    """The per-text steps of a cleaning run, picklable, to tokenise new texts as in training.
+
+    ``unicode``, ``furniture`` and ``tokens`` are the sections of the same name under
+    ``clean:``. Learned state: ``phrases_`` (gensim ``FrozenPhrases`` or None). Corpus
+    steps (repeated lines, duplicates, repeated paragraphs) are not part of it.
+    """
+
+    def __init__(self, unicode: dict, furniture: dict, tokens: dict):
+        self.unicode = unicode
+        self.furniture = furniture
+        self.tokens = tokens
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "TextPipeline":
+        return cls(dict(_get(settings, "unicode")), dict(_get(settings, "furniture")),
+                   dict(_get(settings, "tokens")))
+
+    def get_params(self, deep: bool = False) -> dict:
+        return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens}
+
+    def _prepared(self) -> "TextPipeline":
+        if not hasattr(self, "rules_"):
+            self.rules_ = FurnitureRules.from_settings(self.furniture,
+                                                       bool(self.unicode["drop_junk"]))
+            stop = self.tokens["stop_words"]
+            self.stop_words_ = stop_word_set(None if stop in (None, "none") else stop,
+                                             self.tokens["extra_stop_words"] or [])
+            self.token_options_ = {k: self.tokens[k] for k in (
+                "lowercase", "lemmatize", "language", "numbers", "min_length")}
+        return self
+
+    def clean_text(self, text: str) -> CleanedText:
+        """Unicode repair, junk, furniture patterns, links and short lines of one text."""
+        self._prepared()
+        return clean_lines(repair_text(text, bool(self.unicode["repair"])), self.rules_)
+
+    def segments(self, cleaned_text: str) -> list[list[str]]:
+        """Filtered tokens of already-cleaned text, in runs a phrase may not cross."""
+        self._prepared()
+        if not hasattr(self, "_token_cache"):
+            self._token_cache: dict = {}
+        return token_segments(cleaned_text, self.token_options_, self.stop_words_,
+                              self._token_cache, breaks=bool(self.tokens["phrases"]["enabled"]))
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_token_cache"}
+
+    def fit_phrases(self, segment_lists: list[list[list[str]]]) -> "TextPipeline":
+        """Learn phrases from the segments of the corpus (no-op when phrases are off)."""
+        options = self.tokens["phrases"]
+        self.phrases_ = None
+        if options["enabled"]:
+            flat = [segment for segments in segment_lists for segment in segments]
+            self.phrases_ = learn_phrases(flat, int(options["min_count"]),
+                                          float(options["threshold"]))
+        return self
+
+    def fit(self, texts: list[str]) -> "TextPipeline":
+        """Learn phrases from raw texts (the per-text steps are applied first)."""
+        return self.fit_phrases([self.segments(self.clean_text(t).text()) for t in texts])
+
+    def tokens_of(self, cleaned_text: str) -> list[str]:
+        return apply_phrases(self.segments(cleaned_text), getattr(self, "phrases_", None))
+
+    def tokenize(self, text: str) -> list[str]:
+        """Raw text -> tokens, exactly as a training document with the same text."""
+        return self.tokens_of(self.clean_text(text).text())
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_corpus` returns (see the module docstring)."""
+
+    documents: list[Document]
+    tokens: list[list[str]]
+    records: list[dict]
+    duplicate_pairs: list[dict]
+    summary: dict
+    pipeline: TextPipeline = field(repr=False)
+
+
+def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[dict]:
+    """Find paragraphs that repeat an earlier one; remove them when mode is drop."""
+    if mode == "off":
+        return []
+    groups = paragraphs(cleaned.lines)
+    texts = [" ".join(" ".join(cleaned.lines[i]) for i in group) for group in groups]
+    found = []
+    for later, earlier, similarity in repeated_paragraphs(texts, threshold):
+        found.append({"text": texts[later][:200], "duplicate_of_paragraph": earlier,
+                      "similarity": similarity})
+        if mode == "drop":
+            for i in groups[later]:
+                cleaned.lines[i] = None
+    return found
+
+
+def _repeated_lines(cleaned: list[CleanedText], docs: list[Document], furniture: dict,
+                    clusters: list[int]) -> bool:
+    """Remove lines repeated across an outlet's documents; True when any was removed."""
+    outlets = [d.outlet for d in docs]
+    repeated = find_repeated_segments(cleaned, outlets, clusters,
+                                      int(furniture["repeated_min_docs"]),
+                                      float(furniture["repeated_min_share"]))
+    if not repeated:
+        return False
+    for c, outlet in zip(cleaned, outlets):
+        drop_repeated_segments(c, outlet, repeated)
+    return True
+
+
+def _duplicates(cleaned: list[CleanedText], docs: list[Document],
+                settings: dict) -> list[DuplicatePair]:
+    enabled = bool(_get(settings, "duplicates.enabled"))
+    threshold = float(_get(settings, "duplicates.threshold"))
+    cache = ShingleCache()
+    pairs = find_duplicates([c.text() for c in cleaned], threshold, cache) if enabled else []
+    furniture = settings["furniture"]
+    if furniture["enabled"] and furniture["repeated_lines"]:
+        clusters = cluster_labels(len(docs), pairs)
+        if _repeated_lines(cleaned, docs, furniture, clusters) and enabled:
+            pairs = find_duplicates([c.text() for c in cleaned], threshold, cache)
+    return pairs
+
+
+def _record(doc: Document, cleaned: CleanedText, text: str, found: list[dict],
+            mode: str) -> dict:
+    return {"id": doc.id, "chars_before": len(doc.text), "chars_after": len(text),
+            "lines_removed": cleaned.removed,
+            "paragraphs_removed": found if mode == "drop" else [],
+            "repeated_paragraphs_kept": found if mode == "keep" else [],
+            "junk_removed": cleaned.junk, "links_removed": cleaned.links,
+            "duplicate_of": None, "duplicate_similarity": None,
+            "kept": True, "drop_reason": None, "n_tokens": 0}
+
+
+def _mark_duplicates(records: list[dict], docs: list[Document], pairs: list[DuplicatePair],
+                     action: str) -> None:
+    for b, pair in assign_duplicates(len(docs), pairs, drop=action == "drop").items():
+        records[b].update(duplicate_of=docs[pair.a].id, duplicate_similarity=pair.similarity)
+        if action == "drop":
+            records[b].update(kept=False, drop_reason="duplicate")
+
+
+def _tokenize_kept(pipeline: TextPipeline, texts: list[str], records: list[dict],
+                   min_tokens: int) -> list[list[str]]:
+    """Tokens of every document (empty for duplicates); drops those below min_tokens."""
+    kept = [i for i, r in enumerate(records) if r["kept"]]
+    segments = {i: pipeline.segments(texts[i]) for i in kept}
+    pipeline.fit_phrases([segments[i] for i in kept])
+    tokens: list[list[str]] = [[] for _ in texts]
+    for i in kept:
+        tokens[i] = apply_phrases(segments[i], pipeline.phrases_)
+        records[i]["n_tokens"] = len(tokens[i])
+        if len(tokens[i]) < min_tokens:
+            records[i].update(kept=False, drop_reason="too_few_tokens")
+    return tokens
+
+
+def _summary(records: list[dict]) -> dict:
+    reasons: dict[str, int] = {}
+    for r in records:
+        for line in r["lines_removed"]:
+            reasons[line["reason"]] = reasons.get(line["reason"], 0) + 1
+    kept = [r for r in records if r["kept"]]
+    return {"documents_in": len(records), "documents_kept": len(kept),
+            "dropped_duplicates": sum(r["drop_reason"] == "duplicate" for r in records),
+            "dropped_empty": sum(r["drop_reason"] == "too_few_tokens" for r in records),
+            "lines_removed_by_reason": dict(sorted(reasons.items())),
+            "paragraphs_removed": sum(len(r["paragraphs_removed"]) for r in records),
+            "junk_removed": sum(r["junk_removed"] for r in records),
+            "chars_before": sum(r["chars_before"] for r in records),
+            "chars_after": sum(r["chars_after"] for r in kept)}
+
+
+def _fail(summary: dict, min_tokens: int) -> None:
+    raise CleaningError(
+        f"no documents left after cleaning ({summary['documents_in']} read, "
+        f"{summary['dropped_duplicates']} duplicates, {summary['dropped_empty']} with fewer "
+        f"than clean.min_tokens={min_tokens} tokens); lower clean.min_tokens or check "
+        "clean.furniture and clean.tokens")
+
+
+def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
+    """Clean ``documents`` with the ``clean:`` settings; see the module docstring."""
+    _check_settings(settings)
+    if not documents:
+        raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
+    pipeline = TextPipeline.from_settings(settings)
+    mode = _choice(settings, "duplicates.paragraphs")
+    para_threshold = float(_get(settings, "duplicates.paragraph_threshold"))
+    cleaned = [pipeline.clean_text(d.text) for d in documents]
+    found = [_drop_paragraphs(c, mode, para_threshold) for c in cleaned]
+    pairs = _duplicates(cleaned, documents, settings)
+    texts = [c.text() for c in cleaned]
+    records = [_record(d, c, t, f, mode) for d, c, t, f in zip(documents, cleaned, texts, found)]
+    _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
+    min_tokens = int(_get(settings, "min_tokens"))
+    tokens = _tokenize_kept(pipeline, texts, records, min_tokens)
+    summary = _summary(records)
+    if summary["documents_kept"] == 0:
+        _fail(summary, min_tokens)
+    keep = [i for i, r in enumerate(records) if r["kept"]]
+    return CleanResult(documents=[documents[i].with_text(texts[i]) for i in keep],
+                       tokens=[tokens[i] for i in keep], records=records,
+                       duplicate_pairs=[{"a": documents[p.a].id, "b": documents[p.b].id,
+                                         "similarity": p.similarity, "kind": p.kind}
+                                        for p in pairs],
+                       summary=summary, pipeline=pipeline)

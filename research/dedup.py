@@ -1,0 +1,237 @@
+"""Exact and near-duplicate documents, and paragraphs repeated inside one document.
+
+Documents
+    Each text becomes its set of word 5-shingles (lowercased words of letters/digits).
+    Identical word sequences are ``exact`` duplicates (similarity 1.0). For the rest, the
+    similarity of two documents is the containment ``|A∩B| / min(|A|, |B|)``, so a page
+    that holds a whole report plus an unrelated one still matches the clean report.
+    It scales without a Python loop over pairs: shingles are hashed to 64-bit integers
+    (a polynomial hash of word hashes, vectorised in numpy), the documents x
+    shingles incidence is a sparse matrix, shingles in more than
+    ``max(100, 1% of documents)`` documents (quoted boilerplate, signatures) are dropped,
+    so are shingles in one document only (they cannot be shared), and ``X·Xᵀ`` is
+    computed in row blocks, keeping only pairs at or above the threshold. Documents with
+    fewer than :data:`MIN_SHINGLES` shingles are only compared exactly.
+    Quoted e-mail/forum lines (starting with ``>``, ``|``, ``:``, ``=``, ``}`` or
+    ``name>``) are left out of the shingles: a reply that quotes a whole earlier post is
+    not a copy of it.
+    Which copy goes: documents are visited in input order and one is a duplicate of the
+    most similar *kept* earlier document it matches, so of a chain A~B~C with A and C
+    unlike, only B is dropped.
+
+Paragraphs
+    Paragraphs are runs of lines split at blank (or removed) lines and after a line that
+    ends a sentence. A paragraph of at least :data:`MIN_PARAGRAPH_WORDS` words repeats an
+    earlier one when the share of its word 3-shingles found in that earlier paragraph
+    reaches the threshold. Shorter shingles than for documents, because a one-word edit
+    in a 25-word paragraph already breaks 5 of its 21 5-shingles; the share is taken of
+    the *later* paragraph, which is the one that would be removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates", "cluster_labels",
+           "paragraphs", "repeated_paragraphs", "SHINGLE_SIZE", "MIN_SHINGLES"]
+
+SHINGLE_SIZE = 5
+PARAGRAPH_SHINGLE_SIZE = 3
+MIN_SHINGLES = 5
+MIN_PARAGRAPH_WORDS = 8
+BLOCK_ROWS = 1000
+_WORD = re.compile(r"[^\W_]+")
+_QUOTED = re.compile(r"\n[ \t]*(?:[>|:=}]|\w{1,10}>)[^\n]*")
+_PARAGRAPH_END = frozenset('.!?…"”’)')
+_MULTIPLIER = np.uint64(1_000_003)
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    a: int            # index of the earlier document
+    b: int            # index of the later document
+    similarity: float
+    kind: str         # exact | near
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
+    """64-bit hashes of the word k-shingles of one text (possibly repeated).
+
+    Words are hashed with Python's ``hash`` (salted per process, so the hash values differ
+    between runs but equal shingles always get equal values: the pairs found do not
+    depend on the salt, except for a 64-bit collision, about 1 in 10^12 per pair).
+    """
+    if len(word_list) < k:
+        return np.empty(0, dtype=np.uint64)
+    ids = np.fromiter(map(hash, word_list), dtype=np.int64, count=len(word_list))
+    ids = ids.view(np.uint64)
+    n = len(ids) - k + 1
+    h = ids[:n].copy()
+    with np.errstate(over="ignore"):
+        for offset in range(1, k):
+            h = h * _MULTIPLIER + ids[offset:n + offset]
+    return h
+
+
+def _exact_groups(keys: list[str]) -> tuple[list[DuplicatePair], list[int]]:
+    """Pairs (first, copy) of identical word sequences; indices of the first copies."""
+    first: dict[str, int] = {}
+    pairs, unique = [], []
+    for i, key in enumerate(keys):
+        if key and key in first:
+            pairs.append(DuplicatePair(first[key], i, 1.0, "exact"))
+            continue
+        first.setdefault(key, i)
+        unique.append(i)
+    return pairs, unique
+
+
+def _incidence(hashes: list[np.ndarray]) -> sp.csr_matrix:
+    """Binary documents x distinct-shingles matrix."""
+    lengths = np.fromiter(map(len, hashes), dtype=np.int64, count=len(hashes))
+    all_h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+    uniq, cols = np.unique(all_h, return_inverse=True)
+    rows = np.repeat(np.arange(len(hashes), dtype=np.int32), lengths)
+    x = sp.csr_matrix((np.ones(len(all_h), dtype=np.int32), (rows, cols.ravel())),
+                      shape=(len(hashes), len(uniq)))
+    x.sum_duplicates()
+    x.data[:] = 1
+    return x
+
+
+def _near_pairs(x: sp.csr_matrix, rows: list[int], threshold: float) -> list[DuplicatePair]:
+    df = np.bincount(x.indices, minlength=x.shape[1])
+    common = df > max(100, 0.01 * x.shape[0])
+    x = x[:, ~common].tocsr() if common.any() else x
+    sizes = np.diff(x.indptr)
+    shared = x[:, df[~common] > 1].tocsr()
+    shared_t = shared.T.tocsr()
+    pairs = []
+    for start in range(0, x.shape[0], BLOCK_ROWS):
+        block = (shared[start:start + BLOCK_ROWS] @ shared_t).tocoo()
+        i, j = block.row + start, block.col
+        keep = j > i
+        i, j, inter = i[keep], j[keep], block.data[keep]
+        smaller = np.minimum(sizes[i], sizes[j])
+        sim = inter / np.maximum(smaller, 1)
+        hit = (sim >= threshold) & (smaller >= MIN_SHINGLES)
+        pairs += [DuplicatePair(rows[a], rows[b], round(float(s), 4), "near")
+                  for a, b, s in zip(i[hit], j[hit], sim[hit])]
+    return pairs
+
+
+class ShingleCache:
+    """Word keys and shingle hashes per text, reused when the same text comes again."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[str, np.ndarray]] = {}
+
+    def get(self, text: str) -> tuple[str, np.ndarray]:
+        """(the text's words joined by spaces, its shingle hashes)."""
+        entry = self._entries.get(text)
+        if entry is None:
+            ws = words(text)
+            own = words(_QUOTED.sub("\n", "\n" + text))
+            entry = self._entries[text] = (" ".join(ws), shingle_hashes(own))
+        return entry
+
+
+def find_duplicates(texts: list[str], threshold: float,
+                    cache: ShingleCache | None = None) -> list[DuplicatePair]:
+    """All exact and near-duplicate pairs (a earlier than b), sorted by (a, b)."""
+    cache = cache or ShingleCache()
+    entries = [cache.get(t) for t in texts]
+    pairs, unique = _exact_groups([e[0] for e in entries])
+    if len(unique) > 1:
+        x = _incidence([entries[i][1] for i in unique])
+        pairs += _near_pairs(x, unique, threshold)
+    return sorted(pairs, key=lambda p: (p.a, p.b))
+
+
+def assign_duplicates(n: int, pairs: list[DuplicatePair],
+                      drop: bool = True) -> dict[int, DuplicatePair]:
+    """Later document -> the pair linking it to its most similar kept earlier document.
+
+    With ``drop`` False every document stays, so any earlier document may be chosen.
+    """
+    by_later: dict[int, list[DuplicatePair]] = {}
+    for pair in pairs:
+        by_later.setdefault(pair.b, []).append(pair)
+    chosen: dict[int, DuplicatePair] = {}
+    for b in sorted(by_later):
+        candidates = [p for p in by_later[b] if not (drop and p.a in chosen)]
+        if candidates:
+            chosen[b] = max(candidates, key=lambda p: (p.similarity, -p.a))
+    return chosen
+
+
+def cluster_labels(n: int, pairs: list[DuplicatePair]) -> list[int]:
+    """Connected components of the duplicate graph, labelled by their first member."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for pair in pairs:
+        ra, rb = root(pair.a), root(pair.b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return [root(i) for i in range(n)]
+
+
+def paragraphs(lines: list) -> list[list[int]]:
+    """Indices of the lines of each paragraph (``lines`` as in ``CleanedText.lines``)."""
+    out, current = [], []
+    for i, segments in enumerate(lines):
+        if not segments:
+            if current:
+                out.append(current)
+            current = []
+            continue
+        current.append(i)
+        if segments[-1][-1:] in _PARAGRAPH_END:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _paragraph_shingles(text: str) -> frozenset | None:
+    if text.count(" ") + 1 < MIN_PARAGRAPH_WORDS:
+        return None
+    ws = words(text)
+    if len(ws) < MIN_PARAGRAPH_WORDS:
+        return None
+    k = PARAGRAPH_SHINGLE_SIZE
+    return frozenset(zip(*(ws[o:len(ws) - k + 1 + o] for o in range(k))))
+
+
+def repeated_paragraphs(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
+    """(later, earlier, similarity) for each paragraph that repeats an earlier one."""
+    seen: list[tuple[int, frozenset]] = []
+    union: set = set()
+    found = []
+    for idx, text in enumerate(texts):
+        shingles = _paragraph_shingles(text)
+        if shingles is None:
+            continue
+        if len(shingles & union) >= threshold * len(shingles):
+            best = max(((len(shingles & s) / len(shingles), j) for j, s in seen),
+                       key=lambda t: (t[0], -t[1]))
+            if best[0] >= threshold:
+                found.append((idx, best[1], round(best[0], 4)))
+                continue
+        seen.append((idx, shingles))
+        union |= shingles
+    return found

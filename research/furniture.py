@@ -1,0 +1,426 @@
+"""Page furniture: lines that are navigation, promotion, captions or links, not article text.
+
+A text is read line by line; a line holding several sentences is also split into
+sentences ("segments"), so furniture glued into a one-line scrape (hyperpartisan) can go
+while the rest of the line stays. Each removal is recorded with its reason:
+
+``pattern:<name>``
+    the whole line, or one of its segments, matches a pattern of
+    :data:`DEFAULT_PATTERNS` (``clean.furniture.patterns: default``), of the user's own
+    list (``pattern:custom_<i>``) or of ``extra_patterns`` (``pattern:extra_<i>``).
+    Patterns are case-insensitive and searched in the whitespace-normalised line. The
+    defaults are general, not copied from any page, and each carries a word limit (a line
+    or sentence longer than that is not tested), so that a real sentence mentioning an app
+    store or cookies stays; user patterns have no limit.
+``short_line``
+    a line of at most ``short_line_max_words`` words without sentence punctuation
+    (``. ! ? … ; : "``): headings, buttons, one-word captions.
+``repeated_line``
+    a segment (at least two words) found in at least ``repeated_min_docs`` documents of
+    one outlet and in at least ``repeated_min_share`` of that outlet's documents: site
+    templates, author boxes, donation appeals. Documents of one near-duplicate cluster
+    count once, so two copies of an article do not make its body "repeated".
+    Numbers are ignored when comparing (``Join over 240,000 readers`` = ``... 250,000``).
+``junk``
+    nothing but junk characters (see :mod:`research.repair`).
+``links``
+    nothing left once links are deleted.
+
+Hard-wrapped prose (e-mail, Usenet) is protected: a line that continues the sentence of
+the line above (that line is at least 40 characters long and does not end a sentence) is
+never a short line; and a line that is visibly inside a sentence (it continues the line
+above and starts with a lowercase word, or it does not end a sentence and the next line
+starts with a lowercase word: "read the entire Bible ..." mid-paragraph) is not tested
+against the patterns either.
+
+Links inside kept text (``http(s)://``, ``www.``, ``t.co/``, ``pic.twitter.com/``) and
+e-mail addresses are deleted from the sentence; a line that is only links goes as
+``pattern:url_only``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .errors import ConfigError
+from .repair import document_is_bad, remove_junk
+
+__all__ = ["DEFAULT_PATTERNS", "CleanedText", "FurnitureRules", "clean_lines",
+           "split_sentences", "find_repeated_segments", "drop_repeated_segments"]
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
+_NO_END_PUNCT = r"(?!.*[.!?][\"”’)]?$)"
+_SOCIAL = (r"(?:google news|twitter|x|facebook|instagram|whatsapp|telegram|youtube|"
+           r"linkedin|tiktok|threads|bluesky|our (?:app|channel|page))")
+_BUTTONS = (r"(?:share(?: this(?: article| story| post)?)?|tweet|e-?mail|print|follow(?: us)?|"
+            r"subscribe|like|save|copy link|short (?:url|link)|permalink|whatsapp|facebook|"
+            r"twitter|linkedin|reddit|pinterest|telegram|comments?)")
+_CREDIT = (r"(?:reuters|afp|ap|associated press|getty|getty images|epa|anadolu|xinhua|pti|"
+           r"ani|shutterstock|photo|photos|image|file|courtesy|handout|supplied|"
+           r"screengrab|screenshot|istock|alamy)")
+
+#: name -> (at most this many words, trigger words, regex): the documented default furniture
+#: list (``patterns: default``). A regex is only searched (case-insensitively) in a line of
+#: at most that many words that contains one of the trigger words (a speed gate: searching
+#: 19 regexes in each of 600,000 lines of 20 Newsgroups would take 20 s).
+DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
+    # a line that is only links: "https://t.co/x pic.twitter.com/y"
+    "url_only": (60, "http https www pic co",
+        r"^(?:(?:https?://|www\.|pic\.twitter\.com/|t\.co/)\S*[\s,;|]*)+$"),
+    # embedded-tweet attribution: "— Name (@handle) March 5, 2023"
+    "tweet_attribution": (20, "@",
+        rf"^[—–-]{{1,2}}\s*[^()]{{0,80}}\(@\w{{1,30}}\)\s+{_MONTH}\s+\d{{1,2}},\s+\d{{4}}$"),
+    # share / follow / print buttons, alone or in a row: "Share | Tweet | Email", "Short Url"
+    "share_buttons": (12, "share tweet email e mail print follow subscribe like save copy short permalink whatsapp facebook twitter linkedin reddit pinterest telegram comment comments",
+        rf"^{_BUTTONS}(?:\s*[|/,·•]?\s*{_BUTTONS})*\s*:?$"),
+    # "Follow us on Twitter", "Follow our latest ... via Google news"
+    "social_follow": (30, "follow like join find connect subscribe",
+        rf"^(?:follow|like|join|find|connect with|subscribe to)\b.{{0,160}}\b(?:on|via|at)\s+{_SOCIAL}\b"),
+    # prompts to comment or share: "Please comment below and share this news!"
+    "share_prompt": (15, "share comment join",
+        r"\b(?:share (?:this|it) (?:article|story|post|news)|share this news|comment below|leave a comment|join the (?:discussion|conversation))\b"),
+    # app-store promotion without a full stop: "Get it on Google Play", "... Android App"
+    "app_promo": (15, "play app store",
+        rf"\b(?:google play|app store|android app|ios app|iphone app|download (?:our|the) app|get the app)\b{_NO_END_PUNCT}"),
+    # newsletters: "Sign up for our newsletter", "... delivered right to your inbox"
+    "newsletter": (30, "newsletter newsletters inbox",
+        r"\b(?:sign up|subscribe|register)\b.{0,80}\bnewsletters?\b|\bdelivered (?:right |straight )?to your inbox\b"),
+    # cookie banners
+    "cookies": (40, "cookies cookie",
+        r"\b(?:we use cookies|uses cookies|cookie (?:policy|settings|preferences)|accept (?:all )?cookies)\b"),
+    # comment counters and links: "COMMENTS (1)", "12 comments", "View all comments"
+    "comment_count": (6, "comment comments response responses replies reaction reactions",
+        r"^(?:(?:comments?|responses?|replies|reactions?)\s*[(\[]?\d*[)\]]?|\d+\s+(?:comments?|responses?|replies)|(?:view|show|hide|load|read|add|post|leave) (?:all |more |the |a |your )?comments?(?: \(\d+\))?)\s*:?$"),
+    # comment-policy footers: "Comments are moderated ...", "... our Comments FAQ"
+    "comment_policy": (40, "comment comments commenting",
+        r"\b(?:comments? (?:are|is) (?:moderated|closed|reviewed)|comments? (?:policy|faq|guidelines)|commenting (?:is|has been) (?:closed|disabled))\b"),
+    # link lines without a full stop: "Read Bilawal warns West ...", "Read more: ...", "Related: ..."
+    "read_more": (20, "read watch listen see also related recommended more",
+        rf"^(?:(?:read|watch|listen)(?: (?:more|also|next|this|the full story))?|see also|also read|related(?: articles?| stories| coverage| news)?|recommended|more on this)\b(?!.*[.!?](?:\s|$))\s*[:|>»\-–—]?(?:\s+\S.*)?$"),
+    # time stamps: "Updated 13 February 2023", "Published: 01:14 AM, 16 Sep, 2024"
+    "dateline": (10, "updated published posted modified created",
+        rf"^(?:last\s+)?(?:updated|published|posted|modified|first published|created)(?:\s+(?:on|at))?\s*:?\s*(?=.*\d)(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|[ap]\.?m\.?|gmt|utc|[a-z]{{2,4}}t|on|at)[\s,:./\-]*)+$"),
+    # captions with a credit after the full stop, or a credit with a slash or photo word:
+    # "... on February 19, 2015. (REUTERS/File)", "... (AP Photo/Evan Vucci)"
+    "caption_credit": (60, "reuters afp ap associated getty epa anadolu xinhua pti ani shutterstock photo photos image file courtesy handout supplied screengrab screenshot istock alamy credit",
+        rf"(?:[.!?]\s*[(\[]\s*{_CREDIT}\b[^()\[\]]{{0,40}}|[(\[]\s*{_CREDIT}\b[^()\[\]]{{0,40}}(?:/|\bphotos?\b|\bfile\b|\bimages?\b)[^()\[\]]{{0,40}}|[(\[]\s*(?:file |staff )?(?:photo|image|picture)s?(?:\s*[:/]|\s+(?:by|credit|courtesy)\b|(?=\s*[)\]]))[^()\[\]]{{0,40}})[)\]]$"),
+    # credit lines: "Photo by J. Smith/Getty Images", "Featured image screengrab via YouTube"
+    "photo_credit": (12, "photo photos image images picture pictures video videos",
+        rf"^(?:featured |file |top |main )?(?:photo|image|picture|video)s?\b{_NO_END_PUNCT}(?:\s+(?:by|credit|credits|source|courtesy(?: of)?|via)\b|\s*[:,]|\s+\S+(?:\s+\S+)?\s+(?:by|via)\b)"),
+    # taxonomy lines: "Categories : Opinion", "Tags: Pakistan, US"
+    "category_tags": (20, "categories category tag tags filed topic topics section",
+        r"^(?:categories|category|tags?|filed under|topics?|section)\s*:"),
+    # copyright and syndication notices
+    "copyright": (30, "© c copyright reserved published reproduced republished redistributed",
+        r"©|\(c\)\s*\d{4}|\bcopyright\b\s*(?:©|\(c\))?\s*\d{4}|\ball rights reserved\b|\bmay not be (?:published|reproduced|republished|redistributed)\b"),
+    # advertising slots: "Advertisement", "Sponsored Sponsored", "Story continues below"
+    "advertisement": (8, "advertisement advertisements sponsored ad ads promoted story continue scroll skip",
+        r"^(?:advertisements?|sponsored(?: content| links?| stories)?|ads?|promoted(?: content| stories)?|story continues below(?: advertisement)?|continue reading(?: below| the main story)?|scroll (?:down )?to continue(?: with content)?|skip advert(?:isement)?)(?:\s+(?:advertisements?|sponsored))*\s*$"),
+    # appeals for money: "please consider making a small donation", "support our journalism"
+    "donation_appeal": (30, "donation donate support",
+        r"\b(?:(?:make|making) a (?:small |one-time )?donation|donate (?:now|today)|support (?:us|our (?:work|journalism|site|reporting)) (?:by|with|today|on)\b)"),
+    # video-player notices: "No compatible source was found for this video."
+    "player_notice": (20, "compatible video playback browser javascript",
+        r"\bno compatible source\b|\b(?:this|the) (?:live )?video (?:cannot|can't|could not|has ended|is (?:not |un)available|is not supported)\b|\bplayback (?:issues?|error)\b|\byour browser (?:does not|doesn't) support\b|\benable javascript\b"),
+}
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\b(?:pic\.twitter\.com|t\.co)/\S+"
+                   r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr gen lt col maj capt sgt gov sen rep rev hon no vs etc inc "
+    "corp co ltd jan feb mar apr jun jul aug sep sept oct nov dec fig vol ed est dept mt ft "
+    "approx".split())
+_SENTENCE_PUNCT = frozenset('.!?…;:"“”«»')
+_LINE_END = frozenset('.!?…:;)"”’]')
+_KEY_WORD = re.compile(r"\w+")
+_GATE_TABLE = {c: " " for c in range(33, 127) if not chr(c).isalnum()} | {
+    ord("@"): " @ ", ord("©"): " © "}
+_GATE_BYTES = bytes(b if chr(b).isalnum() or b == ord("@") or b > 127 else ord(" ")
+                    for b in range(256))
+_LINK_HINT = re.compile(r"[/@]|www", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_ZEROS = re.compile(r"0+")
+_KEY_BYTES = bytes(ord("0") if chr(b).isdigit() else b if chr(b).isalpha() or b == ord("_")
+                   else ord(" ") for b in range(256))
+
+
+class Pattern(NamedTuple):
+    """A compiled furniture pattern, tried only on lines of at most ``max_words`` words that
+    hold one of ``triggers`` (both None for user patterns: always tried)."""
+
+    name: str
+    regex: re.Pattern
+    max_words: int | None = None
+    triggers: frozenset | None = None
+
+    def matches(self, text: str, n_words: int, words: frozenset) -> bool:
+        if self.max_words is not None and n_words > self.max_words:
+            return False
+        if self.triggers is not None and self.triggers.isdisjoint(words):
+            return False
+        return self.regex.search(text) is not None
+
+
+@dataclass
+class FurnitureRules:
+    """The furniture settings, compiled. Picklable (compiled regexes pickle by source)."""
+
+    enabled: bool
+    patterns: list[Pattern]
+    short_lines: bool
+    short_line_max_words: int
+    drop_junk: bool
+
+    def __post_init__(self) -> None:
+        self.trigger_index: dict[str, list[int]] = {}
+        for i, pattern in enumerate(self.patterns):
+            for word in pattern.triggers or ():
+                self.trigger_index.setdefault(word, []).append(i)
+        self.ungated = [p for p in self.patterns if p.triggers is None]
+
+    @classmethod
+    def from_settings(cls, furniture: dict, drop_junk: bool) -> "FurnitureRules":
+        patterns = compile_patterns(furniture["patterns"], furniture["extra_patterns"])
+        return cls(enabled=bool(furniture["enabled"]), patterns=patterns,
+                   short_lines=bool(furniture["short_lines"]),
+                   short_line_max_words=int(furniture["short_line_max_words"]),
+                   drop_junk=drop_junk)
+
+
+def _compile(name: str, regex: str, key: str, max_words: int | None = None,
+             triggers: str | None = None) -> Pattern:
+    try:
+        return Pattern(name, re.compile(regex, re.IGNORECASE), max_words,
+                       frozenset(triggers.split()) if triggers is not None else None)
+    except (re.error, TypeError) as exc:
+        raise ConfigError(f"{key}: {regex!r} is not a valid regular expression ({exc}); "
+                          "fix or remove it") from None
+
+
+def compile_patterns(patterns, extra) -> list[Pattern]:
+    """``patterns`` is ``default``, None/[] (none) or a list of regexes; ``extra`` is added."""
+    if patterns == "default":
+        out = [_compile(n, r, "clean.furniture.patterns", w, t)
+               for n, (w, t, r) in DEFAULT_PATTERNS.items()]
+    elif patterns in (None, "none") or isinstance(patterns, list):
+        out = [_compile(f"custom_{i}", r, f"clean.furniture.patterns[{i}]")
+               for i, r in enumerate(patterns or [])]
+    else:
+        raise ConfigError(f"clean.furniture.patterns: expected 'default' or a list of "
+                          f"regexes, got {patterns!r}")
+    out += [_compile(f"extra_{i}", r, f"clean.furniture.extra_patterns[{i}]")
+            for i, r in enumerate(extra or [])]
+    return out
+
+
+@dataclass
+class CleanedText:
+    """One text after the per-line steps.
+
+    ``lines[i]`` is None when line i was removed, ``[]`` when it was blank, else the kept
+    segments (sentences) of the line.
+    """
+
+    lines: list = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
+    junk: int = 0
+    links: int = 0
+
+    def remove(self, text: str, reason: str) -> None:
+        self.removed.append({"line": text[:200], "reason": reason})
+
+    def text(self) -> str:
+        out: list[str] = []
+        for segments in self.lines:
+            if segments is None or (not segments and (not out or out[-1] == "")):
+                continue
+            out.append(" ".join(segments))
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out)
+
+
+def _is_abbreviation(before: str) -> bool:
+    word = before.rsplit(None, 1)[-1].lstrip("\"“‘'([") if before.strip() else ""
+    core = word.rstrip(".")
+    return len(core) <= 1 or "." in core or core.lower() in _ABBREVIATIONS
+
+
+def split_sentences(line: str) -> list[str]:
+    """Split a line at sentence ends (not after Mr., U.S., initials and the like)."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(line):
+        if match.group()[0] == "." and _is_abbreviation(line[start:match.start()]):
+            continue
+        pieces.append(line[start:match.end()].strip())
+        start = match.end()
+    tail = line[start:].strip()
+    return pieces + [tail] if tail else pieces
+
+
+def trigger_words(text: str) -> frozenset:
+    """Lowercased words of a line, with ``@`` and ``©`` as words of their own."""
+    if text.isascii():
+        words = text.lower().encode().translate(_GATE_BYTES).decode()
+        return frozenset((words.replace("@", " @ ") if "@" in words else words).split())
+    return frozenset(text.lower().translate(_GATE_TABLE).split())
+
+
+def _candidates(words: frozenset, rules: FurnitureRules) -> list[Pattern]:
+    """Patterns whose trigger words occur in ``words``, then the ungated user patterns."""
+    hits = rules.trigger_index.keys() & words
+    if not hits:
+        return rules.ungated
+    gated = sorted({i for word in hits for i in rules.trigger_index[word]})
+    return [rules.patterns[i] for i in gated] + rules.ungated
+
+
+def _match(text: str, rules: FurnitureRules, words: frozenset | None = None) -> str | None:
+    words = trigger_words(text) if words is None else words
+    n_words = text.count(" ") + 1
+    for pattern in _candidates(words, rules):
+        if pattern.matches(text, n_words, words):
+            return f"pattern:{pattern.name}"
+    return None
+
+
+def _continues(previous: str) -> bool:
+    """True when the line after ``previous`` goes on with its hard-wrapped sentence."""
+    previous = previous.rstrip()
+    return len(previous) >= 40 and previous[-1] not in _LINE_END
+
+
+def _lowercase_start(line: str) -> bool:
+    first = line.split(None, 1)[0] if line.strip() else ""
+    return first.isalpha() and first.islower()
+
+
+def _wrapped(line: str, previous: str, following: str) -> tuple[bool, bool]:
+    """(continues the line above, is prose wrapped into the line below)."""
+    continuation = _continues(previous)
+    into_next = line[-1] not in _LINE_END and _lowercase_start(following)
+    return continuation, into_next or (continuation and _lowercase_start(line))
+
+
+def _is_short(line: str, rules: FurnitureRules) -> bool:
+    return (line.count(" ") < rules.short_line_max_words
+            and _SENTENCE_PUNCT.isdisjoint(line))
+
+
+def _strip_links(segment: str, out: CleanedText) -> str:
+    if _LINK_HINT.search(segment) is None:
+        return segment
+    cleaned, n = _LINK.subn(" ", segment)
+    out.links += n
+    return " ".join(cleaned.split()) if n else segment
+
+
+def _drop_furniture_segments(segments: list[str], rules: FurnitureRules,
+                             out: CleanedText) -> list[str]:
+    kept = []
+    for segment in segments:
+        reason = _match(segment, rules)
+        if reason is None:
+            kept.append(segment)
+        else:
+            out.remove(segment, reason)
+    return kept
+
+
+def _furniture(line: str, raw: str, previous: str, following: str, rules: FurnitureRules,
+               out: CleanedText) -> list[str] | None:
+    """Patterns (line, then sentences), links and the short-line rule for one line."""
+    continuation, prose = _wrapped(line, previous, following)
+    words = trigger_words(line)
+    if rules.patterns and not prose and _candidates(words, rules):
+        reason = _match(line, rules, words)
+        if reason is not None:
+            out.remove(raw.strip(), reason)
+            return None
+        segments = split_sentences(line)
+        if len(segments) > 1:
+            segments = _drop_furniture_segments(segments, rules, out)
+    else:
+        segments = split_sentences(line)
+    segments = [s for s in (_strip_links(s, out) for s in segments) if s]
+    if not segments:
+        out.remove(raw.strip(), "links")
+        return None
+    if rules.short_lines and not (continuation or prose) and _is_short(
+            " ".join(segments), rules):
+        out.remove(raw.strip(), "short_line")
+        return None
+    return segments
+
+
+def _clean_line(raw: str, previous: str, following: str, bad: bool, rules: FurnitureRules,
+                out: CleanedText) -> list[str] | None:
+    line = raw
+    if rules.drop_junk:
+        line, n_junk = remove_junk(raw, bad)
+        out.junk += n_junk
+    line = " ".join(line.split())
+    if not line:
+        if raw.strip():
+            out.remove(raw.strip(), "junk")
+            return None
+        return []
+    if not rules.enabled:
+        return split_sentences(line)
+    return _furniture(line, raw, previous, following, rules, out)
+
+
+def clean_lines(text: str, rules: FurnitureRules) -> CleanedText:
+    """Junk, furniture patterns, links and the short-line rule, line by line."""
+    bad = rules.drop_junk and document_is_bad(text)
+    out = CleanedText()
+    lines = text.split("\n")
+    for i, raw in enumerate(lines):
+        previous = lines[i - 1] if i else ""
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        out.lines.append(_clean_line(raw, previous, following, bad, rules, out))
+    return out
+
+
+def segment_key(segment: str) -> str | None:
+    """Comparison key of a segment: lowercase words, numbers as 0; None below two words."""
+    if segment.isascii():
+        words = segment.lower().encode().translate(_KEY_BYTES).decode().split()
+    else:
+        words = _DIGITS.sub("0", " ".join(_KEY_WORD.findall(segment.lower()))).split()
+    return _ZEROS.sub("0", " ".join(words)) if len(words) >= 2 else None
+
+
+def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: list[int],
+                           min_docs: int, min_share: float) -> set[tuple]:
+    """(outlet, key) pairs of segments repeated across an outlet's documents."""
+    counts: dict[tuple, list] = {}
+    outlet_clusters: dict = defaultdict(set)
+    for i in sorted(range(len(texts)), key=lambda j: (clusters[j], j)):
+        outlet_clusters[outlets[i]].add(clusters[i])
+        for key in {segment_key(s) for seg in texts[i].lines if seg for s in seg} - {None}:
+            entry = counts.setdefault((outlets[i], key), [0, -1])
+            if entry[1] != clusters[i]:
+                entry[0], entry[1] = entry[0] + 1, clusters[i]
+    sizes = {outlet: len(c) for outlet, c in outlet_clusters.items()}
+    return {k for k, (n, _) in counts.items()
+            if n >= min_docs and n >= min_share * sizes[k[0]]}
+
+
+def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -> None:
+    """Remove (in place) the segments of one text that are repeated templates."""
+    for i, segments in enumerate(cleaned.lines):
+        if not segments:
+            continue
+        kept = []
+        for segment in segments:
+            if (outlet, segment_key(segment)) in repeated:
+                cleaned.remove(segment, "repeated_line")
+            else:
+                kept.append(segment)
+        cleaned.lines[i] = kept or None

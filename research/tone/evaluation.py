@@ -1,0 +1,323 @@
+"""Evaluation of tone classifiers: folds, held-out data sets, metrics with bootstrap CIs.
+
+Schemes
+-------
+``stratified``            stratified k-fold over documents (no groups).
+``group``                 stratified group k-fold: a group (outlet, source, article)
+                          never straddles train and test.
+``leave_one_group_out``   each group is the test set once: the cross-outlet question
+                          "does it work on an outlet it never saw?".
+``auto``                  ``group`` when groups are given, else ``stratified``.
+holdout                   :func:`evaluate_holdout`: train on one data set, test on another.
+paragraph                 :func:`paragraph_cross_validate`, for corpora of a handful of
+                          documents: paragraphs inherit their document's label, folds are
+                          grouped by document, a document's score is the mean of its
+                          paragraphs' probabilities, and metrics are per document.
+
+Metrics (all from out-of-fold or test probabilities; a binary prediction is "positive"
+when P(positive) > ``threshold``, a multi-class one is the arg-max): macro-F1, accuracy,
+ROC-AUC and PR-AUC (average precision; one-vs-rest macro averages for more than two
+classes), Brier score (binary: mean squared error of P(positive); multi-class: mean
+squared distance to the one-hot label) and the confusion matrix. Each metric has a
+percentile bootstrap 95% interval from ``n_boot`` seeded resamples of documents, or of
+whole groups when groups are given (documents of one outlet are not independent).
+A metric that is undefined (ROC-AUC when the test set holds one class) is ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.base import clone
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
+
+from research.errors import ModelError
+from research.tone.features import split_paragraphs
+
+__all__ = ["SCHEMES", "ToneEvaluation", "classification_metrics", "bootstrap_intervals",
+           "make_folds", "cross_validate", "evaluate_holdout", "paragraph_cross_validate"]
+
+SCHEMES = ("auto", "stratified", "group", "leave_one_group_out")
+METRICS = ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier")
+
+
+@dataclass
+class ToneEvaluation:
+    """Scores of one evaluation; ``proba`` columns follow ``classes``."""
+
+    scheme: str
+    classes: list[str]
+    positive: str | None
+    threshold: float
+    y_true: np.ndarray
+    proba: np.ndarray
+    metrics: dict[str, float | None]
+    intervals: dict[str, tuple[float, float] | None]
+    confusion: np.ndarray
+    folds: list[dict] = field(default_factory=list)
+    fold_of: np.ndarray | None = None
+
+    def summary(self) -> dict:
+        """JSON-friendly: metrics, intervals, confusion matrix and per-fold metrics."""
+        return {"scheme": self.scheme, "classes": list(self.classes),
+                "positive": self.positive, "threshold": self.threshold,
+                "n": int(len(self.y_true)), "metrics": self.metrics,
+                "intervals": {k: (list(v) if v else None) for k, v in self.intervals.items()},
+                "confusion": self.confusion.tolist(), "folds": self.folds}
+
+
+# -- metrics ---------------------------------------------------------------------------
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    if not y.any():
+        return float("nan")
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tps = np.cumsum(y)[last]
+    precision = tps / (last + 1)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _predict(proba: np.ndarray, pos: int | None, threshold: float) -> np.ndarray:
+    if pos is None:
+        return proba.argmax(axis=1)
+    return np.where(proba[:, pos] > threshold, pos, 1 - pos)
+
+
+def _metrics(y: np.ndarray, proba: np.ndarray, pos: int | None, threshold: float):
+    """y: class indices; returns (metrics dict with NaN for undefined, confusion)."""
+    k = proba.shape[1]
+    pred = _predict(proba, pos, threshold)
+    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(axis=0) + cm.sum(axis=1)
+    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+    onehot = np.eye(k, dtype=bool)[y]
+    if pos is not None:
+        auc = _auc(onehot[:, pos], proba[:, pos])
+        ap = _average_precision(onehot[:, pos], proba[:, pos])
+        brier = float(np.mean((proba[:, pos] - onehot[:, pos]) ** 2))
+    else:
+        auc = float(np.mean([_auc(onehot[:, j], proba[:, j]) for j in range(k)]))
+        ap = float(np.mean([_average_precision(onehot[:, j], proba[:, j]) for j in range(k)]))
+        brier = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+    return {"macro_f1": float(f1.mean()), "accuracy": float(tp.sum() / max(len(y), 1)),
+            "roc_auc": auc, "pr_auc": ap, "brier": brier}, cm
+
+
+def _none_if_nan(d: dict) -> dict:
+    return {k: (None if v is None or np.isnan(v) else float(v)) for k, v in d.items()}
+
+
+def _encode(y_true, classes, positive):
+    classes = [str(c) for c in classes]
+    y = np.array([str(v) for v in y_true], dtype=object)
+    unknown = sorted(set(y.tolist()) - set(classes))
+    if unknown:
+        raise ModelError(f"corpus.label_column: test labels {unknown} were not seen in "
+                         f"training (classes {classes})")
+    if positive is not None and str(positive) not in classes:
+        raise ModelError(f"tone.positive: {positive!r} is not one of the classes {classes}")
+    idx = np.array([classes.index(v) for v in y], dtype=int)
+    pos = None
+    if len(classes) == 2:
+        pos = classes.index(str(positive)) if positive is not None else 1
+    return classes, idx, pos
+
+
+def classification_metrics(y_true, proba, classes, positive=None, threshold=0.5) -> dict:
+    """Macro-F1, accuracy, ROC-AUC, PR-AUC, Brier (``None`` where undefined) and the
+    confusion matrix (rows = true class, columns = predicted, in ``classes`` order)."""
+    classes, y, pos = _encode(y_true, classes, positive)
+    values, cm = _metrics(y, np.asarray(proba, dtype=float), pos, threshold)
+    return {**_none_if_nan(values), "confusion": cm}
+
+
+def bootstrap_intervals(y_true, proba, classes, positive=None, threshold=0.5, groups=None,
+                        n_boot=1000, seed=0, level=0.95) -> dict:
+    """Percentile bootstrap intervals of every metric; resamples groups when given."""
+    classes, y, pos = _encode(y_true, classes, positive)
+    proba = np.asarray(proba, dtype=float)
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        units = [np.array([i]) for i in range(len(y))]
+    else:
+        g = np.asarray([str(v) for v in groups])
+        units = [np.flatnonzero(g == u) for u in np.unique(g)]
+    draws = {m: [] for m in METRICS}
+    for _ in range(int(n_boot)):
+        pick = rng.integers(0, len(units), len(units))
+        idx = np.concatenate([units[j] for j in pick])
+        values, _ = _metrics(y[idx], proba[idx], pos, threshold)
+        for m in METRICS:
+            draws[m].append(values[m])
+    lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
+    out = {}
+    for m, vals in draws.items():
+        vals = np.asarray(vals)
+        vals = vals[~np.isnan(vals)]
+        out[m] = (float(np.percentile(vals, lo)), float(np.percentile(vals, hi))) \
+            if vals.size else None
+    return out
+
+
+def _evaluation(scheme, y_true, proba, classes, positive, threshold, groups, n_boot, seed,
+                folds=(), fold_of=None) -> ToneEvaluation:
+    classes, _, pos = _encode(y_true, classes, positive)
+    found = classification_metrics(y_true, proba, classes, positive, threshold)
+    intervals = bootstrap_intervals(y_true, proba, classes, positive, threshold, groups,
+                                    n_boot, seed) if n_boot else {}
+    return ToneEvaluation(scheme=scheme, classes=classes,
+                          positive=classes[pos] if pos is not None else None,
+                          threshold=threshold, y_true=np.asarray([str(v) for v in y_true]),
+                          proba=np.asarray(proba, dtype=float),
+                          metrics={m: found[m] for m in METRICS}, intervals=intervals,
+                          confusion=found["confusion"], folds=list(folds), fold_of=fold_of)
+
+
+# -- folds -----------------------------------------------------------------------------
+
+def _check_classes(labels: np.ndarray) -> dict[str, int]:
+    counts = dict(zip(*np.unique(labels, return_counts=True)))
+    if len(counts) < 2:
+        raise ModelError(f"corpus.label_column: every document has the label {labels[0]!r}; "
+                         "a classifier needs at least two classes")
+    return counts
+
+
+def make_folds(labels, groups=None, n_splits=5, scheme="auto", seed=0) -> list:
+    """(train indices, test indices) per fold; raises ModelError when folds cannot work."""
+    if scheme not in SCHEMES:
+        raise ModelError(f"tone.evaluation.scheme: unknown {scheme!r}; choose one of "
+                         f"{', '.join(SCHEMES)}")
+    labels = np.asarray([str(v) for v in labels])
+    counts = _check_classes(labels)
+    if scheme == "auto":
+        scheme = "stratified" if groups is None else "group"
+    if scheme != "stratified" and groups is None:
+        raise ModelError(f"tone.evaluation.group_column: scheme {scheme!r} needs a group "
+                         "per document (e.g. outlet)")
+    dummy = np.zeros((len(labels), 1))
+    if scheme == "stratified":
+        small = {c: n for c, n in counts.items() if n < n_splits}
+        if n_splits < 2 or small:
+            raise ModelError(f"tone.evaluation.folds: {n_splits} folds but class(es) "
+                             f"{small} have fewer documents; lower the folds or add documents")
+        folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(dummy, labels)
+    else:
+        groups = np.asarray([str(g) for g in groups])
+        n_groups = len(np.unique(groups))
+        need = 2 if scheme == "leave_one_group_out" else max(n_splits, 2)
+        if n_groups < need:
+            raise ModelError(f"tone.evaluation.folds: {n_groups} group(s) in "
+                             f"tone.evaluation.group_column, fewer than the {need} folds "
+                             "asked for; lower the folds or use more groups")
+        splitter = LeaveOneGroupOut() if scheme == "leave_one_group_out" else \
+            StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+        folds = splitter.split(dummy, labels, groups)
+    out = []
+    for k, (train, test) in enumerate(folds):
+        if len(np.unique(labels[train])) < 2:
+            raise ModelError(f"tone.evaluation.group_column: fold {k} would train on one "
+                             "class only (a class lives in one group); use more groups or "
+                             "stratified folds")
+        out.append((train, test))
+    return out
+
+
+def _fold_predict(estimator, texts, labels, folds) -> tuple[np.ndarray, list[str], np.ndarray]:
+    classes = sorted(set(labels.tolist()))
+    proba = np.zeros((len(texts), len(classes)))
+    fold_of = np.full(len(texts), -1)
+    for k, (train, test) in enumerate(folds):
+        model = clone(estimator).fit([texts[i] for i in train], labels[train])
+        cols = [classes.index(str(c)) for c in model.classes_]
+        proba[np.ix_(test, cols)] = model.predict_proba([texts[i] for i in test])
+        fold_of[test] = k
+    return proba, classes, fold_of
+
+
+def _per_fold(labels, proba, classes, positive, threshold, folds) -> list[dict]:
+    """Metrics per test fold. A fold holding one class (leave-one-outlet-out) has no
+    macro-F1, ROC-AUC or PR-AUC of its own: those are ``None``; accuracy there is the
+    recall of that class."""
+    out = []
+    for k, (_, test) in enumerate(folds):
+        found = classification_metrics(labels[test], proba[test], classes, positive, threshold)
+        row = {"fold": k, "n": int(len(test)), **{m: found[m] for m in METRICS}}
+        if len(np.unique(labels[test])) < 2:
+            row.update(macro_f1=None, roc_auc=None, pr_auc=None,
+                       only_class=str(labels[test][0]))
+        out.append(row)
+    return out
+
+
+def cross_validate(estimator, texts, labels, groups=None, n_splits=5, scheme="auto",
+                   positive=None, threshold=0.5, n_boot=1000, seed=0) -> ToneEvaluation:
+    """Out-of-fold probabilities of a fresh clone per fold, pooled metrics with bootstrap
+    intervals (resampling groups when given) and per-fold metrics."""
+    texts = [str(t) for t in texts]
+    labels = np.asarray([str(v) for v in labels])
+    _encode([], sorted(set(labels.tolist())), positive)      # a bad `positive` fails first
+    folds = make_folds(labels, groups, n_splits, scheme, seed)
+    proba, classes, fold_of = _fold_predict(estimator, texts, labels, folds)
+    used = scheme if scheme != "auto" else ("stratified" if groups is None else "group")
+    return _evaluation(used, labels, proba, classes, positive, threshold, groups, n_boot, seed,
+                       _per_fold(labels, proba, classes, positive, threshold, folds), fold_of)
+
+
+def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labels,
+                     positive=None, threshold=0.5, test_groups=None, n_boot=1000, seed=0):
+    """Fit a clone on one data set, score another; returns (fitted model, evaluation)."""
+    train_labels = np.asarray([str(v) for v in train_labels])
+    _check_classes(train_labels)
+    model = clone(estimator).fit([str(t) for t in train_texts], train_labels)
+    proba = model.predict_proba([str(t) for t in test_texts])
+    classes = [str(c) for c in model.classes_]
+    return model, _evaluation("holdout", test_labels, proba, classes, positive, threshold,
+                              test_groups, n_boot, seed)
+
+
+def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5,
+                             positive=None, threshold=0.5, n_boot=1000, seed=0):
+    """Paragraph-level folds grouped by document; per-document probability = mean of its
+    paragraphs' out-of-fold probabilities. Metrics are per document."""
+    labels = np.asarray([str(v) for v in labels])
+    counts = _check_classes(labels)
+    small = {c: n for c, n in counts.items() if n < n_splits}
+    if n_splits < 2 or small:
+        raise ModelError(f"tone.evaluation.folds: {n_splits} folds but class(es) {small} have "
+                         "fewer documents; lower the folds or add documents")
+    paras, owner = [], []
+    for i, text in enumerate(texts):
+        found = split_paragraphs(str(text), min_words) or [str(text)]
+        paras.extend(found)
+        owner.extend([i] * len(found))
+    owner = np.asarray(owner)
+    doc_folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
+        np.zeros((len(labels), 1)), labels)
+    folds = [(np.flatnonzero(np.isin(owner, tr)), np.flatnonzero(np.isin(owner, te)))
+             for tr, te in doc_folds]
+    proba_p, classes, _ = _fold_predict(estimator, paras, labels[owner], folds)
+    proba = np.vstack([proba_p[owner == i].mean(axis=0) for i in range(len(labels))])
+    fold_of = np.empty(len(labels), dtype=int)
+    for k, (_, test) in enumerate(folds):
+        fold_of[np.unique(owner[test])] = k
+    doc_folds = [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k))
+                 for k in range(len(folds))]
+    return _evaluation("paragraph", labels, proba, classes, positive, threshold, None, n_boot,
+                       seed, _per_fold(labels, proba, classes, positive, threshold, doc_folds),
+                       fold_of)

@@ -1,0 +1,187 @@
+"""Sentence models, and the document features they yield.
+
+A :class:`SentenceScorer` is trained on labelled sentences: CheckThat! 2025 (OBJ/SUBJ:
+does the sentence state the author's own view?) or the PTC propaganda lines (does the
+line hold a propaganda technique: loaded language, flag-waving, exaggeration ...?). It
+uses the length-normalised tone features of :mod:`research.tone.features` (optionally
+with character n-grams), scaled, into a logistic regression; a bag of words learnt on
+1,300 sentences does not carry to other outlets (measured in ``experiments/bench_tone.py``).
+
+:class:`SentenceShares` turns fitted scorers into document features: it splits each
+document into sentences and returns, per scorer, the share of sentences scored above
+``threshold`` and the mean probability. Scorers are frozen inside it
+(:class:`sklearn.frozen.FrozenEstimator`), so cloning a pipeline for cross-validation
+keeps them trained, and fitting the document classifier never refits them.
+
+Scores are memoised per (trained scorer, sentence): cross-validation transforms the same
+documents once per fold, and the cache makes every pass after the first cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import OrderedDict
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from research.errors import ModelError
+from research.tone.features import ToneFeatures, split_sentences
+
+__all__ = ["SentenceScorer", "SentenceShares", "sentence_features"]
+
+_CACHE_SIZE = 200_000
+_SCORE_CACHE: OrderedDict[tuple[str, bytes], float] = OrderedDict()
+
+
+def _key(fingerprint: str, sentence: str) -> tuple[str, bytes]:
+    return fingerprint, hashlib.blake2b(sentence.encode("utf-8", "surrogatepass"),
+                                        digest_size=16).digest()
+
+
+class SentenceScorer(ClassifierMixin, BaseEstimator):
+    """Probability that a sentence belongs to the ``positive`` class.
+
+    Parameters
+    ----------
+    positive : str
+        The label scored (``"SUBJ"`` for CheckThat, ``1`` for PTC propaganda lines).
+    C : float
+        Inverse regularisation of the logistic regression.
+    class_weight : None or "balanced"
+    char_ngrams : bool
+        Add character 2-5-gram TF-IDF to the tone features (off by default: it learns
+        the training outlets' vocabulary and scored lower across data sets).
+    max_iter : int
+    """
+
+    def __init__(self, positive="SUBJ", C=0.3, class_weight=None, char_ngrams=False,
+                 max_iter=2000):
+        self.positive = positive
+        self.C = C
+        self.class_weight = class_weight
+        self.char_ngrams = char_ngrams
+        self.max_iter = max_iter
+
+    def _pipeline(self) -> Pipeline:
+        parts = [("tone", Pipeline([("features", ToneFeatures()),
+                                    ("scale", StandardScaler())]))]
+        if self.char_ngrams:
+            parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                                   min_df=2, sublinear_tf=True)))
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight,
+                                 max_iter=self.max_iter)
+        return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
+
+    def fit(self, X, y):
+        y = np.asarray([str(v) for v in y], dtype=object)
+        positive = str(self.positive)
+        found = sorted(set(y.tolist()))
+        if positive not in found:
+            raise ModelError(f"tone.sentences.positive: label {positive!r} does not occur "
+                             f"in the sentence labels {found}")
+        if len(found) < 2:
+            raise ModelError("tone.sentences: the sentence labels hold one class only; "
+                             "give sentences of both classes")
+        other = [v for v in found if v != positive]
+        self.classes_ = np.array([other[0] if len(other) == 1 else f"not_{positive}",
+                                  positive], dtype=object)
+        target = (y == positive).astype(int)
+        self.pipeline_ = self._pipeline().fit([str(x) for x in X], target)
+        self.fingerprint_ = uuid.uuid4().hex
+        return self
+
+    def predict_proba(self, X):
+        """Columns follow ``classes_``: [the other label, ``positive``]."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba([str(x) for x in X])
+
+    def predict(self, X):
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    def score_sentences(self, sentences) -> np.ndarray:
+        """P(positive) per sentence, memoised for this trained scorer."""
+        check_is_fitted(self, "pipeline_")
+        sentences = [str(s) for s in sentences]
+        keys = [_key(self.fingerprint_, s) for s in sentences]
+        found = {k: _SCORE_CACHE[k] for k in keys if k in _SCORE_CACHE}
+        missing = {k: s for k, s in zip(keys, sentences) if k not in found}
+        if missing:
+            probs = self.predict_proba(list(missing.values()))[:, 1].tolist()
+            found.update(zip(missing.keys(), probs))
+            _SCORE_CACHE.update(zip(missing.keys(), probs))
+            while len(_SCORE_CACHE) > _CACHE_SIZE:
+                _SCORE_CACHE.popitem(last=False)
+        return np.array([found[k] for k in keys], dtype=float)
+
+
+class SentenceShares(TransformerMixin, BaseEstimator):
+    """Documents -> per scorer: share of sentences above ``threshold`` and mean probability.
+
+    Parameters
+    ----------
+    scorers : list of (name, fitted SentenceScorer)
+        Wrap them with :func:`sentence_features` (or :class:`FrozenEstimator`) so that a
+        cloned pipeline keeps them trained.
+    threshold : float
+        A sentence counts towards ``<name>_share`` when its probability exceeds this.
+    min_words : int
+        Sentences with fewer words (headings, captions, bylines) are ignored.
+    """
+
+    def __init__(self, scorers=(), threshold=0.5, min_words=3):
+        self.scorers = scorers
+        self.threshold = threshold
+        self.min_words = min_words
+
+    def fit(self, X=None, y=None):
+        if not self.scorers:
+            raise ModelError("tone.sentences: no sentence scorer given; train one on "
+                             "CheckThat or PTC sentences, or drop 'sentences' from tone.features")
+        for name, scorer in self.scorers:
+            inner = getattr(scorer, "estimator", scorer)
+            if not hasattr(inner, "fingerprint_"):
+                raise ModelError(f"tone.sentences: scorer {name!r} is not trained; fit it "
+                                 "on labelled sentences first")
+        if not 0.0 < self.threshold < 1.0:
+            raise ModelError(f"tone.sentences.threshold: must be in (0, 1), got {self.threshold}")
+        self.names_ = tuple(name for name, _ in self.scorers)
+        return self
+
+    def _sentences(self, text: str) -> list[str]:
+        return [s for s in split_sentences(str(text)) if len(s.split()) >= self.min_words]
+
+    def transform(self, X):
+        check_is_fitted(self, "names_")
+        docs = [self._sentences(t) for t in X]
+        flat = [s for doc in docs for s in doc]
+        bounds = np.cumsum([0] + [len(d) for d in docs])
+        out = np.zeros((len(docs), 2 * len(self.scorers)))
+        for j, (_, scorer) in enumerate(self.scorers):
+            inner = getattr(scorer, "estimator", scorer)
+            probs = inner.score_sentences(flat) if flat else np.zeros(0)
+            for i in range(len(docs)):
+                p = probs[bounds[i]:bounds[i + 1]]
+                if p.size:
+                    out[i, 2 * j] = float(np.mean(p > self.threshold))
+                    out[i, 2 * j + 1] = float(np.mean(p))
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "names_")
+        return np.array([f"{n}_{kind}" for n in self.names_ for kind in ("share", "mean")],
+                        dtype=object)
+
+
+def sentence_features(scorers: dict, threshold: float = 0.5, min_words: int = 3) -> SentenceShares:
+    """A :class:`SentenceShares` over ``{name: fitted scorer}``, each frozen."""
+    frozen = [(name, s if isinstance(s, FrozenEstimator) else FrozenEstimator(s))
+              for name, s in scorers.items()]
+    return SentenceShares(scorers=frozen, threshold=threshold, min_words=min_words)

@@ -1,0 +1,1 @@
+"""Placeholder until the tone runner lands (registers nothing)."""

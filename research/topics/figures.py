@@ -1,0 +1,178 @@
+"""Figures of a fitted topic model. Each takes a :class:`TopicResult` (or a metric table) and
+an output path, writes a PNG (or whatever the suffix says) and returns the path.
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects rendered with the Agg canvas, so
+nothing here touches pyplot's global state or needs a display.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from scipy.spatial.distance import jensenshannon
+
+from research.evaluate.topic_metrics import prevalence_by_group
+from research.topics._base import TopicResult
+
+__all__ = [
+    "intertopic_coordinates",
+    "plot_doc_topic_heatmap",
+    "plot_intertopic_map",
+    "plot_metric_vs_k",
+    "plot_prevalence_by_group",
+    "plot_top_words",
+]
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
+                   ncols: int = 5) -> Path:
+    """One horizontal bar panel per topic: its ``n`` heaviest words and their weights."""
+    tops = result.top_words(n)
+    ncols = max(1, min(ncols, len(tops)))
+    nrows = ceil(len(tops) / ncols)
+    fig = Figure(figsize=(3.0 * ncols, 0.28 * n * nrows + 0.9 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for k, ax in enumerate(axes):
+        if k >= len(tops):
+            ax.set_axis_off()
+            continue
+        words, weights = zip(*tops[k])
+        ax.barh(range(len(words)), weights, color="tab:blue")
+        ax.set_yticks(range(len(words)), labels=words, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"topic {k}", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(f"top {n} words per topic ({result.model or 'topic model'})")
+    return _save(fig, path)
+
+
+def plot_doc_topic_heatmap(result: TopicResult, path: str | Path, max_docs: int = 40,
+                           sort: bool = True) -> Path:
+    """Topic shares of the first ``max_docs`` documents, rows labelled by document id
+    (or row number), sorted by dominant topic when ``sort``."""
+    shares = result.doc_topic[:max_docs]
+    ids = list(result.doc_ids[:max_docs]) if result.doc_ids else [str(i) for i in
+                                                                   range(len(shares))]
+    order = np.lexsort((-shares.max(axis=1), shares.argmax(axis=1))) if sort else \
+        np.arange(len(shares))
+    fig = Figure(figsize=(max(5.0, 2.5 + 0.35 * result.num_topics), 1.2 + 0.22 * len(shares)),
+                 layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(shares[order], aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                   interpolation="nearest")
+    ax.set_yticks(range(len(order)), labels=[ids[i] for i in order], fontsize=7)
+    ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)
+    ax.set_xlabel("topic")
+    ax.set_ylabel("document")
+    fig.colorbar(im, ax=ax, label="topic share")
+    return _save(fig, path)
+
+
+def intertopic_coordinates(topic_word: np.ndarray) -> np.ndarray:
+    """2-D coordinates of topics by classical MDS (PCoA) of the Jensen-Shannon distances
+    between their word distributions; signs fixed so the layout is reproducible."""
+    k = topic_word.shape[0]
+    dist = np.array([[jensenshannon(topic_word[i], topic_word[j], base=2) for j in range(k)]
+                     for i in range(k)])
+    centre = np.eye(k) - 1.0 / k
+    b = -0.5 * centre @ (dist**2) @ centre
+    values, vectors = np.linalg.eigh(b)
+    top = np.argsort(values)[::-1][:2]
+    coords = vectors[:, top] * np.sqrt(np.clip(values[top], 0, None))
+    if coords.shape[1] < 2:
+        coords = np.column_stack([coords, np.zeros(k)])
+    flip = np.sign(coords[np.argmax(np.abs(coords), axis=0), [0, 1]])
+    return coords * np.where(flip == 0, 1.0, flip)
+
+
+def plot_intertopic_map(result: TopicResult, path: str | Path) -> Path:
+    """Topics as circles on their MDS coordinates (see :func:`intertopic_coordinates`),
+    area proportional to prevalence, labelled by topic number."""
+    xy = intertopic_coordinates(result.topic_word)
+    prevalence = result.prevalence()
+    fig = Figure(figsize=(6.5, 6), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter(xy[:, 0], xy[:, 1], s=2500 * prevalence / prevalence.max() + 30,
+               alpha=0.35, color="tab:blue", edgecolor="navy")
+    for k, (x, y) in enumerate(xy):
+        ax.annotate(str(k), (x, y), ha="center", va="center", fontsize=8)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    pad = 0.1 * (np.ptp(xy) or 1.0)
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+    ax.set_xlabel("PC1")
+    ax.set_ylabel("PC2")
+    ax.set_title("intertopic distance map (Jensen-Shannon, classical MDS)")
+    return _save(fig, path)
+
+
+def plot_prevalence_by_group(result: TopicResult, groups: Sequence[Any],
+                             path: str | Path, kind: str = "heatmap") -> Path:
+    """Mean topic share per group: a heatmap (groups x topics) or, for ordered groups such
+    as months, ``kind="lines"`` (one line per topic)."""
+    table = prevalence_by_group(result.doc_topic, groups).drop(columns="documents")
+    if kind not in ("heatmap", "lines"):
+        raise ValueError(f"kind must be 'heatmap' or 'lines'; got {kind!r}")
+    fig = Figure(figsize=(max(5, 0.4 * result.num_topics + 2), max(3, 0.3 * len(table) + 1.5)),
+                 layout="constrained")
+    ax = fig.subplots()
+    if kind == "heatmap":
+        im = ax.imshow(table.to_numpy(), aspect="auto", cmap="magma_r", vmin=0,
+                       interpolation="nearest")
+        ax.set_yticks(range(len(table)), labels=[str(g) for g in table.index], fontsize=8)
+        ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)
+        ax.set_xlabel("topic")
+        fig.colorbar(im, ax=ax, label="mean topic share")
+    else:
+        for k, column in enumerate(table.columns):
+            ax.plot(range(len(table)), table[column], marker="o", ms=3, label=str(k))
+        ax.set_xticks(range(len(table)), labels=[str(g) for g in table.index], rotation=45,
+                      fontsize=7)
+        ax.set_ylabel("mean topic share")
+        ax.legend(title="topic", fontsize=6, ncols=2)
+    ax.set_title("topic prevalence by group")
+    return _save(fig, path)
+
+
+def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
+                     path: str | Path, best_by: str | None = None,
+                     higher_is_better: bool = True) -> Path:
+    """One panel per metric against the number of topics K; the best K by ``best_by``
+    (default: the first metric) is marked on every panel.
+
+    ``table``: a DataFrame indexed by K with one column per metric, or
+    ``{metric: {K: value}}``.
+    """
+    frame = pd.DataFrame(table).sort_index()
+    if frame.empty:
+        raise ValueError("plot_metric_vs_k needs at least one metric value")
+    best_by = best_by or frame.columns[0]
+    if best_by not in frame.columns:
+        raise ValueError(f"best_by {best_by!r} is not a metric in the table: "
+                         f"{', '.join(map(str, frame.columns))}")
+    scores = frame[best_by]
+    best_k = scores.idxmax() if higher_is_better else scores.idxmin()
+    fig = Figure(figsize=(3.2 * len(frame.columns), 3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(frame.columns), squeeze=False)).ravel()
+    for ax, column in zip(axes, frame.columns):
+        ax.plot(frame.index, frame[column], marker="o")
+        ax.axvline(best_k, color="tab:red", ls="--", lw=1)
+        ax.set_title(str(column) + (" (chooses K)" if column == best_by else ""), fontsize=9)
+        ax.set_xlabel("K")
+    fig.suptitle(f"metrics vs number of topics; best K = {best_k} by {best_by}")
+    return _save(fig, path)
