@@ -39,6 +39,13 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from .apply import apply_run
+
+    print(apply_run(args.run, args.corpus, results_dir=args.results, command=sys.argv))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="research", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("config")
     show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     show.set_defaults(func=_cmd_config)
+    apply = sub.add_parser("apply", help="score a corpus with a trained tone run")
+    apply.add_argument("run", help="a tone run folder under results/")
+    apply.add_argument("corpus", help="a corpus path (read with the run's column settings) or 'sample'")
+    apply.add_argument("--results", default="results")
+    apply.set_defaults(func=_cmd_apply)
     for name, (helptext, add_args, func) in EXTRA_COMMANDS.items():
         cmd = sub.add_parser(name, help=helptext)
         add_args(cmd)

@@ -21,15 +21,20 @@ Runner = Callable[[Config, RunFolder, Prepared], dict[str, Any]]
 Precheck = Callable[[Config], None]
 RUNNERS: dict[str, Runner] = {}
 PRECHECKS: dict[str, Precheck] = {}
+LOADERS: dict[str, Callable[[Config], list]] = {}
 
 
-def register_kind(name: str, precheck: Precheck | None = None) -> Callable[[Runner], Runner]:
+def register_kind(name: str, precheck: Precheck | None = None,
+                  loader: Callable[[Config], list] | None = None) -> Callable[[Runner], Runner]:
     """Register a runner for ``model.kind: name``; ``precheck`` validates the config's
-    model settings before any run folder exists or any data is read."""
+    model settings before any run folder exists or any data is read; ``loader`` replaces
+    the reading of ``corpus`` (a kind that combines several corpora)."""
     def wrap(func: Runner) -> Runner:
         RUNNERS[name] = func
         if precheck is not None:
             PRECHECKS[name] = precheck
+        if loader is not None:
+            LOADERS[name] = loader
         return func
     return wrap
 
@@ -57,7 +62,7 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     with run:
         run.write_yaml("config.yaml", config.data)
         run.log.info("run %s: config %s", run.path, config.source)
-        prepared = prepare(config, run)
+        prepared = prepare(config, run, LOADERS.get(kind))
         metrics = dict(prepared.metrics)
         metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)

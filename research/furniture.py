@@ -120,6 +120,9 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
     # advertising slots: "Advertisement", "Sponsored Sponsored", "Story continues below"
     "advertisement": (8, "advertisement advertisements sponsored ad ads promoted story continue scroll skip",
         r"^(?:advertisements?|sponsored(?: content| links?| stories)?|ads?|promoted(?: content| stories)?|story continues below(?: advertisement)?|continue reading(?: below| the main story)?|scroll (?:down )?to continue(?: with content)?|skip advert(?:isement)?)(?:\s+(?:advertisements?|sponsored))*\s*$"),
+    # agency credits: "The Associated Press contributed to this report."
+    "contributor_credit": (20, "contributed contributing",
+        r"\b(?:contributed|contributing) (?:to )?(?:this|the) (?:report|story|article)\b|\bcontributed reporting\b|\bassociated press contributed\b"),
     # appeals for money: "please consider making a small donation", "support our journalism"
     "donation_appeal": (30, "donation donate support",
         r"\b(?:(?:make|making) a (?:small |one-time )?donation|donate (?:now|today)|support (?:us|our (?:work|journalism|site|reporting)) (?:by|with|today|on)\b)"),

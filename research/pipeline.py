@@ -43,9 +43,11 @@ class Prepared:
         return self.cleaned.tokens
 
 
-def prepare(config: Config, run: RunFolder) -> Prepared:
+def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
+    """Load (with ``loader(config)`` when a kind reads several corpora), clean, vectorise."""
     with run.stage("load"):
-        raw = _read_with_warnings(config["corpus"], run)
+        read = loader or (lambda cfg: read_corpus(cfg["corpus"]))
+        raw = _read_with_warnings(lambda: read(config), run)
         run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
     with run.stage("clean"):
         cleaned = clean_corpus(raw, config["clean"])
@@ -86,10 +88,10 @@ def to_paragraphs(cleaned: CleanResult, min_words: int) -> CleanResult:
     return replace(cleaned, documents=docs, tokens=tokens)
 
 
-def _read_with_warnings(settings: dict[str, Any], run: RunFolder) -> list[Document]:
+def _read_with_warnings(read, run: RunFolder) -> list[Document]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        docs = read_corpus(settings)
+        docs = read()
     for item in caught:
         if issubclass(item.category, UserWarning):
             run.warn(str(item.message))

@@ -1,1 +1,347 @@
-"""Placeholder until the tone runner lands (registers nothing)."""
+"""The ``tone`` experiment kind: opinion vs reported news, and a promotional score.
+
+Training data: ``corpus`` plus ``tone.extra_sources``, labels mapped by ``tone.label_map``.
+Evaluation: cross-validation (grouped when ``tone.group_column`` is set; paragraph-level
+and grouped by document when ``tone.unit: paragraph``) and, when ``tone.test_sources`` are
+given, a held-out test on other data. The headline metrics are the held-out ones when a
+test exists, the cross-validated ones otherwise. ``predictions.csv`` holds out-of-fold (or
+held-out) probabilities, never in-sample ones.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.frozen import FrozenEstimator
+
+from .config import Config
+from .corpus import read_corpus
+from .documents import Document
+from .errors import ConfigError, ModelError, ResearchError
+from .experiment import register_kind
+from .pipeline import Prepared, write_csv
+from .runs import RunFolder
+from .tone import (PromotionalScorer, SentenceScorer, build_classifier, cross_validate, evaluate_holdout, explain,
+                   paragraph_cross_validate, plot_calibration, plot_confusion, plot_top_features, split_paragraphs,
+                   top_features)
+
+__all__ = ["DocumentToneModel", "load_training_documents", "score_documents"]
+
+SMALL_CORPUS = 30
+
+
+# -- data --------------------------------------------------------------------------------
+def _read_source(settings: dict[str, Any], fallback_group: str | None, where: str) -> list[Document]:
+    group = settings.get("group_column") or fallback_group
+    corpus = {k: v for k, v in settings.items() if k not in ("label", "group_column", "max_documents")}
+    if group and group not in ("outlet", "label", "date", "title", "id"):
+        corpus["keep_columns"] = sorted(set(corpus["keep_columns"]) | {group})
+    docs = read_corpus(corpus)
+    if settings.get("max_documents") and len(docs) > settings["max_documents"]:
+        keep = np.sort(np.random.default_rng(0).choice(len(docs), settings["max_documents"], replace=False))
+        docs = [docs[i] for i in keep]
+    out = []
+    for doc in docs:
+        label = settings.get("label") or doc.label
+        value = getattr(doc, group) if group in ("outlet", "label", "date", "title", "id") else doc.meta.get(group) \
+            if group else None
+        out.append(replace(doc, label=label, meta={**doc.meta, "group": value, "source": where}))
+    return out
+
+
+def _map_labels(docs: list[Document], label_map: dict[str, str], where: str) -> list[Document]:
+    missing = [d.id for d in docs if d.label is None]
+    if missing:
+        raise ConfigError(f"{where}: {len(missing)} document(s) have no label (e.g. '{missing[0]}'); set "
+                          "corpus.label_column to the column holding the labels, or a source's `label`")
+    if label_map:
+        allowed = set(label_map) | set(label_map.values())
+        unmapped = sorted({d.label for d in docs} - allowed)
+        if unmapped:
+            raise ConfigError(f"tone.label_map: label value(s) {', '.join(map(repr, unmapped))} in {where} are not "
+                              "mapped; add them to tone.label_map")
+    return [replace(d, label=label_map.get(d.label, d.label)) for d in docs]
+
+
+def load_training_documents(config: Config) -> list[Document]:
+    """``corpus`` + ``tone.extra_sources``, labelled and grouped; ids unique across sources."""
+    tone = config["tone"]
+    main = {**config["corpus"], "label": None, "group_column": None, "max_documents": None}
+    sources = [("corpus", main)] + [(f"tone.extra_sources.{i}", s) for i, s in enumerate(tone["extra_sources"])]
+    docs: list[Document] = []
+    for where, settings in sources:
+        read = _read_source(settings, tone["group_column"], where)
+        docs += _map_labels(read, tone["label_map"], where)
+    return _unique_ids(docs)
+
+
+def _unique_ids(docs: list[Document]) -> list[Document]:
+    seen: dict[str, int] = {}
+    out = []
+    for doc in docs:
+        seen[doc.id] = seen.get(doc.id, 0) + 1
+        out.append(doc if seen[doc.id] == 1 else replace(doc, id=f"{doc.meta['source']}:{doc.id}"))
+    return out
+
+
+def _test_documents(config: Config, cleaner) -> list[Document]:
+    tone = config["tone"]
+    docs: list[Document] = []
+    for i, settings in enumerate(tone["test_sources"]):
+        where = f"tone.test_sources.{i}"
+        read = _map_labels(_read_source(settings, tone["group_column"], where), tone["label_map"], where)
+        docs += [d.with_text(cleaner.clean_text(d.text).text()) for d in read]
+    return _unique_ids(docs)
+
+
+# -- checks --------------------------------------------------------------------------------
+def precheck(config: Config) -> None:
+    tone = config["tone"]
+    if "sentences" in tone["features"]:
+        for key in ("subjectivity", "propaganda"):
+            if not Path(tone["sentences"][key]).exists():
+                raise ConfigError(f"tone.sentences.{key}: no such file or folder: {tone['sentences'][key]}; "
+                                  "point it at the shared data or drop 'sentences' from tone.features")
+    for key in ("extra_sources", "test_sources"):
+        for i, source in enumerate(tone[key]):
+            if not Path(source["source"]).exists():
+                raise ConfigError(f"tone.{key}.{i}.source: no such file or folder: {source['source']}")
+
+
+def _check_training(config: Config, labels: list[str], groups: list[Any] | None) -> None:
+    tone = config["tone"]
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise ModelError(f"tone.label_map: only one class after mapping ({classes[0]!r}); a classifier needs two "
+                         "or more (add a source with another label, e.g. tone.extra_sources)")
+    if tone["positive"] not in classes:
+        raise ConfigError(f"tone.positive: {tone['positive']!r} is not a class; classes are {', '.join(classes)}")
+    folds = tone["evaluation"]["folds"]
+    unit_counts = {c: labels.count(c) for c in classes}
+    small = {c: n for c, n in unit_counts.items() if n < folds}
+    if small and groups is None:
+        raise ModelError(f"tone.evaluation.folds={folds}: class(es) {small} have fewer documents than folds; "
+                         "lower tone.evaluation.folds or add documents")
+    if groups is not None and tone["evaluation"]["scheme"] != "stratified":
+        n_groups = len(set(groups))
+        need = 2 if tone["evaluation"]["scheme"] == "leave_one_group_out" else folds
+        if n_groups < need:
+            raise ModelError(f"tone.group_column: {n_groups} group(s), fewer than the {need} folds of "
+                             f"tone.evaluation.folds; lower the folds, use more groups or set tone.group_column: null")
+
+
+# -- model ---------------------------------------------------------------------------------
+class DocumentToneModel:
+    """What a tone run saves: the classifier, the promotional scorer and the unit.
+
+    ``predict_proba(texts)`` gives class probabilities per text (columns ``classes_``); in
+    paragraph mode each text's probability is the mean over its paragraphs, as in training.
+    """
+
+    def __init__(self, pipeline, promotional, positive: str, unit: str, paragraph_min_words: int):
+        self.pipeline = pipeline
+        self.promotional = promotional
+        self.positive = positive
+        self.unit = unit
+        self.paragraph_min_words = paragraph_min_words
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.pipeline.classes_
+
+    def _units(self, text: str) -> list[str]:
+        if self.unit != "paragraph":
+            return [text]
+        return split_paragraphs(text, self.paragraph_min_words) or [text]
+
+    def predict_proba(self, texts) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if self.unit != "paragraph":
+            return self.pipeline.predict_proba(texts)
+        return np.vstack([self.pipeline.predict_proba(self._units(t)).mean(axis=0) for t in texts])
+
+    def predict(self, texts) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
+
+    def positivity(self, texts) -> np.ndarray:
+        return self.promotional.positivity([str(t) for t in texts])
+
+    def promotional_score(self, texts, p_positive: np.ndarray | None = None) -> np.ndarray:
+        """P(opinion) x positivity; ``p_positive`` lets a caller pass out-of-fold probabilities."""
+        if p_positive is None:
+            p_positive = self.predict_proba(texts)[:, list(self.classes_).index(self.positive)]
+        return np.asarray(p_positive) * self.positivity(texts)
+
+    def reasons(self, texts, top: int) -> list[str]:
+        """The features that pushed each text towards its predicted class, most first."""
+        found = explain(self.pipeline, [str(t) for t in texts], top=top)
+        return ["; ".join(f"{name} ({value:+.2f})" for name, value, _ in e["towards"]) for e in found]
+
+
+def _sentence_scorers(config: Config, run: RunFolder) -> dict[str, SentenceScorer] | None:
+    if "sentences" not in config["tone"]["features"]:
+        return None
+    settings = config["tone"]["sentences"]
+    folder = Path(settings["subjectivity"])
+    rows = []
+    for name in ("train_en.tsv", "dev_en.tsv"):
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            rows += list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    subjective = SentenceScorer(positive="SUBJ", C=settings["C"], char_ngrams=settings["char_ngrams"])
+    subjective.fit([r["sentence"] for r in rows], [r["label"] for r in rows])
+    with Path(settings["propaganda"]).open(encoding="utf-8", newline="") as handle:
+        lines = [r for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+                 if len(r["sentence"].split()) >= settings["min_words"]]
+    propaganda = SentenceScorer(positive="1", C=settings["C"], char_ngrams=settings["char_ngrams"])
+    propaganda.fit([r["sentence"] for r in lines], [r["propaganda"] for r in lines])
+    run.log.info("sentence models: %d CheckThat sentences, %d PTC lines", len(rows), len(lines))
+    return {"subjective": subjective, "propaganda": propaganda}
+
+
+def _estimator(config: Config, scorers):
+    tone, vec = config["tone"], config["vectorizer"]
+    tfidf_params = {"min_df": vec["min_df"], "max_df": vec["max_df"], "ngram_range": tuple(vec["ngram_range"]),
+                    "sublinear_tf": vec["sublinear_tf"], "max_features": vec["max_features"]}
+    return build_classifier(tuple(tone["features"]), tone["model"], C=tone["C"], class_weight=tone["class_weight"],
+                            max_iter=tone["max_iter"], tfidf_params=tfidf_params, tone_features=tone["tone_features"],
+                            sentence_scorers=scorers, sentence_threshold=config["tone"]["sentences"]["threshold"],
+                            sentence_min_words=config["tone"]["sentences"]["min_words"],
+                            calibration_folds=tone["calibration_folds"], nb_alpha=tone["nb_alpha"],
+                            random_state=config["seed"])
+
+
+def _repath(exc: ResearchError) -> ResearchError:
+    message = str(exc).replace("tone.evaluation.group_column", "tone.group_column")
+    return type(exc)(message)
+
+
+# -- the run -------------------------------------------------------------------------------
+def _cross_validate(config: Config, estimator, texts, labels, groups):
+    tone = config["tone"]
+    ev = tone["evaluation"]
+    common = dict(positive=tone["positive"], threshold=tone["threshold"], n_boot=ev["bootstrap"], seed=config["seed"])
+    try:
+        if tone["unit"] == "paragraph":
+            return paragraph_cross_validate(estimator, texts, labels, n_splits=ev["folds"],
+                                            min_words=tone["paragraph_min_words"], **common)
+        return cross_validate(estimator, texts, labels, groups=groups, n_splits=ev["folds"], scheme=ev["scheme"],
+                              **common)
+    except ResearchError as exc:
+        raise _repath(exc) from None
+
+
+def _fit_final(config: Config, estimator, texts, labels) -> DocumentToneModel:
+    tone = config["tone"]
+    units, unit_labels = texts, labels
+    if tone["unit"] == "paragraph":
+        pairs = [(p, lab) for t, lab in zip(texts, labels)
+                 for p in (split_paragraphs(t, tone["paragraph_min_words"]) or [t])]
+        units, unit_labels = [p for p, _ in pairs], [lab for _, lab in pairs]
+    pipeline = estimator.fit(units, unit_labels)
+    promotional = PromotionalScorer(FrozenEstimator(pipeline), positive=tone["positive"],
+                                    prior=tone["promotional"]["prior"]).fit(units, unit_labels)
+    return DocumentToneModel(pipeline, promotional, tone["positive"], tone["unit"], tone["paragraph_min_words"])
+
+
+def score_documents(model: DocumentToneModel, docs: list[Document], proba: np.ndarray, top: int,
+                    promotional: bool, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of predictions.csv: metadata, prediction, class probabilities, promotional score, reasons."""
+    texts = [d.text for d in docs]
+    classes = [str(c) for c in model.classes_]
+    positive = classes.index(model.positive)
+    promo = model.promotional_score(texts, proba[:, positive]) if promotional else None
+    reasons = model.reasons(texts, top)
+    rows = []
+    for i, doc in enumerate(docs):
+        row = {**doc.metadata(), **(extra or {}), "predicted": classes[int(np.argmax(proba[i]))]}
+        row.update({f"p_{c}": round(float(proba[i, k]), 6) for k, c in enumerate(classes)})
+        if promo is not None:
+            row["promotional_score"] = round(float(promo[i]), 6)
+        row["top_reasons"] = reasons[i]
+        rows.append(row)
+    return rows
+
+
+def _headline(evaluation) -> dict[str, Any]:
+    summary = evaluation.summary()
+    return {**{k: v for k, v in summary["metrics"].items()}, "intervals": summary["intervals"],
+            "confusion": summary["confusion"], "classes": summary["classes"], "scheme": summary["scheme"],
+            "n": summary["n"]}
+
+
+@register_kind("tone", precheck=precheck, loader=load_training_documents)
+def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
+    tone = config["tone"]
+    docs = prepared.documents
+    texts, labels = [d.text for d in docs], [str(d.label) for d in docs]
+    groups = [str(d.meta.get("group")) for d in docs] if tone["group_column"] or any(
+        s["group_column"] for s in tone["extra_sources"]) else None
+    if tone["unit"] == "paragraph":
+        groups = None
+    _check_training(config, labels, groups)
+    if len(docs) < SMALL_CORPUS:
+        run.warn(f"only {len(docs)} training documents: enough to exercise the pipeline, not to support "
+                 "conclusions about tone; train on the shared data sets for real use")
+    with run.stage("sentence models"):
+        scorers = _sentence_scorers(config, run)
+    estimator = _estimator(config, scorers)
+    with run.stage("cross-validate"):
+        cv = _cross_validate(config, estimator, texts, labels, groups)
+    with run.stage("fit"):
+        model = _fit_final(config, estimator, texts, labels)
+        joblib.dump(model, run.path / "artifacts" / "model.joblib")
+    metrics: dict[str, Any] = {"evaluation": "cross_validation", "cv": _headline(cv)}
+    cv_proba = _align(cv, model)
+    rows = score_documents(model, docs, cv_proba, config["tone"]["explain_top"], tone["promotional"]["enabled"],
+                           {"split": "cv"})
+    eval_for_figures = cv
+    if tone["test_sources"]:
+        with run.stage("test"):
+            test_docs = _test_documents(config, prepared.cleaned.pipeline)
+            _, test = evaluate_holdout(FrozenEstimator(model.pipeline), texts, labels,
+                                       [d.text for d in test_docs], [str(d.label) for d in test_docs],
+                                       positive=tone["positive"], threshold=tone["threshold"],
+                                       n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"]) \
+                if tone["unit"] != "paragraph" else _paragraph_test(config, model, test_docs)
+            metrics["test"] = _headline(test)
+            metrics["evaluation"] = "held_out_test"
+            rows += score_documents(model, test_docs, _align(test, model), config["tone"]["explain_top"],
+                                    tone["promotional"]["enabled"], {"split": "test"})
+            eval_for_figures = test
+    headline = metrics["test"] if "test" in metrics else metrics["cv"]
+    metrics.update({k: headline[k] for k in ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier") if k in headline})
+    metrics["intervals"] = headline["intervals"]
+    with run.stage("outputs"):
+        write_csv(run.path / "predictions.csv", rows)
+        _figures(run, model, eval_for_figures, tone["positive"])
+        metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline).items()}
+    metrics["documents"] = {r["id"]: {k: r[k] for k in r if k.startswith("p_") or k == "promotional_score"}
+                            for r in rows[:50]}
+    metrics["training_documents"] = len(docs)
+    return metrics
+
+
+def _paragraph_test(config: Config, model: DocumentToneModel, test_docs: list[Document]):
+    from .tone import classification_metrics  # noqa: F401 - keep the import local to this rare path
+    raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
+
+
+def _align(evaluation, model: DocumentToneModel) -> np.ndarray:
+    """The evaluation's probabilities with columns in the model's class order."""
+    order = [list(map(str, evaluation.classes)).index(str(c)) for c in model.classes_]
+    return np.asarray(evaluation.proba)[:, order]
+
+
+def _figures(run: RunFolder, model: DocumentToneModel, evaluation, positive: str) -> None:
+    figures = run.path / "figures"
+    classes = [str(c) for c in evaluation.classes]
+    y = np.asarray([str(v) for v in evaluation.y_true]) == positive
+    plot_calibration(y.astype(int), np.asarray(evaluation.proba)[:, classes.index(positive)], positive,
+                     figures / "calibration.png")
+    plot_confusion(np.asarray(evaluation.confusion), classes, figures / "confusion.png")
+    plot_top_features(top_features(model.pipeline), figures / "top_features.png")

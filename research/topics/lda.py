@@ -1,4 +1,4 @@
-"""Latent Dirichlet allocation back-ends: gensim (``lda.gensim``) and scikit-learn (``lda.sklearn``).
+"""LDA back-ends: gensim (``lda.gensim``) and scikit-learn (``lda.sklearn``).
 
 Both take a document x word matrix of *counts*; TF-IDF weights raise a ModelError that says
 to set ``vectorizer.kind=count``.

@@ -75,7 +75,7 @@ class SklearnNMF(_NMFBase):
     _constraints = {**_NMFBase._common, "solver": one_of("cd", "mu")}
 
     def __init__(self, num_topics: int = 20, seed: int = 42, *, loss: str = "frobenius",
-                 solver: str = "cd", init: str = "nndsvd", max_iter: int = 200,
+                 solver: str = "cd", init: str = "nndsvda", max_iter: int = 200,
                  tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
                  l1_ratio: float = 0.0):
         self.num_topics = num_topics
