@@ -293,6 +293,7 @@ def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
     if sort and sort not in main:
         main.append(sort)
     source = ", ".join(map(str, targets)) or f"{results_dir}/"
+    source += "".join(f" where {w}" for w in where)
     return Comparison(table, _not_ranked(others), _sweep_table(sweeps), params, metrics, main, sort,
                       side_by_side=found.explicit and len(complete) >= 2, source=source)
 
@@ -457,6 +458,12 @@ def _sections(comp: Comparison) -> list[tuple[str, pd.DataFrame, list[str]]]:
     return out
 
 
+def _cells(frame: pd.DataFrame, columns: list[str], width: int = 100) -> list[list[str]]:
+    """Cells of a small table for people; long errors are cut (csv and json keep them whole)."""
+    rows = [[fmt_value(v) for v in row] for row in frame[columns].itertuples(index=False)]
+    return [[c if len(c) <= width else c[:width - 3] + "..." for c in row] for row in rows]
+
+
 def _title(comp: Comparison) -> str:
     n = len(comp.table)
     return f"{n} complete run{'s' * (n != 1)} in {comp.source}{_sort_note(comp)}"
@@ -467,8 +474,7 @@ def _render_text(comp: Comparison) -> str:
     if len(comp.table):
         parts.append(_text_table(*_shown(comp)))
     for title, frame, columns in _sections(comp):
-        rows = [[fmt_value(v) for v in row] for row in frame[columns].itertuples(index=False)]
-        parts += ["", title + ":", _text_table(columns, rows)]
+        parts += ["", title + ":", _text_table(columns, _cells(frame, columns))]
     return "\n".join(parts) + "\n"
 
 
@@ -477,8 +483,7 @@ def _render_markdown(comp: Comparison) -> str:
     if len(comp.table):
         parts += [_md_table(*_shown(comp)), ""]
     for title, frame, columns in _sections(comp):
-        rows = [[fmt_value(v) for v in row] for row in frame[columns].itertuples(index=False)]
-        parts += [f"**{title}**", "", _md_table(columns, rows), ""]
+        parts += [f"**{title}**", "", _md_table(columns, _cells(frame, columns)), ""]
     return "\n".join(parts)
 
 
@@ -572,9 +577,8 @@ def _render_side(comp: Comparison, fmt: str) -> str:
     table = _text_table(["", *ids], rows) if fmt == "text" else _md_table(["", *ids], rows)
     parts = [title, "", table] if fmt == "markdown" else [title, table]
     for section_title, sub, columns in _sections(comp):
-        cells = [[fmt_value(v) for v in row] for row in sub[columns].itertuples(index=False)]
         render = _text_table if fmt == "text" else _md_table
-        parts += ["", section_title + ":", render(columns, cells)]
+        parts += ["", section_title + ":", render(columns, _cells(sub, columns))]
     return "\n".join(parts) + "\n"
 
 

@@ -104,13 +104,16 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
     return Config(data=model.model_dump(mode="python"), source=source, overrides=tuple(overrides))
 
 
+FREE_FORM = {"where", "label_map"}   # mappings the user fills in: replaced whole, never merged
+
+
 def _merge(base: dict, update: dict, source: str, prefix: str) -> None:
     for key, value in update.items():
         path = f"{prefix}{key}"
         if key not in base:
             known = ", ".join(sorted(base)) or "(none)"
             raise ConfigError(f"{source}: unknown key '{path}'; known keys here: {known}")
-        if isinstance(base[key], dict) and base[key] and isinstance(value, dict):
+        if key not in FREE_FORM and isinstance(base[key], dict) and isinstance(value, dict):
             _merge(base[key], value, source, prefix=f"{path}.")
         else:
             base[key] = value

@@ -30,6 +30,7 @@ from .errors import CorpusError
 __all__ = ["read_corpus", "iter_documents", "BUILTIN_CORPORA", "CorpusWarning", "decode_bytes"]
 
 DATA_DIR = Path(__file__).with_name("data")
+DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 BUILTIN_CORPORA = {"sample": DATA_DIR / "sample_pak_us"}
 FORMATS = ("txt", "csv", "tsv", "jsonl")
 csv.field_size_limit(2**31 - 1)
@@ -83,7 +84,9 @@ def _resolve_builtin(settings: dict[str, Any]) -> dict[str, Any]:
     if folder is None:
         return settings
     spec = yaml.safe_load((folder / "corpus.yaml").read_text(encoding="utf-8"))
-    return {**settings, **spec, "source": str(folder)}
+    defaults = yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8"))["corpus"]
+    chosen = {k: v for k, v in spec.items() if settings.get(k) == defaults.get(k)}   # the user's own choices win
+    return {**settings, **chosen, "source": str(folder)}
 
 
 def _detect_format(path: Path, fmt: str) -> str:
