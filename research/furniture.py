@@ -148,8 +148,9 @@ _GATE_BYTES = bytes(b if chr(b).isalnum() or b == ord("@") or b > 127 else ord("
 _LINK_HINT = re.compile(r"[/@]|www", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _ZEROS = re.compile(r"0+")
-_KEY_BYTES = bytes(ord("0") if chr(b).isdigit() else b if chr(b).isalpha() or b == ord("_")
+_KEY_BYTES = bytes(ord("0") if chr(b).isdigit() else b if chr(b).isalpha() or chr(b) in "_\n"
                    else ord(" ") for b in range(256))
+_NON_WORD = re.compile(r"[^\w\n]+")
 
 
 class Pattern(NamedTuple):
@@ -256,6 +257,8 @@ def _is_abbreviation(before: str) -> bool:
 
 def split_sentences(line: str) -> list[str]:
     """Split a line at sentence ends (not after Mr., U.S., initials and the like)."""
+    if "." not in line and "!" not in line and "?" not in line and "…" not in line:
+        return [line]
     pieces, start = [], 0
     for match in _SENTENCE_END.finditer(line):
         if match.group()[0] == "." and _is_abbreviation(line[start:match.start()]):
@@ -292,22 +295,15 @@ def _match(text: str, rules: FurnitureRules, words: frozenset | None = None) -> 
     return None
 
 
-def _continues(previous: str) -> bool:
-    """True when the line after ``previous`` goes on with its hard-wrapped sentence."""
-    previous = previous.rstrip()
-    return len(previous) >= 40 and previous[-1] not in _LINE_END
-
-
-def _lowercase_start(line: str) -> bool:
-    first = line.split(None, 1)[0] if line.strip() else ""
-    return first.isalpha() and first.islower()
-
-
-def _wrapped(line: str, previous: str, following: str) -> tuple[bool, bool]:
-    """(continues the line above, is prose wrapped into the line below)."""
-    continuation = _continues(previous)
-    into_next = line[-1] not in _LINE_END and _lowercase_start(following)
-    return continuation, into_next or (continuation and _lowercase_start(line))
+def _line_facts(lines: list[str]) -> tuple[list[bool], list[bool]]:
+    """Per line: (is open: >= 40 characters, no sentence end; starts with a lowercase word)."""
+    opened, lower = [], []
+    for line in lines:
+        stripped = line.rstrip()
+        opened.append(len(stripped) >= 40 and stripped[-1] not in _LINE_END)
+        first = line.split(None, 1)[0] if stripped else ""
+        lower.append(first.isalpha() and first.islower())
+    return opened, lower
 
 
 def _is_short(line: str, rules: FurnitureRules) -> bool:
@@ -335,10 +331,13 @@ def _drop_furniture_segments(segments: list[str], rules: FurnitureRules,
     return kept
 
 
-def _furniture(line: str, raw: str, previous: str, following: str, rules: FurnitureRules,
+def _furniture(line: str, raw: str, continuation: bool, prose: bool, rules: FurnitureRules,
                out: CleanedText) -> list[str] | None:
-    """Patterns (line, then sentences), links and the short-line rule for one line."""
-    continuation, prose = _wrapped(line, previous, following)
+    """Patterns (line, then sentences), links and the short-line rule for one line.
+
+    ``continuation``: the line goes on with the sentence above; ``prose``: it is visibly
+    inside a hard-wrapped sentence (no pattern is tried then).
+    """
     words = trigger_words(line)
     if rules.patterns and not prose and _candidates(words, rules):
         reason = _match(line, rules, words)
@@ -350,7 +349,8 @@ def _furniture(line: str, raw: str, previous: str, following: str, rules: Furnit
             segments = _drop_furniture_segments(segments, rules, out)
     else:
         segments = split_sentences(line)
-    segments = [s for s in (_strip_links(s, out) for s in segments) if s]
+    if _LINK_HINT.search(line) is not None:
+        segments = [s for s in (_strip_links(s, out) for s in segments) if s]
     if not segments:
         out.remove(raw.strip(), "links")
         return None
@@ -361,42 +361,56 @@ def _furniture(line: str, raw: str, previous: str, following: str, rules: Furnit
     return segments
 
 
-def _clean_line(raw: str, previous: str, following: str, bad: bool, rules: FurnitureRules,
-                out: CleanedText) -> list[str] | None:
+def _clean_line(raw: str, bad: bool, rules: FurnitureRules,
+                out: CleanedText) -> tuple[str, int]:
+    """The line without junk and extra whitespace ('' when nothing is left)."""
     line = raw
     if rules.drop_junk:
         line, n_junk = remove_junk(raw, bad)
         out.junk += n_junk
-    line = " ".join(line.split())
-    if not line:
-        if raw.strip():
-            out.remove(raw.strip(), "junk")
-            return None
-        return []
-    if not rules.enabled:
-        return split_sentences(line)
-    return _furniture(line, raw, previous, following, rules, out)
+    return " ".join(line.split())
 
 
 def clean_lines(text: str, rules: FurnitureRules) -> CleanedText:
     """Junk, furniture patterns, links and the short-line rule, line by line."""
     bad = rules.drop_junk and document_is_bad(text)
     out = CleanedText()
-    lines = text.split("\n")
-    for i, raw in enumerate(lines):
-        previous = lines[i - 1] if i else ""
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        out.lines.append(_clean_line(raw, previous, following, bad, rules, out))
+    raws = text.replace("\t", " ").split("\n")
+    opened, lower = _line_facts(raws)
+    opened.append(False)
+    lower.append(False)
+    for i, raw in enumerate(raws):
+        line = _clean_line(raw, bad, rules, out)
+        if not line:
+            if raw.strip():
+                out.remove(raw.strip(), "junk")
+            out.lines.append(None if raw.strip() else [])
+        elif not rules.enabled:
+            out.lines.append(split_sentences(line))
+        else:
+            continuation = i > 0 and opened[i - 1]
+            prose = ((continuation and lower[i])
+                     or (line[-1] not in _LINE_END and lower[i + 1]))
+            out.lines.append(_furniture(line, raw, continuation, prose, rules, out))
     return out
 
 
-def segment_key(segment: str) -> str | None:
-    """Comparison key of a segment: lowercase words, numbers as 0; None below two words."""
-    if segment.isascii():
-        words = segment.lower().encode().translate(_KEY_BYTES).decode().split()
+def segment_keys(segments: list[str]) -> list[str | None]:
+    """Comparison keys: lowercase words, numbers as 0; None below two words."""
+    blob = "\n".join(segments).lower()
+    if blob.isascii():
+        blob = blob.encode().translate(_KEY_BYTES).decode()
     else:
-        words = _DIGITS.sub("0", " ".join(_KEY_WORD.findall(segment.lower()))).split()
-    return _ZEROS.sub("0", " ".join(words)) if len(words) >= 2 else None
+        blob = _DIGITS.sub("0", _NON_WORD.sub(" ", blob))
+    keys = []
+    for key in _ZEROS.sub("0", blob).split("\n"):
+        key = " ".join(key.split())
+        keys.append(key if " " in key else None)
+    return keys
+
+
+def segment_key(segment: str) -> str | None:
+    return segment_keys([segment])[0]
 
 
 def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: list[int],
@@ -406,7 +420,8 @@ def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: li
     outlet_clusters: dict = defaultdict(set)
     for i in sorted(range(len(texts)), key=lambda j: (clusters[j], j)):
         outlet_clusters[outlets[i]].add(clusters[i])
-        for key in {segment_key(s) for seg in texts[i].lines if seg for s in seg} - {None}:
+        segments = [s for seg in texts[i].lines if seg for s in seg]
+        for key in set(segment_keys(segments)) - {None}:
             entry = counts.setdefault((outlets[i], key), [0, -1])
             if entry[1] != clusters[i]:
                 entry[0], entry[1] = entry[0] + 1, clusters[i]

@@ -95,7 +95,9 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
     def fit(self, X=None, y=None):
         encoder = load_encoder(self.model)
         self.model_dir_ = _model_dir(self.model)
-        self.n_features_out_ = int(encoder.get_sentence_embedding_dimension() or DIM)
+        dim = getattr(encoder, "get_embedding_dimension", None)  # sentence-transformers >= 6
+        dim = dim or encoder.get_sentence_embedding_dimension
+        self.n_features_out_ = int(dim() or DIM)
         return self
 
     def transform(self, X):
