@@ -6,7 +6,11 @@
 1. cross-outlet genre: train on aljazeera + foxnews editorials and BBC business,
    entertainment, sport, tech; test on guardian editorials + BBC politics; macro-F1 at
    P(opinion) > 0.5, with TF-IDF-only and tone-only baselines.
-2. CheckThat 2025 English subjectivity: train on train + dev, score dev_test.
+2. CheckThat 2025 English subjectivity: train on train + dev, score dev_test. The
+   target model adds sentence embeddings (optional extra ``research[embeddings]``; the
+   benchmark says so and scores the tone-only models when it is absent). Every setting
+   (C, class_weight="balanced", threshold 0.5) was chosen by 5-fold cross-validation on
+   train + dev and by train -> dev, never on dev_test: ``--checkthat-cv`` prints them.
 3. the embedded sample, scored by models trained on shared data only: opinion and
    promotional orderings; plus the promotional score's validation on hyperpartisan
    articles (advocacy part) and BBC headline polarity (positivity part).
@@ -32,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from research.tone import (PromotionalScorer, SentenceScorer, build_classifier,  # noqa: E402
                            cross_validate, evaluate_holdout, explain, plot_calibration,
                            plot_confusion, plot_top_features, top_features)
+from research.tone.embeddings import embeddings_available  # noqa: E402
 from research.tone.evaluation import bootstrap_intervals, classification_metrics  # noqa: E402
 from research.tone.features import EVAL_NEG, EVAL_POS  # noqa: E402
 
@@ -116,6 +121,58 @@ def target_genre(corpus, scorers, boot, seed) -> dict:
     return out
 
 
+def checkthat_models() -> list[tuple[str, object]]:
+    """(name, estimator): the CheckThat candidates; embeddings only when installed."""
+    models = [("tone sentence model", SentenceScorer(positive="SUBJ")),
+              ("tone, balanced", SentenceScorer(positive="SUBJ", class_weight="balanced")),
+              ("tone + char n-grams", SentenceScorer(positive="SUBJ", char_ngrams=True)),
+              ("tfidf logreg (baseline)",
+               build_classifier(("tfidf",), C=1.0, tfidf_params={"min_df": 1}))]
+    if embeddings_available():
+        models += [("tone + embeddings, balanced",
+                    SentenceScorer(positive="SUBJ", embeddings=True, class_weight="balanced")),
+                   ("tone + embeddings",
+                    SentenceScorer(positive="SUBJ", embeddings=True))]
+    return models
+
+
+def checkthat_selection(data, seeds=(0, 1)) -> None:
+    """Model selection without dev_test: 5-fold CV on train + dev (out-of-fold macro-F1
+    at 0.5, ROC-AUC, the CV-best threshold), and train -> dev."""
+    from sklearn.base import clone
+    from sklearn.metrics import f1_score, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    folder = data / "checkthat2025_en"
+    tr, dv = (read_tsv(folder / f"{n}_en.tsv") for n in ("train", "dev"))
+    X = np.array([r["sentence"] for r in tr + dv], dtype=object)
+    y = np.array([r["label"] for r in tr + dv], dtype=object)
+    yb = (y == "SUBJ").astype(int)
+
+    def mf1(t, p, th=0.5):
+        return f1_score(t, (p > th).astype(int), average="macro")
+
+    print(f"\n2a. CheckThat model selection (no dev_test): 5-fold CV on train+dev "
+          f"x {len(seeds)} seeds; train {len(tr)} -> dev {len(dv)}")
+    for name, est in checkthat_models():
+        f, auc, best = [], [], []
+        for seed in seeds:
+            p = np.zeros(len(y))
+            for a, b in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
+                m = clone(est).fit(list(X[a]), list(y[a]))
+                p[b] = m.predict_proba(list(X[b]))[:, list(m.classes_).index("SUBJ")]
+            f.append(mf1(yb, p))
+            auc.append(roc_auc_score(yb, p))
+            ths = np.linspace(0.2, 0.8, 61)
+            best.append(ths[int(np.argmax([mf1(yb, p, t) for t in ths]))])
+        m = clone(est).fit([r["sentence"] for r in tr], [r["label"] for r in tr])
+        pd = m.predict_proba([r["sentence"] for r in dv])[:, list(m.classes_).index("SUBJ")]
+        yd = np.array([r["label"] == "SUBJ" for r in dv], dtype=int)
+        print(f"  {name:30s} CV macro_f1 {np.mean(f):.3f}  roc_auc {np.mean(auc):.3f}  "
+              f"best threshold {np.mean(best):.2f} | train->dev macro_f1 {mf1(yd, pd):.3f}  "
+              f"roc_auc {roc_auc_score(yd, pd):.3f}")
+
+
 def target_checkthat(data, boot, seed) -> float:
     folder = data / "checkthat2025_en"
     train = [r for name in ("train", "dev") for r in read_tsv(folder / f"{name}_en.tsv")]
@@ -123,17 +180,19 @@ def target_checkthat(data, boot, seed) -> float:
     print(f"\n2. CheckThat 2025 English: train+dev {len(train)}, dev_test {len(test)}; "
           "threshold 0.5")
     scores = {}
-    for name, est in [("tone sentence model", SentenceScorer(positive="SUBJ")),
-                      ("tone + char n-grams", SentenceScorer(positive="SUBJ", char_ngrams=True)),
-                      ("tfidf logreg (baseline)",
-                       build_classifier(("tfidf",), C=1.0, tfidf_params={"min_df": 1}))]:
+    for name, est in checkthat_models():
         _, ev = evaluate_holdout(est, [r["sentence"] for r in train], [r["label"] for r in train],
                                  [r["sentence"] for r in test], [r["label"] for r in test],
                                  positive="SUBJ", n_boot=boot, seed=seed)
         scores[name] = ev.metrics["macro_f1"]
         print(f"  {name:30s} {fmt(ev)}")
-    best = scores["tone sentence model"]
-    print(f"  target macro-F1 >= 0.70 (tone sentence model): {'PASS' if best >= 0.70 else 'FAIL'}")
+    target = "tone + embeddings, balanced"
+    if target not in scores:
+        print("  target model needs the optional extra (pip install 'research[embeddings]'); "
+              f"tone-only best {max(scores.values()):.3f}: target macro-F1 >= 0.70: FAIL")
+        return scores["tone sentence model"]
+    best = scores[target]
+    print(f"  target macro-F1 >= 0.70 ({target}): {'PASS' if best >= 0.70 else 'FAIL'}")
     return best
 
 
@@ -230,11 +289,20 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench-out" / "tone")
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", choices=("all", "checkthat"), default="all",
+                    help="checkthat: run only target 2 (needs no other data set)")
+    ap.add_argument("--checkthat-cv", action="store_true",
+                    help="also print the CheckThat model selection (CV on train+dev, train->dev)")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: shared data folder {args.data} not found; pass --data", file=sys.stderr)
         return 2
     print(f"tone benchmarks: data {args.data}, {args.boot} bootstrap resamples, seed {args.seed}")
+    if args.checkthat_cv:
+        checkthat_selection(args.data)
+    if args.only == "checkthat":
+        target_checkthat(args.data, args.boot, args.seed)
+        return 0
     took = target_runtime(args.data, args.out, args.boot, args.seed)
     corpus = genre_corpus(args.data)
     scorers = sentence_scorers(args.data)

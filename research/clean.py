@@ -30,7 +30,8 @@ from .errors import CleaningError, ConfigError
 from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
                         find_repeated_segments)
 from .repair import repair_text
-from .tokens import TOKEN_PATTERN, apply_phrases, learn_phrases, stop_word_set, token_segments
+from .tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, stop_word_set,
+                     token_segments)
 
 __all__ = ["clean_corpus", "CleanResult", "TextPipeline", "TOKEN_PATTERN"]
 
@@ -77,6 +78,11 @@ def _check_settings(settings: dict) -> None:
             bracket = "[" if closed else "("
             raise ConfigError(f"clean.{dotted}: expected a number in {bracket}{low}, {high}], "
                               f"got {value!r}")
+    language = _get(settings, "tokens.language")
+    if _get(settings, "tokens.lemmatize") and check_language(language) is not None:
+        raise ConfigError(f"clean.tokens.language: simplemma has no lemmas for {language!r}; "
+                          "use a code such as en, de, fr, es, or set clean.tokens.lemmatize: "
+                          "false")
 
 
 class TextPipeline:
@@ -145,13 +151,29 @@ class TextPipeline:
         return apply_phrases(self.segments(cleaned_text), getattr(self, "phrases_", None))
 
     def tokenize(self, text: str) -> list[str]:
-        """Raw text -> tokens, exactly as a training document with the same text."""
+        """Raw text -> tokens, exactly as a training document with the same text.
+
+        The line rules apply to a single line too: ``"Washington said"`` (a short line
+        without sentence punctuation) gives no tokens, ``"Washington said so."`` does.
+        """
         return self.tokens_of(self.clean_text(text).text())
 
 
 @dataclass
 class CleanResult:
-    """What :func:`clean_corpus` returns (see the module docstring)."""
+    """What :func:`clean_corpus` returns.
+
+    ``documents``/``tokens``: the kept documents (input order, cleaned text, id and metadata
+    untouched) and their tokens. ``records``: one JSON-serialisable dict per *input*
+    document: id, chars_before, chars_after (length of the cleaned text, also for a dropped
+    document), lines_removed [{line, reason}], paragraphs_removed [{text,
+    duplicate_of_paragraph, similarity}] (``paragraphs: drop``), repeated_paragraphs_kept
+    (same, ``paragraphs: keep``), junk_removed (characters), links_removed, duplicate_of,
+    duplicate_similarity, kept, drop_reason (None | duplicate | too_few_tokens), n_tokens.
+    ``duplicate_pairs``: [{a, b, similarity, kind: exact|near}], b the later document.
+    ``summary``: counts over the corpus (chars_after over kept documents only).
+    ``pipeline``: the fitted :class:`TextPipeline`.
+    """
 
     documents: list[Document]
     tokens: list[list[str]]

@@ -49,6 +49,8 @@ LOWER_IS_BETTER = frozenset({"perplexity", "reconstruction_error", "topic_simila
 FORMATS = ("text", "markdown", "csv", "json")
 RUN_FIELDS = ("id", "run", "kind", "status", "config_name", "seed", "git_commit")
 NOT_RANKED_COLUMNS = ["run", "config_name", "kind", "status", "error"]
+SHOWN_ELSEWHERE = ("model.kind",)      # the kind column already shows it
+MAX_TEXT_PARAMS = 8                    # text and markdown tables; csv and json carry them all
 
 
 @dataclass
@@ -285,7 +287,7 @@ def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
     summaries, sweeps = _apply_where(summaries, sweeps, list(where))
     complete = [s for s in summaries if s.status == "complete"]
     others = [s for s in summaries if s.status != "complete"]
-    params = differing_params(complete)
+    params = [p for p in differing_params(complete) if p not in SHOWN_ELSEWHERE]
     metrics = _metric_names(complete)
     table = _table(complete, params, metrics)
     table = sort_table(table, sort, metrics) if sort else table
@@ -310,24 +312,44 @@ def compare(runs: Sequence[str | Path] | str | Path | None = None, *, results_di
 
 
 def differing_params(runs: Sequence[RunSummary]) -> list[str]:
-    """Flattened config keys whose value differs between the runs (missing counts as a value)."""
+    """Flattened config keys whose value differs between the runs, in config order.
+
+    Only the keys that matter for each run's kind count (see :func:`relevant_config`), and a
+    key a run does not have (an older defaults file, or a section its kind does not use) is
+    not a difference: it differs only when two runs that have it disagree.
+    """
+    relevant = [relevant_config(run) for run in runs]
     keys: dict[str, None] = {}
-    for run in runs:
-        keys.update(dict.fromkeys(run.config))
+    for config in relevant:
+        keys.update(dict.fromkeys(config))
     out = []
     for key in keys:
-        values = {_canonical(run.config.get(key, _MISSING)) for run in runs}
+        values = {_canonical(config[key]) for config in relevant if key in config}
         if len(values) > 1:
             out.append(key)
     return out
 
 
-_MISSING = object()
+def relevant_config(run: RunSummary) -> dict[str, Any]:
+    """The run's flattened config without the sections its kind does not read (``tone.*`` for a
+    topic run, ``topics.*`` for a tone run, the back-ends a topic run did not use)."""
+    config = run.config
+    kind = run.kind or config.get("model.kind")
+    drop: list[str] = []
+    if kind not in ("lda", "nmf"):
+        drop.append("topics.")
+    if kind not in ("tone", "apply"):
+        drop.append("tone.")
+    if kind in ("lda", "nmf"):
+        used = f"topics.{kind}_{config.get(f'topics.{kind}_backend', '')}."
+        other = "nmf" if kind == "lda" else "lda"
+        drop += [f"topics.{other}_"] + [k.rsplit(".", 1)[0] + "." for k in config
+                                        if k.startswith(f"topics.{kind}_") and k.count(".") >= 2
+                                        and not k.startswith(used)]
+    return {k: v for k, v in config.items() if not k.startswith(tuple(drop))}
 
 
 def _canonical(value: Any) -> str:
-    if value is _MISSING:
-        return "\0missing"
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -340,9 +362,11 @@ def _metric_names(runs: Sequence[RunSummary]) -> list[str]:
 
 
 def _table(runs: Sequence[RunSummary], params: list[str], metrics: list[str]) -> pd.DataFrame:
+    relevant = [relevant_config(r) for r in runs]
     rows = [{"run": r.id, "config_name": r.config_name, "kind": r.kind,
-             **{p: r.config.get(p) for p in params},
-             **{m: r.metrics.get(m, math.nan) for m in metrics}, "path": str(r.path)} for r in runs]
+             **{p: config.get(p) for p in params},
+             **{m: r.metrics.get(m, math.nan) for m in metrics}, "path": str(r.path)}
+            for r, config in zip(runs, relevant)]
     columns = ["run", "config_name", "kind", *params, *metrics, "path"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -396,15 +420,19 @@ def _apply_where(runs: list[RunSummary], sweeps: list[RunSummary],
             raise ConfigError(f"--where {item}: no run has '{key}'; use a run.json field "
                               f"({', '.join(RUN_FIELDS[1:])}), a dotted config key (e.g. model.kind) "
                               "or a metric")
-        runs = [s for s in runs if _matches(s, key, raw) == equal]
-        sweeps = [s for s in sweeps if _matches(s, key, raw) == equal]
+        runs = [s for s in runs if _matches(s, key, raw, equal)]
+        sweeps = [s for s in sweeps if _matches(s, key, raw, equal)]
     return runs, sweeps
 
 
-def _matches(summary: RunSummary, key: str, raw: str) -> bool:
+def _matches(summary: RunSummary, key: str, raw: str, equal: bool) -> bool:
+    """Whether the run's ``key`` equals (or, ``equal=False``, differs from) ``raw``; a run
+    without the key (an unreadable one, say) matches neither."""
     found, value = summary.lookup(key)
-    if not found:
-        return False
+    return found and _same(value, raw) == equal
+
+
+def _same(value: Any, raw: str) -> bool:
     try:
         parsed = yaml.load(raw, Loader=_Loader) if raw else ""
     except yaml.YAMLError:
@@ -441,10 +469,18 @@ def _sort_note(comp: Comparison) -> str:
 
 
 def _shown(comp: Comparison) -> tuple[list[str], list[list[str]]]:
-    columns = ["run", "config_name", "kind", *comp.params, *comp.main_metrics]
-    headers = ["run", "config", "kind", *comp.params, *comp.main_metrics]
-    rows = [[fmt_value(v) for v in row] for row in comp.table[columns].itertuples(index=False)]
-    return headers, rows
+    params = comp.params[:MAX_TEXT_PARAMS]
+    columns = ["run", "config_name", "kind", *params, *comp.main_metrics]
+    headers = ["run", "config", "kind", *params, *comp.main_metrics]
+    return headers, _cells(comp.table, columns)
+
+
+def _more_params(comp: Comparison) -> str:
+    more = comp.params[MAX_TEXT_PARAMS:]
+    if not more:
+        return ""
+    return (f"{len(more)} more differing setting{'s' * (len(more) != 1)} not shown: {', '.join(more)} "
+            "(--format csv or json has them all)")
 
 
 def _sections(comp: Comparison) -> list[tuple[str, pd.DataFrame, list[str]]]:
@@ -472,7 +508,7 @@ def _title(comp: Comparison) -> str:
 def _render_text(comp: Comparison) -> str:
     parts = [_title(comp)]
     if len(comp.table):
-        parts.append(_text_table(*_shown(comp)))
+        parts += [_text_table(*_shown(comp))] + ([_more_params(comp)] if _more_params(comp) else [])
     for title, frame, columns in _sections(comp):
         parts += ["", title + ":", _text_table(columns, _cells(frame, columns))]
     return "\n".join(parts) + "\n"
@@ -481,7 +517,7 @@ def _render_text(comp: Comparison) -> str:
 def _render_markdown(comp: Comparison) -> str:
     parts = [_title(comp), ""]
     if len(comp.table):
-        parts += [_md_table(*_shown(comp)), ""]
+        parts += [_md_table(*_shown(comp)), ""] + ([_more_params(comp), ""] if _more_params(comp) else [])
     for title, frame, columns in _sections(comp):
         parts += [f"**{title}**", "", _md_table(columns, _cells(frame, columns)), ""]
     return "\n".join(parts)

@@ -6,7 +6,8 @@ Documents
     similarity of two documents is the containment ``|A∩B| / min(|A|, |B|)``, so a page
     that holds a whole report plus an unrelated one still matches the clean report.
     It scales without a Python loop over pairs: shingles are hashed to 64-bit integers
-    (a polynomial hash of word hashes, vectorised in numpy), the documents x
+    (a polynomial hash of word hashes, vectorised in numpy; Python's per-process hash salt
+    changes the values, never which shingles are equal), the documents x
     shingles incidence is a sparse matrix, shingles in more than
     ``max(100, 1% of documents)`` documents (quoted boilerplate, signatures) are dropped,
     so are shingles in one document only (they cannot be shared), and ``X·Xᵀ`` is
@@ -36,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates", "cluster_labels",
-           "paragraphs", "repeated_paragraphs", "SHINGLE_SIZE", "MIN_SHINGLES"]
+__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates",
+           "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
+           "SHINGLE_SIZE", "MIN_SHINGLES"]
 
 SHINGLE_SIZE = 5
 PARAGRAPH_SHINGLE_SIZE = 3

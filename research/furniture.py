@@ -19,7 +19,8 @@ while the rest of the line stays. Each removal is recorded with its reason:
     a segment (at least two words) found in at least ``repeated_min_docs`` documents of
     one outlet and in at least ``repeated_min_share`` of that outlet's documents: site
     templates, author boxes, donation appeals. Documents of one near-duplicate cluster
-    count once, so two copies of an article do not make its body "repeated".
+    count once, so two copies of an article do not make its body "repeated"; documents
+    without an outlet form one group.
     Numbers are ignored when comparing (``Join over 240,000 readers`` = ``... 250,000``).
 ``junk``
     nothing but junk characters (see :mod:`research.repair`).
@@ -75,11 +76,13 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
     "tweet_attribution": (20, "@",
         rf"^[—–-]{{1,2}}\s*[^()]{{0,80}}\(@\w{{1,30}}\)\s+{_MONTH}\s+\d{{1,2}},\s+\d{{4}}$"),
     # share / follow / print buttons, alone or in a row: "Share | Tweet | Email", "Short Url"
-    "share_buttons": (12, "share tweet email e mail print follow subscribe like save copy short permalink whatsapp facebook twitter linkedin reddit pinterest telegram comment comments",
+    "share_buttons": (12, "share tweet email e mail print follow subscribe like save copy short "
+        "permalink whatsapp facebook twitter linkedin reddit pinterest telegram "
+        "comment comments",
         rf"^{_BUTTONS}(?:\s*[|/,·•]?\s*{_BUTTONS})*\s*:?$"),
     # "Follow us on Twitter", "Follow our latest ... via Google news"
     "social_follow": (30, "follow like join find connect subscribe",
-        rf"^(?:follow|like|join|find|connect with|subscribe to)\b.{{0,160}}\b(?:on|via|at)\s+{_SOCIAL}\b"),
+        rf"^(?:follow|like us|join|find|connect with|subscribe to)\s.{{0,160}}\b(?:on|via|at)\s+{_SOCIAL}\b"),
     # prompts to comment or share: "Please comment below and share this news!"
     "share_prompt": (15, "share comment join",
         r"\b(?:share (?:this|it) (?:article|story|post|news)|share this news|comment below|leave a comment|join the (?:discussion|conversation))\b"),
@@ -91,7 +94,7 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
         r"\b(?:sign up|subscribe|register)\b.{0,80}\bnewsletters?\b|\bdelivered (?:right |straight )?to your inbox\b"),
     # cookie banners
     "cookies": (40, "cookies cookie",
-        r"\b(?:we use cookies|uses cookies|cookie (?:policy|settings|preferences)|accept (?:all )?cookies)\b"),
+        r"\b(?:we use cookies|(?:site|website|page) uses cookies|(?:our|see the) cookie (?:policy|notice)|cookie (?:settings|preferences)|(?:accept|manage) (?:all )?cookies)\b"),
     # comment counters and links: "COMMENTS (1)", "12 comments", "View all comments"
     "comment_count": (6, "comment comments response responses replies reaction reactions",
         r"^(?:(?:comments?|responses?|replies|reactions?)\s*[(\[]?\d*[)\]]?|\d+\s+(?:comments?|responses?|replies)|(?:view|show|hide|load|read|add|post|leave) (?:all |more |the |a |your )?comments?(?: \(\d+\))?)\s*:?$"),
@@ -106,7 +109,9 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
         rf"^(?:last\s+)?(?:updated|published|posted|modified|first published|created)(?:\s+(?:on|at))?\s*:?\s*(?=.*\d)(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|[ap]\.?m\.?|gmt|utc|[a-z]{{2,4}}t|on|at)[\s,:./\-]*)+$"),
     # captions with a credit after the full stop, or a credit with a slash or photo word:
     # "... on February 19, 2015. (REUTERS/File)", "... (AP Photo/Evan Vucci)"
-    "caption_credit": (60, "reuters afp ap associated getty epa anadolu xinhua pti ani shutterstock photo photos image file courtesy handout supplied screengrab screenshot istock alamy credit",
+    "caption_credit": (60, "reuters afp ap associated getty epa anadolu xinhua pti ani "
+        "shutterstock photo photos image file courtesy handout supplied "
+        "screengrab screenshot istock alamy credit",
         rf"(?:[.!?]\s*[(\[]\s*{_CREDIT}\b[^()\[\]]{{0,40}}|[(\[]\s*{_CREDIT}\b[^()\[\]]{{0,40}}(?:/|\bphotos?\b|\bfile\b|\bimages?\b)[^()\[\]]{{0,40}}|[(\[]\s*(?:file |staff )?(?:photo|image|picture)s?(?:\s*[:/]|\s+(?:by|credit|courtesy)\b|(?=\s*[)\]]))[^()\[\]]{{0,40}})[)\]]$"),
     # credit lines: "Photo by J. Smith/Getty Images", "Featured image screengrab via YouTube"
     "photo_credit": (12, "photo photos image images picture pictures video videos",
@@ -118,17 +123,18 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
     "copyright": (30, "© c copyright reserved published reproduced republished redistributed",
         r"©|\(c\)\s*\d{4}|\bcopyright\b\s*(?:©|\(c\))?\s*\d{4}|\ball rights reserved\b|\bmay not be (?:published|reproduced|republished|redistributed)\b"),
     # advertising slots: "Advertisement", "Sponsored Sponsored", "Story continues below"
-    "advertisement": (8, "advertisement advertisements sponsored ad ads promoted story continue scroll skip",
+    "advertisement": (8, "advertisement advertisements sponsored ad ads promoted story continue "
+        "scroll skip",
         r"^(?:advertisements?|sponsored(?: content| links?| stories)?|ads?|promoted(?: content| stories)?|story continues below(?: advertisement)?|continue reading(?: below| the main story)?|scroll (?:down )?to continue(?: with content)?|skip advert(?:isement)?)(?:\s+(?:advertisements?|sponsored))*\s*$"),
     # agency credits: "The Associated Press contributed to this report."
     "contributor_credit": (20, "contributed contributing",
-        r"\b(?:contributed|contributing) (?:to )?(?:this|the) (?:report|story|article)\b|\bcontributed reporting\b|\bassociated press contributed\b"),
+        r"\bcontributed (?:reporting )?to this (?:report|story|article)\b|\bcontributed reporting\b|\bassociated press contributed\b"),
     # appeals for money: "please consider making a small donation", "support our journalism"
     "donation_appeal": (30, "donation donate support",
         r"\b(?:(?:make|making) a (?:small |one-time )?donation|donate (?:now|today)|support (?:us|our (?:work|journalism|site|reporting)) (?:by|with|today|on)\b)"),
     # video-player notices: "No compatible source was found for this video."
     "player_notice": (20, "compatible video playback browser javascript",
-        r"\bno compatible source\b|\b(?:this|the) (?:live )?video (?:cannot|can't|could not|has ended|is (?:not |un)available|is not supported)\b|\bplayback (?:issues?|error)\b|\byour browser (?:does not|doesn't) support\b|\benable javascript\b"),
+        r"\bno compatible source\b|\bthis (?:live )?video (?:has ended|cannot be (?:played|viewed|watched)|is (?:not |un)available in your)\b|\bexperiencing playback (?:issues?|errors?)\b|\byour browser (?:does not|doesn't) support\b|\benable javascript\b"),
 }
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b(?:pic\.twitter\.com|t\.co)/\S+"
@@ -140,7 +146,6 @@ _ABBREVIATIONS = frozenset(
     "approx".split())
 _SENTENCE_PUNCT = frozenset('.!?…;:"“”«»')
 _LINE_END = frozenset('.!?…:;)"”’]')
-_KEY_WORD = re.compile(r"\w+")
 _GATE_TABLE = {c: " " for c in range(33, 127) if not chr(c).isalnum()} | {
     ord("@"): " @ ", ord("©"): " © "}
 _GATE_BYTES = bytes(b if chr(b).isalnum() or b == ord("@") or b > 127 else ord(" ")
@@ -362,7 +367,7 @@ def _furniture(line: str, raw: str, continuation: bool, prose: bool, rules: Furn
 
 
 def _clean_line(raw: str, bad: bool, rules: FurnitureRules,
-                out: CleanedText) -> tuple[str, int]:
+                out: CleanedText) -> str:
     """The line without junk and extra whitespace ('' when nothing is left)."""
     line = raw
     if rules.drop_junk:
@@ -409,10 +414,6 @@ def segment_keys(segments: list[str]) -> list[str | None]:
     return keys
 
 
-def segment_key(segment: str) -> str | None:
-    return segment_keys([segment])[0]
-
-
 def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: list[int],
                            min_docs: int, min_share: float) -> set[tuple]:
     """(outlet, key) pairs of segments repeated across an outlet's documents."""
@@ -436,8 +437,8 @@ def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -
         if not segments:
             continue
         kept = []
-        for segment in segments:
-            if (outlet, segment_key(segment)) in repeated:
+        for segment, key in zip(segments, segment_keys(segments)):
+            if (outlet, key) in repeated:
                 cleaned.remove(segment, "repeated_line")
             else:
                 kept.append(segment)

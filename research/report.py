@@ -111,7 +111,7 @@ def render_report(folder: Path) -> str:
 def _run_section(record: dict[str, Any]) -> str:
     status = record.get("status")
     rows = [("kind", record.get("kind")), ("config", record.get("config_name")),
-            ("status", status if status != "running" else "finishing (report written at the end of the run)"),
+            ("status", status if status != "running" else "(written at the end of the run; run.json has the final status)"),
             ("started", record.get("started")), ("ended", record.get("ended")),
             ("duration (s)", record.get("duration_s")), ("seed", record.get("seed")),
             ("git commit", record.get("git_commit")),
@@ -138,31 +138,44 @@ def _run_section(record: dict[str, Any]) -> str:
 def _metrics_section(metrics: dict[str, Any] | None) -> str:
     if not metrics:
         return ""
-    nested = metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {}
-    flat = {**nested, **{k: v for k, v in metrics.items() if k != "metrics"}}
-    intervals = {**(nested.get("intervals") or {}), **(metrics.get("intervals") or {})}
-    scalars = [(k, v) for k, v in flat.items() if _is_scalar(v) and k != "intervals"]
-    rows = [[k, _fmt(v), _interval(intervals.get(k))] for k, v in scalars]
-    has_intervals = any(r[2] for r in rows)
-    headers = ["metric", "value"] + (["interval"] if has_intervals else [])
-    out = [_table(headers, [r[:len(headers)] for r in rows])]
-    for key, value in flat.items():
-        if _is_scalar(value) or key == "intervals" or key.endswith("_per_topic"):
-            continue
-        out.append(f"<h3>{_e(key)}</h3>" + _structured(key, value, flat))
+    return _mapping(metrics, depth=0)
+
+
+def _mapping(data: dict[str, Any], depth: int) -> str:
+    """Scalars as one table (with an interval column when ``intervals`` gives them), then each
+    nested value under its own heading; deeper levels fold into <details>."""
+    intervals = data.get("intervals") if isinstance(data.get("intervals"), dict) else {}
+    scalars = [(k, v) for k, v in data.items() if _is_scalar(v)]
+    out = []
+    if scalars:
+        rows = [[k, _fmt(v), _interval(intervals.get(k))] for k, v in scalars]
+        width = 3 if any(r[2] for r in rows) else 2
+        headers = ["metric" if depth == 0 else "", "value", "interval"][:width]
+        out.append(_table(headers, [r[:width] for r in rows], header=depth == 0 or width == 3))
+    for key, value in data.items():
+        if _is_scalar(value) or (key == "intervals" and intervals) or key.endswith("_per_topic"):
+            continue                                   # per-topic values: the Topics table
+        content = _structured(key, value, data, depth + 1)
+        if depth == 0:
+            out.append(f"<h3>{_e(key)}</h3>{content}")
+        else:
+            out.append(f"<details><summary>{_e(key)}</summary>{content}</details>")
     return "".join(out)
 
 
-def _structured(key: str, value: Any, metrics: dict[str, Any]) -> str:
+def _structured(key: str, value: Any, parent: dict[str, Any], depth: int = 1) -> str:
     if key == "confusion" and _is_matrix(value):
-        classes = [str(c) for c in metrics.get("classes") or range(len(value))]
+        classes = [str(c) for c in parent.get("classes") or range(len(value))]
         rows = [[f"true {c}", *map(_fmt, row)] for c, row in zip(classes, value)]
         return _table(["", *(f"predicted {c}" for c in classes)], rows)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         headers = list(dict.fromkeys(k for v in value for k, x in v.items() if _is_scalar(x)))
         return _table(headers, [[_fmt(v.get(h)) for h in headers] for v in value])
-    if isinstance(value, dict) and value and all(_is_scalar(v) for v in value.values()):
-        return _kv_table(value.items())
+    if isinstance(value, list) and all(_is_scalar(v) for v in value):
+        text = ", ".join(_fmt(v) for v in value[:200]) + (" ..." if len(value) > 200 else "")
+        return f"<p>{_e(text)}</p>"
+    if isinstance(value, dict) and depth <= 4:
+        return _mapping(value, depth)
     text = json.dumps(value, ensure_ascii=False, default=str)
     return f"<pre>{_e(text[:3000] + (' ...' if len(text) > 3000 else ''))}</pre>"
 
@@ -185,7 +198,7 @@ def _topics_section(folder: Path) -> str:
     rows = []
     for topic in list(dict.fromkeys([*words, *per_topic]))[:MAX_TOPICS]:
         info = per_topic.get(topic, {})
-        cell = "".join(words.get(topic, [])) or _e(info.get("top_words", ""))
+        cell = " ".join(words.get(topic, [])) or _e(info.get("top_words", ""))
         rows.append([_e(topic), *(_e(_fmt(info.get(c))) for c in extra), f'<div class="words">{cell}</div>'])
     note = f'<p class="muted">first {MAX_TOPICS} topics; all in topics.csv</p>' if len(words) > MAX_TOPICS else ""
     return _table(["topic", *extra, "top words (weight)"], rows, raw=True) + note

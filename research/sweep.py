@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 
 from .compare import MAIN_METRICS, read_summary
 from .config import Config, load_config
-from .errors import ConfigError, ResearchError, RunError
+from .errors import ConfigError, RunError
 
 __all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE"]
 
@@ -198,8 +198,7 @@ def _run_one(index: int, config: Config, results_dir: str, command: list[str]) -
         outcome["run"] = run_experiment(config, results_dir=results_dir, command=command).name
     except Exception as exc:  # one failed combination must not stop the others
         outcome.update(status="failed", run=_find_run(Path(results_dir), command),
-                       error=f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-                       if not isinstance(exc, ResearchError) else str(exc))
+                       error=f"{type(exc).__name__}: {' '.join(str(exc).split())}")
     outcome["seconds"] = round(time.perf_counter() - t0, 3)
     return outcome
 
@@ -242,6 +241,10 @@ def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) 
     frame = pd.DataFrame(rows)
     present = [m for m in MAIN_METRICS if m in frame.columns]
     frame = frame.reindex(columns=["index", *keys, "status", *present, "run", "error"])
+    for metric in present:          # counts stay integers next to a failed combination's gap
+        values = frame[metric].dropna()
+        if len(values) and all(float(v).is_integer() for v in values):
+            frame[metric] = frame[metric].astype("Int64")
     frame.to_csv(folder / "sweep.csv", index=False)
     metric = _main_metric(configs[0], present, frame)
     if metric:
@@ -255,6 +258,7 @@ def _main_metric(config: Config, present: list[str], frame) -> str | None:
 
 
 def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
+    import pandas as pd
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -262,7 +266,7 @@ def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
 
     labels = [_label(c["overrides"]) + ("" if c["status"] == "complete" else f" ({c['status']})")
               for c in record["combinations"]]
-    values = [0.0 if v != v else float(v) for v in frame[metric]]
+    values = [0.0 if pd.isna(v) else float(v) for v in frame[metric]]
     fig = Figure(figsize=(7.5, 0.32 * len(labels) + 1.3))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -59,6 +59,17 @@ def stop_word_set(stop_words: str | None, extra: list[str] | tuple = ()) -> froz
     return frozenset(base) | frozenset(w.lower() for w in extra)
 
 
+def check_language(language: str) -> str | None:
+    """None when simplemma can lemmatise ``language``, else the reason it cannot."""
+    import simplemma
+
+    try:
+        simplemma.lemmatize("test", lang=language)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def _lemma(word: str, language: str) -> str:
     import simplemma

@@ -134,6 +134,55 @@ def test_furniture_line_is_removed_with_its_reason(result, doc_id, line, reason)
     assert {r["reason"] for r in hits} == {reason}
 
 
+PATTERN_EXAMPLES = [  # general furniture, not from the sample: (line, reason)
+    ("Share | Tweet | Email", "pattern:share_buttons"),
+    ("Follow us on Instagram", "pattern:social_follow"),
+    ("Please share this article with your friends!", "pattern:share_prompt"),
+    ("Download the app from the App Store", "pattern:app_promo"),
+    ("Sign up for our daily newsletter", "pattern:newsletter"),
+    ("We use cookies to improve your experience on our site.", "pattern:cookies"),
+    ("12 comments", "pattern:comment_count"),
+    ("Comments are closed.", "pattern:comment_policy"),
+    ("Read more: Pakistan and IMF agree on loan terms", "pattern:read_more"),
+    ("Last updated: 10:45 GMT, Tuesday 3 May 2022", "pattern:dateline"),
+    ("Protesters march in Lahore on Friday. (AP Photo/K.M. Chaudary)", "pattern:caption_credit"),
+    ("Photo by Jane Doe/Getty Images", "pattern:photo_credit"),
+    ("Tags: Pakistan, United States, Diplomacy", "pattern:category_tags"),
+    ("© 2023 Example Media Group. All rights reserved.", "pattern:copyright"),
+    ("Story continues below advertisement", "pattern:advertisement"),
+    ("Reuters contributed to this report.", "pattern:contributor_credit"),
+    ("Please consider making a small donation to keep us going.", "pattern:donation_appeal"),
+    ("This video is not available in your country.", "pattern:player_notice"),
+]
+REAL_SENTENCES = [  # news sentences that merely mention the same words: all kept
+    "Apple's App Store now offers more than 100,000 programs.",
+    "The firm said it would change its cookie policy after complaints.",
+    "Read my lips, he told reporters on Monday.",
+    "Updated figures will be published on Monday.",
+    "Follow-up talks will be held on Twitter's premises in London.",
+    "Like many users on Twitter, she was angry about the change.",
+    "He contributed to the report on climate change for the UN.",
+    "The video cannot be shown in court, the judge ruled on Tuesday.",
+    "Copyright law was changed in 2004 after a long campaign.",
+    "Sponsored by the government, the scheme pays farmers to plant trees.",
+    "The photo, taken in 2015, shows the flag being raised (file).",
+    "Comments are welcome, the minister said, but the plan will not change.",
+]
+
+
+@pytest.mark.parametrize("line, reason", PATTERN_EXAMPLES)
+def test_default_patterns_catch_general_furniture(line, reason):
+    pipeline = TextPipeline.from_settings(clean_settings())
+    cleaned = pipeline.clean_text(f"The talks ended on Monday.\n{line}\nBoth sides agreed.")
+    assert cleaned.removed == [{"line": line, "reason": reason}]
+
+
+def test_default_patterns_keep_real_sentences():
+    pipeline = TextPipeline.from_settings(clean_settings())
+    cleaned = pipeline.clean_text("\n".join(REAL_SENTENCES))
+    assert cleaned.removed == [] and cleaned.text() == "\n".join(REAL_SENTENCES)
+
+
 def test_furniture_is_gone_from_the_text(result):
     for doc_id, needles in {"002": ["COMMENTS", "Bilawal", "t.co", "ForeignOfficePk"],
                             "003": ["archival", "Google news"],
@@ -315,6 +364,9 @@ def test_phrases_are_learned_on_the_corpus(sample):
     assert {"foreign_office", "prime_minister"} <= set(tokens_of(result, "000"))
     assert "united_states" in tokens_of(result, "004")
     assert not any(t.startswith("affairs_") for t in tokens_of(result, "002"))
+    fitted = TextPipeline.from_settings(clean_settings(tokens__phrases__enabled=True))
+    fitted.fit([d.text for d in sample])
+    assert fitted.tokenize("The prime minister spoke.") == ["prime_minister", "spoke"]
 
 
 @pytest.mark.parametrize("phrases", [False, True])
@@ -374,6 +426,11 @@ def test_documents_below_min_tokens_are_dropped_and_recorded(sample):
     assert result.summary["dropped_empty"] == 1
 
 
-def test_unknown_choice_is_a_config_error(sample):
-    with pytest.raises(ConfigError, match=r"clean\.duplicates\.action"):
-        clean_corpus(sample, clean_settings(duplicates__action="merge"))
+@pytest.mark.parametrize("overrides, key", [
+    ({"duplicates__action": "merge"}, r"clean\.duplicates\.action"),
+    ({"duplicates__threshold": 1.5}, r"clean\.duplicates\.threshold"),
+    ({"tokens__lemmatize": True, "tokens__language": "xx"}, r"clean\.tokens\.language"),
+])
+def test_bad_settings_are_config_errors_naming_the_key(sample, overrides, key):
+    with pytest.raises(ConfigError, match=key):
+        clean_corpus(sample, clean_settings(**overrides))
