@@ -43,10 +43,10 @@ compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE
 	@$(PY) -m research compare $(RUNS) $(if $(SORT),--sort $(SORT)) $(if $(WHERE),--where "$(WHERE)") --format $(FORMAT)
 
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="model.num_topics=10,20 seed=1,2" [JOBS=2]
-	@$(PY) -m research sweep $(CONFIG) --grid "$(GRID)" --jobs $(JOBS)
+	@$(PY) -m research sweep $(CONFIG) --grid "$(GRID)" --jobs $(JOBS) $(foreach s,$(SET),--set $(s))
 
 test: $(STAMP) ## run the test suite
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP) ## run the benchmarks and print their tables
 	@$(PY) experiments/bench.py

@@ -1,21 +1,33 @@
 """research: config-driven topic modelling and tone classification for news corpora.
 
 corpus -> clean -> vectorise -> model -> evaluate -> run folder -> compare / reuse
+
+Names are imported on first use, so ``python -m research compare`` does not pay for
+scikit-learn and gensim.
 """
 
-from .config import Config, load_config
-from .corpus import CorpusWarning, read_corpus
-from .documents import Document
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .errors import (CleaningError, ConfigError, CorpusError, ModelError, ResearchError, RunError,
                      VectorizerError)
-from .experiment import run_experiment
-from .reuse import Run, VersionWarning, load_run
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "Config": "config", "load_config": "config",
+    "CorpusWarning": "corpus", "read_corpus": "corpus",
+    "Document": "documents",
+    "run_experiment": "experiment",
+    "Run": "reuse", "VersionWarning": "reuse", "load_run": "reuse",
+    "compare": "comparison", "write_report": "report", "run_sweep": "sweep", "apply_run": "apply",
+}
+
 __all__ = [
-    "Config",
     "CleaningError",
+    "Config",
     "ConfigError",
     "CorpusError",
     "CorpusWarning",
@@ -26,8 +38,25 @@ __all__ = [
     "RunError",
     "VectorizerError",
     "VersionWarning",
+    "apply_run",
+    "compare",
     "load_config",
     "load_run",
     "read_corpus",
     "run_experiment",
+    "run_sweep",
+    "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'research' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 EXTRA_COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
 
+from . import cli_extra  # noqa: E402,F401  (registers compare, sweep, report)
+
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
     raise KeyboardInterrupt(f"terminated by signal {signum}")

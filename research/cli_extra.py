@@ -33,7 +33,7 @@ def _add_compare_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import collect, plot_metric
+    from .comparison import collect, plot_metric
 
     comparison = collect(args.runs, results_dir=args.results, where=args.where, sort=args.sort)
     text = comparison.render(args.format)

@@ -110,8 +110,9 @@ def render_report(folder: Path) -> str:
 # -- sections --------------------------------------------------------------------------------
 def _run_section(record: dict[str, Any]) -> str:
     status = record.get("status")
-    rows = [("kind", record.get("kind")), ("config", record.get("config_name")),
-            ("status", status if status != "running" else "(written at the end of the run; run.json has the final status)"),
+    if status == "running":          # write_report is called as the run's last step
+        status = "(report written at the end of the run; run.json has the final status)"
+    rows = [("kind", record.get("kind")), ("config", record.get("config_name")), ("status", status),
             ("started", record.get("started")), ("ended", record.get("ended")),
             ("duration (s)", record.get("duration_s")), ("seed", record.get("seed")),
             ("git commit", record.get("git_commit")),

@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .compare import MAIN_METRICS, read_summary
+from .comparison import MAIN_METRICS, read_summary
 from .config import Config, load_config
-from .errors import ConfigError, RunError
+from .errors import ConfigError, ResearchError, RunError
 
 __all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE"]
 
@@ -118,7 +118,8 @@ def _validate(config: str | Path, combos: list[dict[str, str]], overrides: Seque
     for index, combo in enumerate(combos):
         try:
             resolved = load_config(config, [*overrides, *(f"{k}={v}" for k, v in combo.items())])
-        except ConfigError as exc:
+            _precheck(resolved)
+        except ResearchError as exc:
             raise ConfigError(f"--grid combination {_label(combo)}: {exc}") from None
         key = json.dumps(resolved.data, sort_keys=True, default=str)
         if key in seen:
@@ -127,6 +128,19 @@ def _validate(config: str | Path, combos: list[dict[str, str]], overrides: Seque
         seen[key] = index
         configs.append(resolved)
     return configs
+
+
+def _precheck(config: Config) -> None:
+    """What ``run_experiment`` checks before it creates a run folder: a known model.kind and
+    the kind's own checks of its settings."""
+    from . import experiment
+
+    kind = config["model"]["kind"]
+    if kind not in experiment.RUNNERS:
+        raise ConfigError(f"model.kind: unknown kind '{kind}'; valid: {', '.join(sorted(experiment.RUNNERS))}")
+    check = getattr(experiment, "PRECHECKS", {}).get(kind)
+    if check is not None:
+        check(config)
 
 
 def _check_jobs(jobs: Any) -> int:
@@ -262,7 +276,7 @@ def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .compare import LOWER_IS_BETTER
+    from .comparison import LOWER_IS_BETTER
 
     labels = [_label(c["overrides"]) + ("" if c["status"] == "complete" else f" ({c['status']})")
               for c in record["combinations"]]

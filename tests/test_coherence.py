@@ -76,7 +76,7 @@ def test_c_v_equals_gensim_on_bbc_news(bbc_raw):
 def test_20newsgroups_sample_npmi_and_window_override(shared_data):
     with gzip.open(shared_data / "20newsgroups" / "20newsgroups_bydate.jsonl.gz", "rt",
                    encoding="utf-8") as f:
-        rows = [json.loads(line) for _, line in zip(range(400), f)]
+        rows = [json.loads(line) for _, line in zip(range(250), f)]
     texts = [re.findall(r"[a-z]{3,}", r["text"].split("\n\n", 1)[-1].lower()) for r in rows]
     counts = Dictionary(texts)
     common = [counts[i] for i, _ in sorted(counts.dfs.items(), key=lambda kv: -kv[1])[:60]]
@@ -126,6 +126,14 @@ def test_scorer_reuses_index_for_several_topic_sets(octis, octis_topics):
         coherence(octis_topics[:3], texts, "c_npmi", topn=5).per_topic
 
 
+@pytest.mark.shared_data
+@pytest.mark.parametrize("measure", ["c_npmi", "c_v", "u_mass"])
+def test_counting_in_small_chunks_changes_nothing(octis, octis_topics, measure):
+    texts = octis[1][:400]
+    whole = CoherenceScorer(texts, measure).score(octis_topics)
+    assert CoherenceScorer(texts, measure, chunk_entries=3000).score(octis_topics) == whole
+
+
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="measure must be one of"):
         coherence([["a", "b"]], [["a", "b"]], "c_w2v")
@@ -133,3 +141,5 @@ def test_bad_inputs_raise():
         coherence([["a", "b"], ["zzz"]], [["a", "b"]], "c_npmi")
     with pytest.raises(ValueError, match="window_size"):
         coherence([["a", "b"]], [["a", "b"]], "c_npmi", window_size=0)
+    with pytest.raises(ValueError, match="texts is empty"):
+        coherence([["a", "b"]], [], "c_npmi")

@@ -9,6 +9,8 @@ import io
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +20,10 @@ import yaml
 import research
 import research.cli_extra  # noqa: F401  (registers compare, sweep and report)
 from research.cli import main
-from research.compare import collect, compare
+from research.comparison import collect, compare
 from research.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # -- run folders -----------------------------------------------------------------------------
 
@@ -195,10 +199,11 @@ def test_unknown_sort_metric_is_one_line_listing_the_available_ones(results, cap
 
 
 def test_where_filters_on_config_keys_and_run_fields(mixed):
-    assert list(compare(results_dir=mixed, where=["model.kind=nmf"])["run"]) == ["20990101-000003-nmf-cccccc"]
+    assert list(compare(results_dir=mixed, where="model.kind=nmf")["run"]) == ["20990101-000003-nmf-cccccc"]
     assert set(compare(results_dir=mixed, where=["kind=lda"])["kind"]) == {"lda"}
     assert len(compare(results_dir=mixed, where=["vectorizer.min_df=2"])) == 1
     assert len(compare(results_dir=mixed, where=["kind=tfidf", "seed!=1"])) == 2
+    assert len(compare(results_dir=mixed, where="kind=tfidf seed!=1")) == 2      # make WHERE="a=1 b=2"
     assert len(compare(results_dir=mixed, where=["topics.num_topics=5"])) == 1
     assert len(compare(results_dir=mixed, where=["status=complete"])) == 7
     with pytest.raises(ConfigError, match="no run has 'model.nope'"):
@@ -339,3 +344,16 @@ def test_figure_of_one_metric_across_the_runs(results, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, _, err = _cli(["compare", "--results", str(results), "--figure", "nope"], capsys)
     assert code == 2 and err.startswith("error: --figure nope: unknown metric; available: ")
+
+
+def test_python_m_research_compare(results):
+    """The command is wired into ``python -m research`` (research/cli.py imports cli_extra)."""
+    command = [sys.executable, "-m", "research", "compare", "--results", str(results), "--format", "json"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if "invalid choice: 'compare'" in proc.stderr:
+        pytest.fail("research/cli.py does not import research.cli_extra; add after EXTRA_COMMANDS = {}: "
+                    "from . import cli_extra  # noqa: E402,F401")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["runs"]) == 3
+    proc = subprocess.run([*command[:4], "--results", str(results / "nope")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: no runs in ") and proc.stderr.count("\n") == 1

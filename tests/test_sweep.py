@@ -11,7 +11,7 @@ import pytest
 
 import research.cli_extra  # noqa: F401  (registers the sweep command)
 from research.cli import main
-from research.compare import collect, compare
+from research.comparison import collect, compare
 from research.errors import ConfigError
 from research.sweep import grid_combinations, parse_grid, run_sweep
 
@@ -52,6 +52,8 @@ def test_malformed_grids_are_refused(grid, message):
     (["--grid", "seed=1,2", "--set", "seed=3"], "--grid and --set both give seed"),
     (["--grid", "seed=1,01"], "--grid combinations seed=1 and seed=01 resolve to the same config"),
     (["--grid", "seed=1,2", "--jobs", "0"], "--jobs: allowed: an integer >= 1"),
+    (["--grid", "vectorizer.kind=count,tfidf", "--set", "model.kind=lda"],   # the kind's own precheck
+     "--grid combination kind=tfidf: vectorizer.kind is 'tfidf' but LDA is a model of word counts"),
 ])
 def test_bad_grids_are_refused_with_one_line_before_any_run(tmp_path, capsys, args, message):
     results = tmp_path / "results"

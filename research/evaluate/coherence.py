@@ -33,6 +33,7 @@ What "exactly gensim" means, read from gensim 4.4 ``topic_coherence/*.py``:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -73,10 +74,14 @@ def coherence(
 
 
 class CoherenceScorer:
-    """Texts indexed once (tokens -> integer codes) so several topic sets score quickly."""
+    """Texts held once as one token array, so several topic sets score without re-reading.
+
+    ``chunk_entries`` bounds memory: documents are processed in chunks whose window x word
+    matrix holds at most about that many entries (c_v's 110-token windows make it large).
+    """
 
     def __init__(self, texts: Iterable[Sequence[str]], measure: str = "c_npmi",
-                 window_size: int | None = None):
+                 window_size: int | None = None, chunk_entries: int = 20_000_000):
         if measure not in WINDOW_SIZES:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
         self.measure = measure
@@ -86,85 +91,106 @@ class CoherenceScorer:
             self.window_size = WINDOW_SIZES[measure] if window_size is None else int(window_size)
             if self.window_size < 1:
                 raise ValueError(f"window_size must be >= 1; got {window_size!r}")
-        texts = [list(t) for t in texts]
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        flat = [tok for t in texts for tok in t]
-        codes, uniques = pd.factorize(pd.Series(flat, dtype=object), sort=False)
-        self._codes = np.asarray(codes, dtype=np.int64)
-        self._doc_of_token = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        self._lengths = lengths
-        self._index = {w: i for i, w in enumerate(uniques)}
+        texts = texts if isinstance(texts, list) else list(texts)
+        if not texts:
+            raise ValueError("texts is empty")
+        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self._tokens = np.fromiter(chain.from_iterable(texts), dtype=object,
+                                   count=int(self._lengths.sum()))
+        self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]])
+        self._chunk_entries = int(chunk_entries)
         self.num_texts = len(texts)
 
-    # -- topics ------------------------------------------------------------------------
-    def _topic_codes(self, topics: Sequence[Sequence[str]], topn: int) -> list[np.ndarray]:
-        if len(topics) == 0:
-            raise ValueError("topics is empty")
-        out = []
-        for k, topic in enumerate(topics):
-            ids = [self._index[w] for w in topic if w in self._index]
-            if not ids:
-                raise ValueError(f"topic {k} has no word that occurs in the texts")
-            out.append(np.asarray(ids, dtype=np.int64))
-        if len(out[0]) > topn:  # gensim truncates only when the first topic is longer
-            out = [ids[:topn] for ids in out]
-        return out
-
-    # -- counts ------------------------------------------------------------------------
-    def _presence(self, relevant: np.ndarray) -> tuple[sp.csr_matrix, int]:
-        """Boolean (units x relevant words) matrix, units = documents or gensim windows."""
-        lut = np.full(len(self._index), -1, dtype=np.int64)
-        lut[relevant] = np.arange(len(relevant))
-        col = lut[self._codes]
-        hit = np.flatnonzero(col >= 0)
-        doc, word = self._doc_of_token[hit], col[hit]
-        if self.window_size is None:
-            rows, cols, n_units = doc, word, self.num_texts
-        else:
-            rows, cols, n_units = self._window_presence(hit, doc, word)
-        ones = np.ones(len(rows), dtype=np.float64)
-        m = sp.csr_matrix((ones, (rows, cols)), shape=(n_units, len(relevant)))
-        m.data[:] = 1.0  # duplicates summed by the constructor -> boolean
-        return m, n_units
-
-    def _window_presence(self, hit, doc, word):
-        w = self.window_size
-        n_win = np.maximum(self._lengths - w + 1, 1)
-        offsets = np.concatenate([[0], np.cumsum(n_win)[:-1]])
-        pos = hit - self._starts[doc]
-        # sort occurrences by (doc, word, position): groups of one word in one text
-        order = np.lexsort((pos, word, doc))
-        doc, word, pos = doc[order], word[order], pos[order]
-        group = np.concatenate([[0], np.cumsum((np.diff(doc) != 0) | (np.diff(word) != 0))])
-        start = np.maximum(pos - w + 1, 0)
-        key = group * (self._lengths.max() + 1) + pos
-        first_after = pos[np.searchsorted(key, group * (self._lengths.max() + 1) + start)]
-        end = np.minimum(first_after, n_win[doc] - 1)  # inclusive, gensim's edge rule
-        # ends are non-decreasing within a group: keep only the part not already covered
-        prev_end = np.concatenate([[-1], end[:-1]])
-        new_group = np.concatenate([[True], group[1:] != group[:-1]])
-        prev_end[new_group] = -1
-        start = np.maximum(start, prev_end + 1)
-        span = np.maximum(end - start + 1, 0)
-        reps = np.repeat(np.arange(len(span)), span)
-        within = np.arange(reps.size) - np.repeat(np.cumsum(span) - span, span)
-        rows = offsets[doc[reps]] + start[reps] + within
-        return rows, word[reps], int(n_win.sum())
-
-    # -- scores ------------------------------------------------------------------------
     def score(self, topics: Sequence[Sequence[str]], topn: int = 10) -> CoherenceScore:
         """Per-topic and mean coherence of ``topics`` (each a list of words, best first)."""
-        codes = self._topic_codes(topics, topn)
-        relevant = np.unique(np.concatenate(codes))
-        presence, n = self._presence(relevant)
-        joint = (presence.T @ presence).toarray() / float(n)
+        if len(topics) == 0:
+            raise ValueError("topics is empty")
+        words = pd.Index(pd.unique(np.fromiter(chain.from_iterable(topics), dtype=object)))
+        codes = words.get_indexer(self._tokens)
+        present = np.bincount(codes[codes >= 0], minlength=len(words)) > 0
+        local = self._topic_indices(topics, words, present, topn)
+        relevant = np.flatnonzero(present)  # columns of the count matrices
+        remap = np.full(len(words) + 1, -1, dtype=np.int64)
+        remap[relevant] = np.arange(len(relevant))
+        counts, n_units = self._joint_counts(remap[codes], len(relevant))
+        joint = counts / float(n_units)
         marginal = np.diag(joint).copy()
-        local = [np.searchsorted(relevant, ids) for ids in codes]
+        local = [remap[ix] for ix in local]
         confirm = {"u_mass": _u_mass, "c_uci": _uci, "c_npmi": _npmi, "c_v": _c_v}[self.measure]
         values = tuple(float(confirm(ix, joint, marginal)) for ix in local)
         return CoherenceScore(self.measure, values, float(np.mean(values)), self.window_size,
                               topn)
+
+    @staticmethod
+    def _topic_indices(topics, words: pd.Index, present: np.ndarray, topn: int) -> list:
+        """Each topic as indices into ``words``, words absent from the texts dropped, then
+        cut to ``topn`` -- only if the first topic is longer than ``topn`` (as gensim)."""
+        out = []
+        for k, topic in enumerate(topics):
+            ix = words.get_indexer(pd.Index(list(topic), dtype=object))
+            ix = ix[present[ix]]
+            if ix.size == 0:
+                raise ValueError(f"topic {k} has no word that occurs in the texts")
+            out.append(ix)
+        if len(out[0]) > topn:
+            out = [ix[:topn] for ix in out]
+        return out
+
+    # -- counts ------------------------------------------------------------------------
+    def _joint_counts(self, col: np.ndarray, n_words: int) -> tuple[np.ndarray, int]:
+        """``XᵀX`` of the boolean (units x relevant words) matrix, units = documents
+        (u_mass) or gensim's windows; returns the counts and the number of units."""
+        w = self.window_size
+        n_units_per_doc = np.ones_like(self._lengths) if w is None else \
+            np.maximum(self._lengths - w + 1, 1)
+        unit_offsets = np.concatenate([[0], np.cumsum(n_units_per_doc)])
+        hit = np.flatnonzero(col >= 0)
+        doc = np.searchsorted(self._starts, hit, side="right") - 1
+        counts = np.zeros((n_words, n_words), dtype=np.int64)
+        for a, b in self._chunks(doc, 1 if w is None else w):
+            rows, words = self._presence(hit[a:b], doc[a:b], col[hit[a:b]], n_units_per_doc,
+                                         unit_offsets)
+            lo, hi = unit_offsets[doc[a]], unit_offsets[doc[b - 1] + 1]
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(words, minlength=n_words))])
+            x = sp.csc_matrix((np.ones(len(rows)), rows - lo, indptr),
+                              shape=(hi - lo, n_words))
+            counts += np.rint((x.T @ x.tocsr()).toarray()).astype(np.int64)
+        return counts, int(unit_offsets[-1])
+
+    def _chunks(self, doc: np.ndarray, per_hit: int):
+        """Ranges of hits, cut at document boundaries, of at most ~chunk_entries entries."""
+        step = max(1, self._chunk_entries // per_hit)
+        a = 0
+        while a < len(doc):
+            b = min(a + step, len(doc))
+            if b < len(doc):  # extend to the end of the document
+                b = int(np.searchsorted(doc, doc[b - 1], side="right"))
+            yield a, b
+            a = b
+
+    def _presence(self, hit, doc, word, n_units_per_doc, unit_offsets):
+        """(unit, word) entries of the boolean presence matrix, sorted by word then unit,
+        without duplicates, for one chunk of hits (global token positions)."""
+        order = np.argsort(word.astype(np.uint16 if word.max() < 65536 else np.int64),
+                           kind="stable")  # by word; (doc, position) order kept within
+        hit, doc, word = hit[order], doc[order], word[order]
+        if self.window_size is None:
+            first = np.concatenate([[True], (word[1:] != word[:-1]) | (doc[1:] != doc[:-1])])
+            return unit_offsets[doc[first]], word[first]
+        w = self.window_size
+        pos = hit - self._starts[doc]
+        start = np.maximum(pos - w + 1, 0)
+        key = word * len(self._tokens) + hit  # increasing: sorted by word, then position
+        first_after = pos[np.searchsorted(key, key - pos + start)]
+        end = np.minimum(first_after, n_units_per_doc[doc] - 1)  # gensim's edge rule
+        # ends never decrease within one (doc, word): keep the part not covered yet
+        same = np.concatenate([[False], (word[1:] == word[:-1]) & (doc[1:] == doc[:-1])])
+        prev_end = np.where(same, np.concatenate([[-1], end[:-1]]), -1)
+        start = np.maximum(start, prev_end + 1)
+        span = np.maximum(end - start + 1, 0)
+        first_row = unit_offsets[doc] + start
+        rows = np.repeat(first_row - np.cumsum(span) + span, span) + np.arange(span.sum())
+        return rows, np.repeat(word, span)
 
 
 def _mean(segment_values: np.ndarray) -> float:

@@ -3,13 +3,20 @@
 X (documents x words, usually TF-IDF) ~ W H. ``topic_word_`` is H with rows scaled to sum
 to 1, ``doc_topic_`` is W with rows scaled to sum to 1 (a document with no words gets a
 uniform row). The unscaled factors stay on the fitted scikit-learn object, ``model_``.
+
+Stopping at ``max_iter`` before the tolerance is met is routine for topic models (the top
+words settle long before the loss does), so scikit-learn's ConvergenceWarning is not passed
+on: ``converged_`` (False when ``n_iter_`` reached ``max_iter``) records it for the run.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import NMF, MiniBatchNMF
+from sklearn.exceptions import ConvergenceWarning
 
 from research.errors import ModelError
 from research.topics._base import NONE, TopicModel, either, int_range, one_of, real_range
@@ -51,8 +58,11 @@ class _NMFBase(TopicModel):
 
     def _fit(self, X):
         self.model_ = self._estimator()
-        W = self.model_.fit_transform(X)
+        with warnings.catch_warnings():  # recorded as converged_ instead
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            W = self.model_.fit_transform(X)
         self.n_iter_ = int(self.model_.n_iter_)
+        self.converged_ = self.n_iter_ < self.max_iter
         self.reconstruction_error_ = float(self.model_.reconstruction_err_)
         return self.model_.components_, W
 

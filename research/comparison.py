@@ -21,14 +21,17 @@ from __future__ import annotations
 import glob as _glob
 import json
 import math
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-import pandas as pd
 import yaml
 
 from .errors import ConfigError, RunError
+
+if TYPE_CHECKING:  # pandas is imported when a table is built: `import research` stays light
+    import pandas as pd
 
 __all__ = ["compare", "collect", "Comparison", "RunSummary", "read_summary", "MAIN_METRICS",
            "LOWER_IS_BETTER", "FORMATS"]
@@ -192,8 +195,10 @@ def find_folders(targets: Sequence[str | Path] = (), results_dir: str | Path = "
     if not found.runs and not found.sweeps:
         raise RunError(f"no runs in {', '.join(map(str, targets))} (give run folders, run ids under "
                        f"{results}/, or a glob)")
-    seen: set[Path] = set()
-    found.runs = [p for p in found.runs if not (p.resolve() in seen or seen.add(p.resolve()))]
+    unique: dict[Path, Path] = {}
+    for path in found.runs:                  # the same run named twice is listed once
+        unique.setdefault(path.resolve(), path)
+    found.runs = list(unique.values())
     return found
 
 
@@ -277,14 +282,15 @@ class Comparison:
 
 
 def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
-            results_dir: str | Path = "results", where: Iterable[str] = (),
+            results_dir: str | Path = "results", where: Iterable[str] | str = (),
             sort: str | None = None) -> Comparison:
     """Read the targeted folders and build the comparison (see the module docstring)."""
     targets = [targets] if isinstance(targets, (str, Path)) else list(targets or [])
+    where = split_where([where] if isinstance(where, str) else list(where))
     found = find_folders(targets, results_dir)
     summaries = [read_summary(p) for p in found.runs]
     sweeps = [read_summary(p) for p in found.sweeps]
-    summaries, sweeps = _apply_where(summaries, sweeps, list(where))
+    summaries, sweeps = _apply_where(summaries, sweeps, where)
     complete = [s for s in summaries if s.status == "complete"]
     others = [s for s in summaries if s.status != "complete"]
     params = [p for p in differing_params(complete) if p not in SHOWN_ELSEWHERE]
@@ -301,7 +307,7 @@ def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
 
 
 def compare(runs: Sequence[str | Path] | str | Path | None = None, *, results_dir: str | Path = "results",
-            where: Iterable[str] = (), sort: str | None = None) -> pd.DataFrame:
+            where: Iterable[str] | str = (), sort: str | None = None) -> pd.DataFrame:
     """One row per readable complete run: run, config_name, kind, differing params, metrics, path.
 
     ``runs`` is a run folder, a folder of runs, a glob, or a list of those (default: every
@@ -362,6 +368,8 @@ def _metric_names(runs: Sequence[RunSummary]) -> list[str]:
 
 
 def _table(runs: Sequence[RunSummary], params: list[str], metrics: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     relevant = [relevant_config(r) for r in runs]
     rows = [{"run": r.id, "config_name": r.config_name, "kind": r.kind,
              **{p: config.get(p) for p in params},
@@ -381,12 +389,16 @@ def sort_table(table: pd.DataFrame, metric: str, metrics: Sequence[str]) -> pd.D
 
 
 def _not_ranked(runs: Sequence[RunSummary]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [{"run": r.id, "config_name": r.config_name, "kind": r.kind, "status": r.status,
              "error": r.error, "path": str(r.path)} for r in runs]
     return pd.DataFrame(rows, columns=[*NOT_RANKED_COLUMNS, "path"])
 
 
 def _sweep_table(sweeps: Sequence[RunSummary]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for s in sweeps:
         combos = s.record.get("combinations", [])
@@ -399,6 +411,17 @@ def _sweep_table(sweeps: Sequence[RunSummary]) -> pd.DataFrame:
 
 
 # -- --where ---------------------------------------------------------------------------------
+def split_where(items: Sequence[str]) -> list[str]:
+    """``["kind=lda seed=1"]`` -> ``["kind=lda", "seed=1"]`` (shell-like quoting keeps spaces)."""
+    out = []
+    for item in items:
+        try:
+            out += shlex.split(item)
+        except ValueError as exc:
+            raise ConfigError(f"--where {item}: {exc}") from None
+    return out
+
+
 def parse_where(item: str) -> tuple[str, bool, str]:
     """``key=value`` -> (key, True, value); ``key!=value`` -> (key, False, value)."""
     if "=" not in item:
@@ -444,7 +467,7 @@ def _same(value: Any, raw: str) -> bool:
 
 # -- rendering -------------------------------------------------------------------------------
 def fmt_value(value: Any) -> str:
-    """A cell for people: ints as they are, floats to 4 decimals (or 4 significant digits)."""
+    """A cell for people: ints as they are, floats to 4 significant digits (1 decimal from 1000)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -524,6 +547,8 @@ def _render_markdown(comp: Comparison) -> str:
 
 
 def _flat_frame(comp: Comparison) -> pd.DataFrame:
+    import pandas as pd
+
     ranked = comp.table.assign(status="complete", error=None)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     others = pd.concat([f for f in (comp.not_ranked, comp.sweeps) if len(f)], ignore_index=True) \
@@ -537,9 +562,14 @@ def _flat_frame(comp: Comparison) -> pd.DataFrame:
 def _render_csv(comp: Comparison) -> str:
     frame = _flat_frame(comp)
     frame["rank"] = frame["rank"].map(lambda v: "" if v is None or v != v else int(v))
-    for column in comp.params:
-        frame[column] = frame[column].map(lambda v: v if isinstance(v, str) or v is None else json.dumps(v))
+    for column in comp.params:          # lists as JSON, booleans as true/false, missing as empty
+        frame[column] = frame[column].map(_csv_param)
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _csv_param(value: Any) -> Any:
+    value = _jsonable(value)
+    return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -570,6 +600,8 @@ _RENDERERS = {"text": _render_text, "markdown": _render_markdown, "csv": _render
 def side_by_side_frame(comp: Comparison) -> pd.DataFrame:
     """Rows: config_name, kind, each differing config key, each metric; one column per run and
     a ``delta <run>`` column (metric minus the first run's) for every run after the first."""
+    import pandas as pd
+
     table = comp.table
     ids = list(table["run"])
     rows = []
