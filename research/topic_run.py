@@ -208,7 +208,25 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
     topic_figures.plot_top_words(result, figures / "top_words.png", n=top_n)
     topic_figures.plot_doc_topic_heatmap(result, figures / "doc_topic_heatmap.png")
     topic_figures.plot_intertopic_map(result, figures / "intertopic_map.png")
+    if config["model"]["kind"] == "lda":
+        _write_ldavis(run, prepared, result)
     return _write_prevalence(config, run, prepared, result)
+
+
+def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
+    """pyLDAvis's interactive view, when pyLDAvis is installed (optional). Topics keep the
+    numbering of topics.csv (``sort_topics=False``; pyLDAvis numbers from 1)."""
+    try:
+        import pyLDAvis
+    except ImportError:
+        return
+    counts = np.asarray(prepared.matrix.sum(axis=0)).ravel()
+    keep = counts > 0
+    data = pyLDAvis.prepare(topic_term_dists=result.topic_word[:, keep], doc_topic_dists=result.doc_topic,
+                            doc_lengths=np.asarray(prepared.matrix.sum(axis=1)).ravel(),
+                            vocab=[w for w, k in zip(result.vocabulary, keep) if k], term_frequency=counts[keep],
+                            sort_topics=False, start_index=0)
+    (run.path / "ldavis.html").write_text(pyLDAvis.prepared_data_to_html(data), encoding="utf-8")
 
 
 def _write_topic_table(run: RunFolder, result, metrics: dict[str, Any], top_n: int) -> None:

@@ -95,3 +95,12 @@ def test_nmf_on_bbc_agrees_with_categories(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["documents_read"] == 2225
     assert metrics["nmi"] > 0.5 and metrics["c_npmi"] > 0.05 and metrics["topic_diversity"] > 0.7
+
+
+def test_ldavis_view_keeps_topic_numbers(lda_run):
+    """pyLDAvis is optional for users; the test extras install it so this always runs."""
+    import re
+
+    html = (lda_run / "ldavis.html").read_text(encoding="utf-8")
+    order = re.search(r'"topic.order": \[([^\]]*)\]', html).group(1)
+    assert [int(x) for x in order.split(",")] == list(range(5))
