@@ -196,3 +196,27 @@ def test_max_df_that_empties_the_vocabulary_is_named(tmp_path, capsys):
     code, out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.max_df=0"],
                           capsys)
     assert code == 2 and "vectorizer.max_df=0 removed every term" in err
+
+
+def test_loading_under_other_library_versions_warns_with_both(tfidf_run, tmp_path):
+    import shutil
+
+    import sklearn
+
+    copy = tmp_path / tfidf_run.name
+    shutil.copytree(tfidf_run, copy)
+    record = json.loads((copy / "run.json").read_text())
+    record["versions"]["scikit-learn"] = "0.24.2"
+    (copy / "run.json").write_text(json.dumps(record))
+    with pytest.warns(research.VersionWarning, match=f"scikit-learn 0.24.2, loading under scikit-learn {sklearn.__version__}"):
+        research.load_run(copy)
+
+
+def test_failed_or_running_runs_cannot_be_loaded(tmp_path):
+    run = RunFolder.create(tmp_path, "x", "tfidf", 1)
+    run._close_logger()
+    with pytest.raises(RunError, match="status is 'running'"):
+        research.load_run(run.path)
+    (run.path / "run.json").write_text("{not json")
+    with pytest.raises(RunError, match="corrupt run.json"):
+        research.load_run(run.path)
