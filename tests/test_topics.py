@@ -142,6 +142,11 @@ def test_nmf_records_convergence_instead_of_warning(bbc):
     (lambda: build_topic_model("nmf", "sklearn", 5, 0, loss="kullback-leibler"),
      r"model\.solver must be 'mu' when model\.loss='kullback-leibler'"),
     (lambda: build_topic_model("nmf", "sklearn", 5, 0, init="svd"), r"model\.init must be"),
+    (lambda: build_topic_model("nmf", "sklearn", 5, -1), r"^seed must be an integer >= 0"),
+    (lambda: build_topic_model("lda", "gensim", 5, 0, key_prefix="topics.lda_gensim",
+                               passes=1.5), r"^topics\.lda_gensim\.passes must be an integer"),
+    (lambda: build_topic_model("lda", "gensim", 5, 0, key_prefix="topics.lda_gensim",
+                               alpah=0.1), r"^topics\.lda_gensim\.alpah is not a setting"),
     (lambda: build_topic_model("nmf", "sklearn", 5, 0, solver="mu", init="nndsvd"),
      r"model\.init='nndsvd' leaves zeros"),
 ])

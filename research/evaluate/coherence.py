@@ -33,11 +33,10 @@ What "exactly gensim" means, read from gensim 4.4 ``topic_coherence/*.py``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["CoherenceScore", "CoherenceScorer", "coherence", "MEASURES", "WINDOW_SIZES"]
@@ -74,14 +73,17 @@ def coherence(
 
 
 class CoherenceScorer:
-    """Texts held once as one token array, so several topic sets score without re-reading.
+    """The measure's settings and the texts, held for scoring one or more topic sets
+    (the token lists are referenced, not copied: do not change them meanwhile).
 
     ``chunk_entries`` bounds memory: documents are processed in chunks whose window x word
     matrix holds at most about that many entries (c_v's 110-token windows make it large).
+    Small chunks are also faster: their temporaries stay below glibc's mmap threshold, so
+    memory is reused instead of page-faulted in afresh for every array.
     """
 
     def __init__(self, texts: Iterable[Sequence[str]], measure: str = "c_npmi",
-                 window_size: int | None = None, chunk_entries: int = 20_000_000):
+                 window_size: int | None = None, chunk_entries: int = 1_000_000):
         if measure not in WINDOW_SIZES:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
         self.measure = measure
@@ -91,26 +93,27 @@ class CoherenceScorer:
             self.window_size = WINDOW_SIZES[measure] if window_size is None else int(window_size)
             if self.window_size < 1:
                 raise ValueError(f"window_size must be >= 1; got {window_size!r}")
-        texts = texts if isinstance(texts, list) else list(texts)
-        if not texts:
+        self._texts = [t if isinstance(t, (list, tuple)) else list(t) for t in texts]
+        if not self._texts:
             raise ValueError("texts is empty")
-        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        self._tokens = np.fromiter(chain.from_iterable(texts), dtype=object,
-                                   count=int(self._lengths.sum()))
+        self._lengths = np.fromiter(map(len, self._texts), dtype=np.int64,
+                                    count=len(self._texts))
+        self._n_tokens = int(self._lengths.sum())
         self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]])
         self._chunk_entries = int(chunk_entries)
-        self.num_texts = len(texts)
+        self.num_texts = len(self._texts)
 
     def score(self, topics: Sequence[Sequence[str]], topn: int = 10) -> CoherenceScore:
         """Per-topic and mean coherence of ``topics`` (each a list of words, best first)."""
         if len(topics) == 0:
             raise ValueError("topics is empty")
-        words = pd.Index(pd.unique(np.fromiter(chain.from_iterable(topics), dtype=object)))
-        codes = words.get_indexer(self._tokens)
-        present = np.bincount(codes[codes >= 0], minlength=len(words)) > 0
-        local = self._topic_indices(topics, words, present, topn)
+        lookup = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(topics)))}
+        codes = np.fromiter(map(lookup.get, chain.from_iterable(self._texts), repeat(-1)),
+                            dtype=np.int32, count=self._n_tokens)  # token -> topic word
+        present = np.bincount(codes[codes >= 0], minlength=len(lookup)) > 0
+        local = self._topic_indices(topics, lookup, present, topn)
         relevant = np.flatnonzero(present)  # columns of the count matrices
-        remap = np.full(len(words) + 1, -1, dtype=np.int64)
+        remap = np.full(len(lookup) + 1, -1, dtype=np.int32)  # [-1] stays -1
         remap[relevant] = np.arange(len(relevant))
         counts, n_units = self._joint_counts(remap[codes], len(relevant))
         joint = counts / float(n_units)
@@ -122,12 +125,12 @@ class CoherenceScorer:
                               topn)
 
     @staticmethod
-    def _topic_indices(topics, words: pd.Index, present: np.ndarray, topn: int) -> list:
-        """Each topic as indices into ``words``, words absent from the texts dropped, then
+    def _topic_indices(topics, lookup: dict, present: np.ndarray, topn: int) -> list:
+        """Each topic as indices into ``lookup``, words absent from the texts dropped, then
         cut to ``topn`` -- only if the first topic is longer than ``topn`` (as gensim)."""
         out = []
         for k, topic in enumerate(topics):
-            ix = words.get_indexer(pd.Index(list(topic), dtype=object))
+            ix = np.array([lookup[w] for w in topic], dtype=np.int64)
             ix = ix[present[ix]]
             if ix.size == 0:
                 raise ValueError(f"topic {k} has no word that occurs in the texts")
@@ -152,8 +155,9 @@ class CoherenceScorer:
                                          unit_offsets)
             lo, hi = unit_offsets[doc[a]], unit_offsets[doc[b - 1] + 1]
             indptr = np.concatenate([[0], np.cumsum(np.bincount(words, minlength=n_words))])
-            x = sp.csc_matrix((np.ones(len(rows)), rows - lo, indptr),
-                              shape=(hi - lo, n_words))
+            index = np.int32 if max(hi - lo, len(rows)) < 2**31 - 1 else np.int64
+            x = sp.csc_matrix((np.ones(len(rows)), (rows - lo).astype(index),
+                               indptr.astype(index)), shape=(hi - lo, n_words))
             counts += np.rint((x.T @ x.tocsr()).toarray()).astype(np.int64)
         return counts, int(unit_offsets[-1])
 
@@ -180,7 +184,7 @@ class CoherenceScorer:
         w = self.window_size
         pos = hit - self._starts[doc]
         start = np.maximum(pos - w + 1, 0)
-        key = word * len(self._tokens) + hit  # increasing: sorted by word, then position
+        key = word.astype(np.int64) * self._n_tokens + hit  # sorted by word, then position
         first_after = pos[np.searchsorted(key, key - pos + start)]
         end = np.minimum(first_after, n_units_per_doc[doc] - 1)  # gensim's edge rule
         # ends never decrease within one (doc, word): keep the part not covered yet

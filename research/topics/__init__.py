@@ -61,19 +61,20 @@ def default_params(kind: str, backend: str) -> dict[str, Any]:
 
 
 def build_topic_model(kind: str, backend: str, num_topics: int, seed: int,
-                      **params: Any) -> TopicModel:
+                      key_prefix: str = "model", **params: Any) -> TopicModel:
     """An unfitted topic model, its settings checked now (so that a bad config fails before
     any data is read) and again at ``fit``.
 
     Raises :class:`ModelError` naming ``model.kind`` / ``model.backend`` (listing the valid
-    ones) or ``model.<param>`` for an unknown or out-of-range setting.
+    ones), ``model.num_topics``, ``seed``, or ``<key_prefix>.<param>`` for an unknown or
+    out-of-range back-end setting (``key_prefix`` = where the config keeps them).
     """
     cls = _model_class(kind, backend)
     valid = default_params(kind, backend)
     for name in params:
         if name not in valid:
-            raise ModelError(f"model.{name} is not a setting of {cls.name}; valid settings: "
-                             f"{', '.join(sorted(valid))}")
+            raise ModelError(f"{key_prefix}.{name} is not a setting of {cls.name}; valid "
+                             f"settings: {', '.join(sorted(valid))}")
     model = cls(num_topics=num_topics, seed=seed, **params)
-    model.validate_params()
+    model.validate_params(key_prefix)
     return model

@@ -154,17 +154,20 @@ class TopicModel(BaseEstimator):
                            None if doc_ids is None else tuple(map(str, doc_ids)),
                            self.name, self.get_params())
 
-    def validate_params(self) -> None:
-        """Raise :class:`ModelError` naming ``model.<param>`` for the first bad setting."""
+    def validate_params(self, key_prefix: str = "model") -> None:
+        """Raise :class:`ModelError` for the first bad setting, naming its config key:
+        ``model.num_topics``, ``seed``, and ``<key_prefix>.<param>`` for the back-end's own."""
         params = self.get_params()
-        for key, (ok, allowed) in {"num_topics": int_range(2), "seed": int_range(0),
-                                   **self._constraints}.items():
-            if not ok(params[key]):
-                raise ModelError(f"model.{key} must be {allowed}; got {params[key]!r}")
-        self._check_combinations()
+        keys = {"num_topics": "model.num_topics", "seed": "seed"}
+        for name, (ok, allowed) in {"num_topics": int_range(2), "seed": int_range(0),
+                                    **self._constraints}.items():
+            if not ok(params[name]):
+                key = keys.get(name, f"{key_prefix}.{name}")
+                raise ModelError(f"{key} must be {allowed}; got {params[name]!r}")
+        self._check_combinations(key_prefix)
 
     # -- for subclasses ------------------------------------------------------------------
-    def _check_combinations(self) -> None:
+    def _check_combinations(self, key_prefix: str) -> None:
         """Settings that are fine alone but not together (override)."""
 
     def _fit(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

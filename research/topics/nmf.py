@@ -99,13 +99,14 @@ class SklearnNMF(_NMFBase):
         self.alpha_H = alpha_H
         self.l1_ratio = l1_ratio
 
-    def _check_combinations(self) -> None:
+    def _check_combinations(self, key_prefix: str) -> None:
+        p = key_prefix
         if self.loss == "kullback-leibler" and self.solver != "mu":
-            raise ModelError("model.solver must be 'mu' when model.loss='kullback-leibler'; "
+            raise ModelError(f"{p}.solver must be 'mu' when {p}.loss='kullback-leibler'; "
                              f"got {self.solver!r}")
         if self.solver == "mu" and self.init == "nndsvd":
-            raise ModelError("model.init='nndsvd' leaves zeros that model.solver='mu' cannot "
-                             "update; use model.init=nndsvda or nndsvdar")
+            raise ModelError(f"{p}.init='nndsvd' leaves zeros that {p}.solver='mu' cannot "
+                             f"update; use {p}.init=nndsvda or nndsvdar")
 
     def _estimator(self):
         return NMF(n_components=self.num_topics, init=self.init, solver=self.solver,
