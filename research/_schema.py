@@ -87,6 +87,8 @@ class CleanCfg(Section):
     duplicates: DuplicatesCfg
     tokens: TokensCfg
     min_tokens: Annotated[int, Field(ge=0)]
+    workers: Annotated[int, Field(ge=1, le=64)]
+    cache: bool
 
 
 DocFreq = Union[int, float]

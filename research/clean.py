@@ -285,6 +285,30 @@ def _fail(summary: dict, min_tokens: int) -> None:
         "clean.furniture and clean.tokens")
 
 
+PARALLEL_MIN_DOCS = 2000   # below this, starting worker processes costs more than it saves
+
+
+def _clean_chunk(pipeline: "TextPipeline", texts: list[str], mode: str, threshold: float) -> list:
+    out = []
+    for text in texts:
+        cleaned = pipeline.clean_text(text)
+        out.append((cleaned, _drop_paragraphs(cleaned, mode, threshold)))
+    return out
+
+
+def _clean_each(pipeline: "TextPipeline", texts: list[str], mode: str, threshold: float,
+                workers: int) -> list:
+    """The per-document steps, in ``workers`` processes for large corpora (same results)."""
+    if workers <= 1 or len(texts) < PARALLEL_MIN_DOCS:
+        return _clean_chunk(pipeline, texts, mode, threshold)
+    from joblib import Parallel, delayed
+
+    size = -(-len(texts) // (workers * 4))
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    parts = Parallel(n_jobs=workers)(delayed(_clean_chunk)(pipeline, c, mode, threshold) for c in chunks)
+    return [item for part in parts for item in part]
+
+
 def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
     """Clean ``documents`` with the ``clean:`` settings; see the module docstring."""
     _check_settings(settings)
@@ -293,8 +317,9 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
     pipeline = TextPipeline.from_settings(settings)
     mode = _choice(settings, "duplicates.paragraphs")
     para_threshold = float(_get(settings, "duplicates.paragraph_threshold"))
-    cleaned = [pipeline.clean_text(d.text) for d in documents]
-    found = [_drop_paragraphs(c, mode, para_threshold) for c in cleaned]
+    done = _clean_each(pipeline, [d.text for d in documents], mode, para_threshold,
+                       int(settings.get("workers", 1)))
+    cleaned, found = [c for c, _ in done], [f for _, f in done]
     pairs = _duplicates(cleaned, documents, settings)
     texts = [c.text() for c in cleaned]
     records = [_record(d, c, t, f, mode) for d, c, t, f in zip(documents, cleaned, texts, found)]

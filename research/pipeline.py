@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import os
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,7 +53,7 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
         raw = _read_with_warnings(lambda: read(config), run)
         run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
     with run.stage("clean"):
-        cleaned = clean_corpus(raw, config["clean"])
+        cleaned = _clean_cached(raw, config, run)
         documents_kept = len(cleaned.documents)
         _write_data_json(run, raw, cleaned)
         joblib.dump(cleaned.pipeline, run.path / "artifacts" / "cleaner.joblib")
@@ -69,6 +72,34 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
     prepared.metrics["unit"] = config["corpus"]["unit"]
     prepared.metrics["units_modelled"] = len(prepared.documents)
     return prepared
+
+
+def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanResult:
+    """Clean, or reuse the result of an identical cleaning: same documents (ids and content
+    hashes), same ``clean`` settings, same package version. Kept in ``<results>/.cache``."""
+    if not config["clean"]["cache"]:
+        return clean_corpus(raw, config["clean"])
+    from . import __version__
+
+    digest = hashlib.sha256(json.dumps([__version__, config["clean"]], sort_keys=True, default=str).encode())
+    for doc in raw:
+        digest.update(f"{doc.id}\0{doc.content_hash}\0".encode())
+    path = run.path.parent / ".cache" / f"clean-{digest.hexdigest()[:32]}.joblib"
+    if path.is_file():
+        try:
+            cleaned = joblib.load(path)
+            run.record["clean_cache"] = "hit"
+            run.log.info("cleaning reused from %s", path)
+            return cleaned
+        except Exception as exc:  # a damaged cache file is rebuilt, never trusted
+            run.warn(f"ignored unreadable cleaning cache {path.name}: {type(exc).__name__}")
+    cleaned = clean_corpus(raw, config["clean"])
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    joblib.dump(cleaned, tmp)
+    tmp.replace(path)
+    run.record["clean_cache"] = "miss"
+    return cleaned
 
 
 def to_paragraphs(cleaned: CleanResult, min_words: int) -> CleanResult:

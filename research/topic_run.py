@@ -52,10 +52,10 @@ def build_model(config: Config, k: int, seed: int | None = None):
     kind, backend, params = _backend(config)
     section = f"topics.{kind}_{backend}"
     try:
-        return build_topic_model(kind, backend, k, config["seed"] if seed is None else seed, **params)
+        return build_topic_model(kind, backend, k, config["seed"] if seed is None else seed,
+                                 key_prefix=section, **params)
     except ModelError as exc:
-        message = str(exc).replace("model.num_topics", "topics.num_topics").replace("model.seed", "seed")
-        raise ModelError(message.replace("model.", f"{section}.")) from None
+        raise ModelError(str(exc).replace("model.num_topics", "topics.num_topics")) from None
 
 
 def precheck(config: Config) -> None:
@@ -188,6 +188,9 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
     out.update({"model": model.name, "best_k": ks[best], "best_by": config["topics"]["best_by"],
                 "by_k": [{k: v for k, v in m.items() if not k.endswith("_per_topic")} for m in by_k],
                 "documents_heldout": int(heldout.size)})
+    if len(ks) > 1:
+        names = [n for n in topic_metric_names(config) if all(isinstance(m.get(n), float) for m in by_k)]
+        out["mean_over_k"] = {n: float(np.mean([m[n] for m in by_k])) for n in names}
     return out
 
 

@@ -17,7 +17,7 @@ def write_config(tmp_path: Path, data: dict, name: str = "exp.yaml") -> Path:
 
 
 def run_dirs(results: Path) -> list[Path]:
-    return sorted(p for p in results.iterdir() if p.is_dir()) if results.is_dir() else []
+    return sorted(p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")) if results.is_dir() else []
 
 
 def statuses(results: Path) -> list[str]:
