@@ -220,3 +220,19 @@ def test_failed_or_running_runs_cannot_be_loaded(tmp_path):
     (run.path / "run.json").write_text("{not json")
     with pytest.raises(RunError, match="corrupt run.json"):
         research.load_run(run.path)
+
+
+def test_cleaning_cache_is_reused_and_a_damaged_one_rebuilt(tmp_path):
+    config = load_config("tfidf.yaml")
+    first = research.run_experiment(config, results_dir=tmp_path)
+    second = research.run_experiment(config, results_dir=tmp_path)
+    assert json.loads((first / "run.json").read_text())["clean_cache"] == "miss"
+    assert json.loads((second / "run.json").read_text())["clean_cache"] == "hit"
+    assert (first / "data.json").read_bytes() == (second / "data.json").read_bytes()
+    for cached in (tmp_path / ".cache").iterdir():
+        cached.write_bytes(b"garbage")
+    third = research.run_experiment(config, results_dir=tmp_path)
+    record = json.loads((third / "run.json").read_text())
+    assert record["clean_cache"] == "miss" and any("unreadable cleaning cache" in w for w in record["warnings"])
+    changed = research.run_experiment(load_config("tfidf.yaml", ["clean.tokens.min_length=4"]), results_dir=tmp_path)
+    assert json.loads((changed / "run.json").read_text())["clean_cache"] == "miss"
