@@ -14,9 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_measured(args: list[str]) -> dict:
+def run_measured(args: list[str], results: str | None = None) -> dict:
     """Run ``python -m research ARGS`` in a fresh process; wall seconds, peak RSS (MB), run folder."""
-    results = tempfile.mkdtemp(prefix="bench-")
+    results = results or tempfile.mkdtemp(prefix="bench-")
     cmd = [sys.executable, "-m", "research", *args, "--results", results]
     t0 = time.perf_counter()
     pid = os.fork()
@@ -24,7 +24,7 @@ def run_measured(args: list[str]) -> dict:
         os.chdir(ROOT)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
-        out = os.open(os.path.join(results, ".stdout"), os.O_WRONLY | os.O_CREAT)
+        out = os.open(os.path.join(results, ".stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(out, 1)
         os.execv(sys.executable, cmd)
     _, status, usage = os.wait4(pid, 0)

@@ -14,4 +14,8 @@ if __name__ == "__main__":
     for name in SECTIONS:
         if (HERE / name).is_file():
             print(f"\n=== {name} ===", flush=True)
-            runpy.run_path(str(HERE / name), run_name="__main__")
+            try:
+                runpy.run_path(str(HERE / name), run_name="__main__")
+            except SystemExit as exc:   # a section's own exit code must not end the others
+                if exc.code not in (0, None):
+                    print(f"{name} exited with {exc.code}", flush=True)

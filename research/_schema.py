@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PosInt = Annotated[int, Field(ge=1)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -62,6 +62,11 @@ class DuplicatesCfg(Section):
     action: Literal["drop", "keep"]
     paragraphs: Literal["drop", "keep", "off"]
     paragraph_threshold: Share
+
+    @field_validator("paragraphs", mode="before")
+    @classmethod
+    def _yaml_off(cls, value):   # YAML 1.1 reads a bare `off` as false
+        return "off" if value is False else value
 
 
 class PhrasesCfg(Section):
