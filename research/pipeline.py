@@ -75,15 +75,16 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
 
 
 def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanResult:
-    """Clean, or reuse the result of an identical cleaning: same documents (ids and content
-    hashes), same ``clean`` settings, same package version. Kept in ``<results>/.cache``."""
+    """Clean, or reuse the result of an identical cleaning: same documents (content hashes and
+    all metadata), same ``clean`` settings, same package version. Kept in ``<results>/.cache``."""
     if not config["clean"]["cache"]:
         return clean_corpus(raw, config["clean"])
     from . import __version__
 
     digest = hashlib.sha256(json.dumps([__version__, config["clean"]], sort_keys=True, default=str).encode())
-    for doc in raw:
-        digest.update(f"{doc.id}\0{doc.content_hash}\0".encode())
+    for doc in raw:   # the whole document: text and every metadata field (labels are mapped before cleaning)
+        meta = json.dumps([doc.metadata(), doc.source], sort_keys=True, default=str)
+        digest.update(f"{doc.content_hash}\0{meta}\0".encode())
     path = run.path.parent / ".cache" / f"clean-{digest.hexdigest()[:32]}.joblib"
     if path.is_file():
         try:

@@ -236,3 +236,13 @@ def test_cleaning_cache_is_reused_and_a_damaged_one_rebuilt(tmp_path):
     assert record["clean_cache"] == "miss" and any("unreadable cleaning cache" in w for w in record["warnings"])
     changed = research.run_experiment(load_config("tfidf.yaml", ["clean.tokens.min_length=4"]), results_dir=tmp_path)
     assert json.loads((changed / "run.json").read_text())["clean_cache"] == "miss"
+
+
+def test_cleaning_cache_keeps_each_runs_own_labels(tmp_path):
+    """The tone kind maps labels before cleaning: a tfidf run's cache must not leak raw labels."""
+    research.run_experiment(load_config("tfidf.yaml"), results_dir=tmp_path)
+    tone = research.run_experiment(load_config("tone.yaml"), results_dir=tmp_path)
+    assert json.loads((tone / "run.json").read_text())["clean_cache"] == "miss"
+    with (tone / "predictions.csv").open(encoding="utf-8") as handle:
+        labels = {row["label"] for row in csv.DictReader(handle)}
+    assert labels == {"opinion", "reported_news"}
