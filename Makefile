@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the package with its test extras
 
-experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="model.num_topics=20 seed=7"]
+experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"]
 	@$(PY) -m research experiment $(CONFIG) $(foreach s,$(SET),--set $(s))
 
 apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path>
@@ -42,7 +42,7 @@ apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=result
 compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf"] [FORMAT=text|markdown|csv|json]
 	@$(PY) -m research compare $(RUNS) $(if $(SORT),--sort $(SORT)) $(if $(WHERE),--where "$(WHERE)") --format $(FORMAT)
 
-sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="model.num_topics=10,20 seed=1,2" [JOBS=2]
+sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
 	@$(PY) -m research sweep $(CONFIG) --grid "$(GRID)" --jobs $(JOBS) $(foreach s,$(SET),--set $(s))
 
 test: $(STAMP) ## run the test suite
