@@ -18,7 +18,7 @@ import io
 import json
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +245,3 @@ def strip_email_headers(text: str) -> str:
     head, sep, body = text.partition("\n\n")
     return body if sep and ":" in head.splitlines()[0] else text
 
-
-def texts(docs: Iterable[Document]) -> list[str]:
-    return [d.text for d in docs]

@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Document"]
+__all__ = ["Document", "STANDARD_FIELDS"]
+
+STANDARD_FIELDS = ("id", "title", "outlet", "date", "label")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class Document:
     def content_hash(self) -> str:
         """SHA-256 of the text, so a run records exactly which input it saw."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def field(self, name: str) -> Any:
+        """A standard field (id, title, outlet, date, label) or a kept column from ``meta``."""
+        return getattr(self, name) if name in STANDARD_FIELDS else self.meta.get(name)
 
     def metadata(self) -> dict[str, Any]:
         """id and metadata as one flat dict (for CSV outputs)."""

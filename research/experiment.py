@@ -71,11 +71,9 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
 
 
 def _write_report(run: RunFolder) -> None:
-    """report.html, when the report module is available (it reads the finished files)."""
-    try:
-        from .report import write_report
-    except ImportError:  # pragma: no cover - the report lands with the compare issue
-        return
+    """report.html, from the files the run has written."""
+    from .report import write_report
+
     with run.stage("html"):
         write_report(run.path)
 

@@ -67,10 +67,7 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
         joblib.dump(vectorizer, run.path / "artifacts" / "vectorizer.joblib")
         vocabulary = vectorizer.get_feature_names_out()
     prepared = Prepared(raw, cleaned, vectorizer, matrix, vocabulary)
-    prepared.metrics.update(_front_metrics(prepared))
-    prepared.metrics["documents_kept"] = documents_kept
-    prepared.metrics["unit"] = config["corpus"]["unit"]
-    prepared.metrics["units_modelled"] = len(prepared.documents)
+    prepared.metrics.update(_front_metrics(prepared, documents_kept, config["corpus"]["unit"]))
     return prepared
 
 
@@ -146,13 +143,14 @@ def _write_data_json(run: RunFolder, raw: list[Document], cleaned: CleanResult) 
     write_csv(run.path / "cleaning.csv", rows)
 
 
-def _front_metrics(p: Prepared) -> dict[str, Any]:
+def _front_metrics(p: Prepared, documents_kept: int, unit: str) -> dict[str, Any]:
     lengths = np.array([len(t) for t in p.tokens])
-    return {"documents_read": len(p.raw), "documents_kept": len(p.documents),
+    return {"documents_read": len(p.raw), "documents_kept": documents_kept,
             "duplicate_pairs": len(p.cleaned.duplicate_pairs),
             "vocabulary_size": int(len(p.vocabulary)), "matrix_nnz": int(p.matrix.nnz),
             "matrix_density": round(float(p.matrix.nnz) / max(1, p.matrix.shape[0] * p.matrix.shape[1]), 6),
-            "tokens_per_document_mean": round(float(lengths.mean()), 3) if len(lengths) else 0.0}
+            "tokens_per_document_mean": round(float(lengths.mean()), 3) if len(lengths) else 0.0,
+            "unit": unit, "units_modelled": len(p.documents)}
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

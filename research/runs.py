@@ -37,7 +37,7 @@ import yaml
 
 from .errors import RunError
 
-__all__ = ["RunFolder", "library_versions", "sha256_file", "read_run_json", "RUN_FILES"]
+__all__ = ["RunFolder", "library_versions", "sha256_file", "read_run_json", "unique_folder", "RUN_FILES"]
 
 RUN_FILES = ("run.json", "config.yaml", "metrics.json", "data.json", "log.txt")
 TRACKED_LIBRARIES = ("research", "numpy", "scipy", "scikit-learn", "gensim", "joblib", "matplotlib",
@@ -79,6 +79,22 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
+def unique_folder(results_dir: str | Path, name: str, infix: str = "") -> Path:
+    """Create ``<results>/<YYYYMMDD-HHMMSS>-<infix><name>-<6 hex>``: unique even within a second."""
+    results = Path(results_dir)
+    results.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    for _ in range(100):
+        path = results / f"{stamp}-{infix}{safe}-{secrets.token_hex(3)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RunError(f"{results}: could not create a unique folder")  # pragma: no cover - 16M ids a second
+
+
 def read_run_json(folder: Path) -> dict[str, Any]:
     path = Path(folder) / "run.json"
     try:
@@ -108,19 +124,7 @@ class RunFolder:
     @classmethod
     def create(cls, results_dir: str | Path, config_name: str, kind: str, seed: int,
                command: list[str] | None = None) -> "RunFolder":
-        results = Path(results_dir)
-        results.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in config_name)
-        for _ in range(100):
-            path = results / f"{stamp}-{safe}-{secrets.token_hex(3)}"
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - 16M ids per second
-            raise RunError(f"{results}: could not create a unique run folder")
+        path = unique_folder(results_dir, config_name)
         (path / "artifacts").mkdir()
         (path / "figures").mkdir()
         run = cls(path, kind, config_name, seed, command or sys.argv)

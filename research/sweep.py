@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,8 @@ from typing import Any, Callable, Sequence
 
 from .comparison import MAIN_METRICS, read_summary
 from .config import Config, load_config
-from .errors import ConfigError, ResearchError, RunError
+from .errors import ConfigError, ResearchError
+from .runs import unique_folder
 
 __all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE"]
 
@@ -158,7 +158,7 @@ def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any
     combos = grid_combinations(grid)
     configs = _validate(config, combos, list(overrides))            # before anything is created
     results = Path(results_dir)
-    folder = _create_folder(results, configs[0].name)
+    folder = unique_folder(results, configs[0].name, infix="sweep-")
     base_command = list(command if command is not None else sys.argv)
     record: dict[str, Any] = {
         "id": folder.name, "kind": "sweep", "status": "running", "config": str(config),
@@ -226,20 +226,6 @@ def _find_run(results: Path, command: list[str]) -> str | None:
         except (OSError, ValueError):
             continue
     return None
-
-
-def _create_folder(results: Path, config_name: str) -> Path:
-    results.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in config_name)
-    for _ in range(100):
-        folder = results / f"{stamp}-sweep-{safe}-{secrets.token_hex(3)}"
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
-    raise RunError(f"{results}: could not create a unique sweep folder")  # pragma: no cover
 
 
 def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) -> None:

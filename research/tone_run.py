@@ -21,7 +21,7 @@ from sklearn.frozen import FrozenEstimator
 
 from .config import Config
 from .corpus import read_corpus
-from .documents import Document
+from .documents import STANDARD_FIELDS, Document
 from .errors import ConfigError, ModelError, ResearchError
 from .experiment import register_kind
 from .pipeline import Prepared, write_csv
@@ -39,7 +39,7 @@ SMALL_CORPUS = 30
 def _read_source(settings: dict[str, Any], fallback_group: str | None, where: str) -> list[Document]:
     group = settings.get("group_column") or fallback_group
     corpus = {k: v for k, v in settings.items() if k not in ("label", "group_column", "max_documents")}
-    if group and group not in ("outlet", "label", "date", "title", "id"):
+    if group and group not in STANDARD_FIELDS:
         corpus["keep_columns"] = sorted(set(corpus["keep_columns"]) | {group})
     docs = read_corpus(corpus)
     if settings.get("max_documents") and len(docs) > settings["max_documents"]:
@@ -48,8 +48,7 @@ def _read_source(settings: dict[str, Any], fallback_group: str | None, where: st
     out = []
     for doc in docs:
         label = settings.get("label") or doc.label
-        value = getattr(doc, group) if group in ("outlet", "label", "date", "title", "id") else doc.meta.get(group) \
-            if group else None
+        value = doc.field(group) if group else None
         out.append(replace(doc, label=label, meta={**doc.meta, "group": value, "source": where}))
     return out
 
@@ -107,6 +106,8 @@ def precheck(config: Config) -> None:
             if not Path(tone["sentences"][key]).exists():
                 raise ConfigError(f"tone.sentences.{key}: no such file or folder: {tone['sentences'][key]}; "
                                   "point it at the shared data or drop 'sentences' from tone.features")
+    if tone["test_sources"] and tone["unit"] == "paragraph":
+        raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
     for key in ("extra_sources", "test_sources"):
         for i, source in enumerate(tone[key]):
             if not Path(source["source"]).exists():
@@ -306,8 +307,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
             _, test = evaluate_holdout(FrozenEstimator(model.pipeline), texts, labels,
                                        [d.text for d in test_docs], [str(d.label) for d in test_docs],
                                        positive=tone["positive"], threshold=tone["threshold"],
-                                       n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"]) \
-                if tone["unit"] != "paragraph" else _paragraph_test(config, model, test_docs)
+                                       n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
             metrics["test"] = _headline(test)
             metrics["evaluation"] = "held_out_test"
             rows += score_documents(model, test_docs, _align(test, model), config["tone"]["explain_top"],
@@ -324,11 +324,6 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
                             for r in rows[:50]}
     metrics["training_documents"] = len(docs)
     return metrics
-
-
-def _paragraph_test(config: Config, model: DocumentToneModel, test_docs: list[Document]):
-    from .tone import classification_metrics  # noqa: F401 - keep the import local to this rare path
-    raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
 
 
 def _align(evaluation, model: DocumentToneModel) -> np.ndarray:

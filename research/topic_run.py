@@ -135,7 +135,7 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
 
 
 def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, heldout: np.ndarray,
-             scorers: dict, run: RunFolder) -> tuple[Any, dict[str, Any]]:
+             scorers: dict, run: RunFolder) -> tuple[Any, np.ndarray, dict[str, Any]]:
     model = build_model(config, k).fit(prepared.matrix[train], list(prepared.vocabulary))
     metrics = _evaluate(config, model, prepared, scorers, heldout)
     doc_topic = _doc_topic(model, prepared, heldout)
@@ -150,7 +150,7 @@ def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, held
         metrics["stability_seeds"] = list(seeds)
     summary = ", ".join(f"{key}={metrics[key]:.4f}" for key in scorers if key in metrics)
     run.log.info("K=%d: %s, diversity=%.3f", k, summary, metrics["topic_diversity"])
-    return model, metrics
+    return model, doc_topic, metrics
 
 
 def _best(by_k: list[dict[str, Any]], metric: str) -> int:
@@ -174,12 +174,11 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         reference = _reference_tokens(config, prepared, run)
         scorers = {m: CoherenceScorer(reference, m) for m in ev["coherence"]}
         fitted = [_fit_one(config, k, prepared, train, heldout, scorers, run) for k in ks]
-    by_k = [metrics for _, metrics in fitted]
+    by_k = [metrics for _, _, metrics in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
-    model, metrics = fitted[best]
+    model, doc_topic, metrics = fitted[best]
     with run.stage("outputs"):
         joblib.dump(model, run.path / "artifacts" / "model.joblib")
-        doc_topic = _doc_topic(model, prepared, heldout)
         extra = _write_outputs(config, run, prepared, model, doc_topic, metrics)
         if len(ks) > 1:
             _write_by_k(config, run, by_k, ks[best])
@@ -248,9 +247,7 @@ def _group_values(prepared: Prepared, group: str) -> list[Any]:
     docs = prepared.documents
     if group == "month":
         return month_of([d.date for d in docs])
-    if group in ("outlet", "label", "date", "title"):
-        return [getattr(d, group) for d in docs]
-    return [d.meta.get(group) for d in docs]
+    return [d.field(group) for d in docs]
 
 
 def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:

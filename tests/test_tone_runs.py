@@ -75,6 +75,7 @@ def test_apply_refuses_runs_that_are_not_tone_or_incomplete(tone_run, tmp_path, 
     (["tone.unit=document", "tone.group_column=outlet", "tone.evaluation.scheme=group", "tone.evaluation.folds=5"],
      ModelError, "tone.group_column: 4 group"),
     (["tone.features=[sentences]", "tone.sentences.subjectivity=/nope"], ConfigError, "tone.sentences.subjectivity"),
+    (["tone.test_sources=[{source: research/data/sample_pak_us}]"], ModelError, "paragraph is not supported"),
 ])
 def test_bad_tone_settings_are_one_line_errors(tmp_path, overrides, error, match):
     with pytest.raises(error, match=match) as info:
