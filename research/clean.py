@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
-                    paragraphs, repeated_paragraphs)
+                    paragraphs, repeated_paragraphs, shingle_entry)
 from .documents import Document
 from .errors import CleaningError, ConfigError
 from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
-                        find_repeated_segments)
+                        find_repeated_segments, segment_key_set)
 from .repair import repair_text
 from .tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, stop_word_set,
                      token_segments)
@@ -199,31 +199,81 @@ def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[
     return found
 
 
-def _repeated_lines(cleaned: list[CleanedText], docs: list[Document], furniture: dict,
-                    clusters: list[int]) -> bool:
-    """Remove lines repeated across an outlet's documents; True when any was removed."""
+@dataclass
+class _Pass:
+    """What the per-document pass found for one text (see :func:`_per_document`)."""
+
+    cleaned: CleanedText         # its lines are None when it came from a worker process
+    found: list[dict]
+    text: str
+    shingles: tuple | None       # dedup.shingle_entry(text), when duplicates are enabled
+    keys: set | None             # furniture.segment_key_set(cleaned), when repeated lines are on
+    tokens: str                  # token segments of text: tokens joined by " ", segments by "\n"
+
+
+def _pack(segments: list[list[str]]) -> str:
+    return "\n".join(" ".join(segment) for segment in segments)
+
+
+def _unpack(packed: str) -> list[list[str]]:
+    return [segment.split(" ") for segment in packed.split("\n")] if packed else []
+
+
+def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
+    """Every step that needs only the document itself; corpus steps come after."""
+    cleaned = pipeline.clean_text(text)
+    found = _drop_paragraphs(cleaned, options["mode"], options["threshold"])
+    joined = cleaned.text()
+    return _Pass(cleaned, found, joined,
+                 shingle_entry(joined) if options["duplicates"] else None,
+                 segment_key_set(cleaned) if options["repeated"] else None,
+                 _pack(pipeline.segments(joined)))
+
+
+def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
+                    clusters: list[int], redo) -> list[int]:
+    """Remove lines repeated across an outlet's documents; the indices of changed documents.
+    ``redo(i)`` gives back document i's lines when a worker did not send them."""
     outlets = [d.outlet for d in docs]
-    repeated = find_repeated_segments(cleaned, outlets, clusters,
+    repeated = find_repeated_segments([p.keys for p in passes], outlets, clusters,
                                       int(furniture["repeated_min_docs"]),
                                       float(furniture["repeated_min_share"]))
-    if not repeated:
-        return False
-    for c, outlet in zip(cleaned, outlets):
-        drop_repeated_segments(c, outlet, repeated)
-    return True
+    by_outlet: dict = {}
+    for outlet, key in repeated:
+        by_outlet.setdefault(outlet, set()).add(key)
+    changed = []
+    for i, (p, outlet) in enumerate(zip(passes, outlets)):
+        if p.keys.isdisjoint(by_outlet.get(outlet, ())):
+            continue
+        if p.cleaned.lines is None:
+            p.cleaned = redo(i)
+        if drop_repeated_segments(p.cleaned, outlet, repeated):
+            changed.append(i)
+    return changed
 
 
-def _duplicates(cleaned: list[CleanedText], docs: list[Document],
-                settings: dict) -> list[DuplicatePair]:
+def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipeline,
+                settings: dict, options: dict) -> list[DuplicatePair]:
+    """Near-duplicate pairs, with repeated lines removed in between (texts updated in place)."""
     enabled = bool(_get(settings, "duplicates.enabled"))
     threshold = float(_get(settings, "duplicates.threshold"))
     cache = ShingleCache()
-    pairs = find_duplicates([c.text() for c in cleaned], threshold, cache) if enabled else []
+    for p in passes:
+        if p.shingles is not None:
+            cache.put(p.text, p.shingles)
+    pairs = find_duplicates([p.text for p in passes], threshold, cache) if enabled else []
     furniture = settings["furniture"]
     if furniture["enabled"] and furniture["repeated_lines"]:
-        clusters = cluster_labels(len(docs), pairs)
-        if _repeated_lines(cleaned, docs, furniture, clusters) and enabled:
-            pairs = find_duplicates([c.text() for c in cleaned], threshold, cache)
+        def redo(i: int) -> CleanedText:
+            return _per_document(pipeline, docs[i].text, {**options, "duplicates": False}).cleaned
+
+        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs), redo)
+        for i in changed:
+            p = passes[i]
+            p.text = p.cleaned.text()
+            p.tokens = _pack(pipeline.segments(p.text))
+        if changed and enabled:
+            pairs = find_duplicates([p.text for p in passes], threshold, cache)
     return pairs
 
 
@@ -246,13 +296,13 @@ def _mark_duplicates(records: list[dict], docs: list[Document], pairs: list[Dupl
             records[b].update(kept=False, drop_reason="duplicate")
 
 
-def _tokenize_kept(pipeline: TextPipeline, texts: list[str], records: list[dict],
+def _tokenize_kept(pipeline: TextPipeline, passes: list[_Pass], records: list[dict],
                    min_tokens: int) -> list[list[str]]:
     """Tokens of every document (empty for duplicates); drops those below min_tokens."""
     kept = [i for i, r in enumerate(records) if r["kept"]]
-    segments = {i: pipeline.segments(texts[i]) for i in kept}
+    segments = {i: _unpack(passes[i].tokens) for i in kept}
     pipeline.fit_phrases([segments[i] for i in kept])
-    tokens: list[list[str]] = [[] for _ in texts]
+    tokens: list[list[str]] = [[] for _ in passes]
     for i in kept:
         tokens[i] = apply_phrases(segments[i], pipeline.phrases_)
         records[i]["n_tokens"] = len(tokens[i])
@@ -287,25 +337,36 @@ def _fail(summary: dict, min_tokens: int) -> None:
 
 PARALLEL_MIN_DOCS = 2000   # below this, starting worker processes costs more than it saves
 
+_SHARED: dict = {}   # what forked workers read: set just before the fork, cleared after
 
-def _clean_chunk(pipeline: "TextPipeline", texts: list[str], mode: str, threshold: float) -> list:
-    out = []
-    for text in texts:
-        cleaned = pipeline.clean_text(text)
-        out.append((cleaned, _drop_paragraphs(cleaned, mode, threshold)))
+
+def _pass_range(bounds: tuple[int, int]) -> list[_Pass]:
+    pipeline, texts, options = _SHARED["pipeline"], _SHARED["texts"], _SHARED["options"]
+    out = [_per_document(pipeline, texts[i], options) for i in range(*bounds)]
+    for p in out:   # the lines are the text again: not worth sending back (redone if needed)
+        p.cleaned.lines = None
     return out
 
 
-def _clean_each(pipeline: "TextPipeline", texts: list[str], mode: str, threshold: float,
-                workers: int) -> list:
-    """The per-document steps, in ``workers`` processes for large corpora (same results)."""
-    if workers <= 1 or len(texts) < PARALLEL_MIN_DOCS:
-        return _clean_chunk(pipeline, texts, mode, threshold)
-    from joblib import Parallel, delayed
+def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
+                      workers: int) -> list[_Pass]:
+    """:func:`_per_document` for every text, in ``workers`` forked processes for large
+    corpora. Forked, not spawned: the workers start at once with the texts and the
+    pipeline already in memory, and share this process's hash salt, so the shingle hashes
+    they return compare with the ones computed here (same results as one process)."""
+    import multiprocessing
 
+    if (workers <= 1 or len(texts) < PARALLEL_MIN_DOCS
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [_per_document(pipeline, t, options) for t in texts]
     size = -(-len(texts) // (workers * 4))
-    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
-    parts = Parallel(n_jobs=workers)(delayed(_clean_chunk)(pipeline, c, mode, threshold) for c in chunks)
+    bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
+    _SHARED.update(pipeline=pipeline._prepared(), texts=texts, options=options)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_pass_range, bounds, chunksize=1)
+    finally:
+        _SHARED.clear()
     return [item for part in parts for item in part]
 
 
@@ -316,21 +377,22 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
         raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
     pipeline = TextPipeline.from_settings(settings)
     mode = _choice(settings, "duplicates.paragraphs")
-    para_threshold = float(_get(settings, "duplicates.paragraph_threshold"))
-    done = _clean_each(pipeline, [d.text for d in documents], mode, para_threshold,
-                       int(settings.get("workers", 1)))
-    cleaned, found = [c for c, _ in done], [f for _, f in done]
-    pairs = _duplicates(cleaned, documents, settings)
-    texts = [c.text() for c in cleaned]
-    records = [_record(d, c, t, f, mode) for d, c, t, f in zip(documents, cleaned, texts, found)]
+    furniture = settings["furniture"]
+    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold")),
+               "duplicates": bool(_get(settings, "duplicates.enabled")),
+               "repeated": bool(furniture["enabled"] and furniture["repeated_lines"])}
+    passes = _per_document_all(pipeline, [d.text for d in documents], options,
+                               int(settings.get("workers", 1)))
+    pairs = _duplicates(passes, documents, pipeline, settings, options)
+    records = [_record(d, p.cleaned, p.text, p.found, mode) for d, p in zip(documents, passes)]
     _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
     min_tokens = int(_get(settings, "min_tokens"))
-    tokens = _tokenize_kept(pipeline, texts, records, min_tokens)
+    tokens = _tokenize_kept(pipeline, passes, records, min_tokens)
     summary = _summary(records)
     if summary["documents_kept"] == 0:
         _fail(summary, min_tokens)
     keep = [i for i, r in enumerate(records) if r["kept"]]
-    return CleanResult(documents=[documents[i].with_text(texts[i]) for i in keep],
+    return CleanResult(documents=[documents[i].with_text(passes[i].text) for i in keep],
                        tokens=[tokens[i] for i in keep], records=records,
                        duplicate_pairs=[{"a": documents[p.a].id, "b": documents[p.b].id,
                                          "similarity": p.similarity, "kind": p.kind}

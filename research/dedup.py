@@ -31,13 +31,14 @@ Paragraphs
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates",
+__all__ = ["DuplicatePair", "ShingleCache", "shingle_entry", "find_duplicates", "assign_duplicates",
            "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
            "SHINGLE_SIZE", "MIN_SHINGLES"]
 
@@ -83,9 +84,10 @@ def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
     return h
 
 
-def _exact_groups(keys: list[str]) -> tuple[list[DuplicatePair], list[int]]:
-    """Pairs (first, copy) of identical word sequences; indices of the first copies."""
-    first: dict[str, int] = {}
+def _exact_groups(keys: list[bytes]) -> tuple[list[DuplicatePair], list[int]]:
+    """Pairs (first, copy) of identical word sequences (equal digests); indices of the
+    first copies."""
+    first: dict[bytes, int] = {}
     pairs, unique = [], []
     for i, key in enumerate(keys):
         if key and key in first:
@@ -130,19 +132,31 @@ def _near_pairs(x: sp.csr_matrix, rows: list[int], threshold: float) -> list[Dup
     return pairs
 
 
+def shingle_entry(text: str) -> tuple[bytes, np.ndarray]:
+    """(a 128-bit digest of the text's word sequence, b"" when it has no words; the hashes
+    of its shingles, quoted lines left out). The hashes are comparable only within one
+    process and the processes forked from it (see :func:`shingle_hashes`)."""
+    ws = words(text)
+    quoted = _QUOTED.search("\n" + text) is not None
+    own = words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws
+    digest = hashlib.blake2b(" ".join(ws).encode(), digest_size=16).digest() if ws else b""
+    return digest, shingle_hashes(own)
+
+
 class ShingleCache:
-    """Word keys and shingle hashes per text, reused when the same text comes again."""
+    """:func:`shingle_entry` per text, reused when the same text comes again."""
 
     def __init__(self):
-        self._entries: dict[str, tuple[str, np.ndarray]] = {}
+        self._entries: dict[str, tuple[bytes, np.ndarray]] = {}
 
-    def get(self, text: str) -> tuple[str, np.ndarray]:
-        """(the text's words joined by spaces, its shingle hashes)."""
+    def put(self, text: str, entry: tuple[bytes, np.ndarray]) -> None:
+        """Store an entry computed elsewhere (in a forked worker: same hash salt)."""
+        self._entries[text] = entry
+
+    def get(self, text: str) -> tuple[bytes, np.ndarray]:
         entry = self._entries.get(text)
         if entry is None:
-            ws = words(text)
-            own = words(_QUOTED.sub("\n", "\n" + text))
-            entry = self._entries[text] = (" ".join(ws), shingle_hashes(own))
+            entry = self._entries[text] = shingle_entry(text)
         return entry
 
 

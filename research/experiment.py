@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ._gc import paused_gc
 from .config import Config
 from .errors import ConfigError
 from .figures import plot_term_panels
@@ -59,7 +60,7 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     if kind in PRECHECKS:
         PRECHECKS[kind](config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
-    with run:
+    with run, paused_gc():
         run.write_yaml("config.yaml", config.data)
         run.log.info("run %s: config %s", run.path, config.source)
         prepared = prepare(config, run, LOADERS.get(kind))

@@ -50,7 +50,7 @@ from .errors import ConfigError
 from .repair import document_is_bad, remove_junk
 
 __all__ = ["DEFAULT_PATTERNS", "CleanedText", "FurnitureRules", "clean_lines",
-           "split_sentences", "find_repeated_segments", "drop_repeated_segments"]
+           "split_sentences", "segment_key_set", "find_repeated_segments", "drop_repeated_segments"]
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
@@ -414,15 +414,24 @@ def segment_keys(segments: list[str]) -> list[str | None]:
     return keys
 
 
-def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: list[int],
+def segment_key_set(cleaned: CleanedText) -> set[int]:
+    """Python hashes of the comparison keys (:func:`segment_keys`) of a text's kept
+    segments: small to send back from a worker process, and compared only within one
+    process or its forks (same hash salt)."""
+    segments = [s for seg in cleaned.lines if seg for s in seg]
+    return {hash(key) for key in segment_keys(segments) if key is not None}
+
+
+def find_repeated_segments(keys: list[set[int]], outlets: list, clusters: list[int],
                            min_docs: int, min_share: float) -> set[tuple]:
-    """(outlet, key) pairs of segments repeated across an outlet's documents."""
+    """(outlet, key hash) pairs of segments repeated across an outlet's documents.
+
+    ``keys[i]``: :func:`segment_key_set` of document i."""
     counts: dict[tuple, list] = {}
     outlet_clusters: dict = defaultdict(set)
-    for i in sorted(range(len(texts)), key=lambda j: (clusters[j], j)):
+    for i in sorted(range(len(keys)), key=lambda j: (clusters[j], j)):
         outlet_clusters[outlets[i]].add(clusters[i])
-        segments = [s for seg in texts[i].lines if seg for s in seg]
-        for key in set(segment_keys(segments)) - {None}:
+        for key in keys[i]:
             entry = counts.setdefault((outlets[i], key), [0, -1])
             if entry[1] != clusters[i]:
                 entry[0], entry[1] = entry[0] + 1, clusters[i]
@@ -431,15 +440,19 @@ def find_repeated_segments(texts: list[CleanedText], outlets: list, clusters: li
             if n >= min_docs and n >= min_share * sizes[k[0]]}
 
 
-def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -> None:
-    """Remove (in place) the segments of one text that are repeated templates."""
+def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -> bool:
+    """Remove (in place) the segments of one text that are repeated templates; True when
+    any was removed."""
+    removed = False
     for i, segments in enumerate(cleaned.lines):
         if not segments:
             continue
         kept = []
         for segment, key in zip(segments, segment_keys(segments)):
-            if (outlet, key) in repeated:
+            if key is not None and (outlet, hash(key)) in repeated:
                 cleaned.remove(segment, "repeated_line")
+                removed = True
             else:
                 kept.append(segment)
         cleaned.lines[i] = kept or None
+    return removed

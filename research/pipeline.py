@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import pickle
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,10 +83,11 @@ def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanR
     for doc in raw:   # the whole document: text and every metadata field (labels are mapped before cleaning)
         meta = json.dumps([doc.metadata(), doc.source], sort_keys=True, default=str)
         digest.update(f"{doc.content_hash}\0{meta}\0".encode())
-    path = run.path.parent / ".cache" / f"clean-{digest.hexdigest()[:32]}.joblib"
+    path = run.path.parent / ".cache" / f"clean-{digest.hexdigest()[:32]}.pickle"
     if path.is_file():
         try:
-            cleaned = joblib.load(path)
+            with path.open("rb") as handle:
+                cleaned = pickle.load(handle)
             run.record["clean_cache"] = "hit"
             run.log.info("cleaning reused from %s", path)
             return cleaned
@@ -94,7 +96,8 @@ def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanR
     cleaned = clean_corpus(raw, config["clean"])
     path.parent.mkdir(exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    joblib.dump(cleaned, tmp)
+    with tmp.open("wb") as handle:   # plain pickle: its C implementation is ~10x joblib's here
+        pickle.dump(cleaned, handle, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
     run.record["clean_cache"] = "miss"
     return cleaned
@@ -134,7 +137,7 @@ def _write_data_json(run: RunFolder, raw: list[Document], cleaned: CleanResult) 
     documents = [{**doc.metadata(), "source": doc.source, "sha256": doc.content_hash,
                   "cleaning": records.get(doc.id)} for doc in raw]
     run.write_json("data.json", {"summary": cleaned.summary, "duplicate_pairs": cleaned.duplicate_pairs,
-                                 "documents": documents})
+                                 "documents": documents}, rows="documents")
     rows = [{"id": r["id"], "kept": r["kept"], "drop_reason": r["drop_reason"],
              "chars_before": r["chars_before"], "chars_after": r["chars_after"],
              "lines_removed": len(r["lines_removed"]), "paragraphs_removed": len(r["paragraphs_removed"]),

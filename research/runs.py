@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -181,11 +182,13 @@ class RunFolder:
         self.record["warnings"].append(message)
         self.log.warning("warning: %s", message)
 
-    def write_json(self, relative: str, data: Any) -> Path:
+    def write_json(self, relative: str, data: Any, rows: str | None = None) -> Path:
+        """Indented JSON; with ``rows``, that top-level list is written one item per line
+        (a table of thousands of documents stays greppable and ~4x faster to write)."""
         path = self.path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+        tmp.write_text(dumps_json(data, rows) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
 
@@ -200,6 +203,15 @@ class RunFolder:
     def _hash_outputs(self) -> dict[str, str]:
         files = sorted(p for p in self.path.rglob("*") if p.is_file() and p.name not in ("run.json", "log.txt"))
         return {p.relative_to(self.path).as_posix(): sha256_file(p) for p in files}
+
+
+def dumps_json(data: Any, rows: str | None = None) -> str:
+    if rows is None or not data.get(rows):
+        return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    marker = f"\u0000rows-{uuid.uuid4().hex}"   # cannot collide with a value in data
+    text = json.dumps({**data, rows: marker}, indent=2, ensure_ascii=False, default=_json_default)
+    items = ",\n    ".join(json.dumps(item, ensure_ascii=False, default=_json_default) for item in data[rows])
+    return text.replace(json.dumps(marker), "[\n    " + items + "\n  ]", 1)
 
 
 def _json_default(value: Any) -> Any:

@@ -280,6 +280,24 @@ def test_hyperpartisan_templates_are_removed(shared_data):
     assert share < 0.05
 
 
+@pytest.mark.shared_data
+def test_worker_processes_give_the_same_result_as_one(shared_data, monkeypatch):
+    """The per-document pass in forked workers (shingle hashes and line keys computed
+    there, lines redone here for documents with repeated template lines) changes nothing."""
+    import research.clean as clean_module
+
+    rows = read_jsonl(shared_data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
+    docs = [Document(id=r["id"], text=r["text"], outlet=r["domain"]) for r in rows]
+    serial = clean_corpus(docs, clean_settings(workers=1))
+    monkeypatch.setattr(clean_module, "PARALLEL_MIN_DOCS", 100)
+    parallel = clean_corpus(docs, clean_settings(workers=2))
+    assert any(r["reason"] == "repeated_line" for rec in serial.records for r in rec["lines_removed"])
+    assert parallel.records == serial.records
+    assert parallel.tokens == serial.tokens
+    assert [d.text for d in parallel.documents] == [d.text for d in serial.documents]
+    assert parallel.duplicate_pairs == serial.duplicate_pairs and parallel.summary == serial.summary
+
+
 # --- duplicates --------------------------------------------------------------------------
 
 def test_000_001_pair_found_and_later_copy_dropped(result):

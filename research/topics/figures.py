@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from scipy.spatial.distance import jensenshannon
 
 from research.evaluate.topic_metrics import prevalence_by_group
@@ -40,23 +41,36 @@ def _save(fig: Figure, path: str | Path) -> Path:
 
 def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
                    ncols: int = 5) -> Path:
-    """One horizontal bar panel per topic: its ``n`` heaviest words and their weights."""
+    """One horizontal bar panel per topic: its ``n`` heaviest words and their weights.
+
+    Laid out by hand from the longest word, not by matplotlib's constrained layout, which
+    took ~1 s of a 20-topic figure's 1.4 s."""
     tops = result.top_words(n)
     ncols = max(1, min(ncols, len(tops)))
     nrows = ceil(len(tops) / ncols)
-    fig = Figure(figsize=(3.0 * ncols, 0.28 * n * nrows + 0.9 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for k, ax in enumerate(axes):
+    width, height = 3.0 * ncols, 0.28 * n * nrows + 0.9 * nrows
+    label = 0.2 + 0.062 * max((len(w) for words in tops for w, _ in words), default=1)  # inches
+    left, right, top, bottom, gap = label, 0.15, 0.7, 0.3, 0.45
+    axis_w = (width - left - right - (ncols - 1) * label) / ncols
+    axis_h = (height - top - bottom - (nrows - 1) * gap) / nrows
+    fig = Figure(figsize=(width, height))
+    grid = fig.add_gridspec(nrows, ncols, left=left / width, right=1 - right / width,
+                            top=1 - top / height, bottom=bottom / height,
+                            wspace=label / axis_w, hspace=gap / axis_h)
+    for k in range(nrows * ncols):
+        ax = fig.add_subplot(grid[k // ncols, k % ncols])
         if k >= len(tops):
             ax.set_axis_off()
             continue
         words, weights = zip(*tops[k])
         ax.barh(range(len(words)), weights, color="tab:blue")
         ax.set_yticks(range(len(words)), labels=words, fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(len(words) - 0.5, -0.5)
         ax.set_title(f"topic {k}", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle(f"top {n} words per topic ({result.model or 'topic model'})")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+    fig.suptitle(f"top {n} words per topic ({result.model or 'topic model'})", y=1 - 0.15 / height,
+                 va="top")
     return _save(fig, path)
 
 
