@@ -48,6 +48,7 @@ MIN_SHINGLES = 5
 MIN_PARAGRAPH_WORDS = 8
 BLOCK_ROWS = 1000
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")   # _WORD on lowercased ASCII text
 _QUOTED = re.compile(r"\n[ \t]*(?:[>|:=}]|\w{1,10}>)[^\n]*")
 _PARAGRAPH_END = frozenset('.!?…"”’)')
 _MULTIPLIER = np.uint64(1_000_003)
@@ -62,7 +63,8 @@ class DuplicatePair:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    text = text.lower()
+    return (_ASCII_WORD if text.isascii() else _WORD).findall(text)
 
 
 def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:

@@ -343,8 +343,8 @@ def _furniture(line: str, raw: str, continuation: bool, prose: bool, rules: Furn
     ``continuation``: the line goes on with the sentence above; ``prose``: it is visibly
     inside a hard-wrapped sentence (no pattern is tried then).
     """
-    words = trigger_words(line)
-    if rules.patterns and not prose and _candidates(words, rules):
+    words = trigger_words(line) if rules.patterns and not prose else None
+    if words is not None and _candidates(words, rules):
         reason = _match(line, rules, words)
         if reason is not None:
             out.remove(raw.strip(), reason)
@@ -380,12 +380,15 @@ def clean_lines(text: str, rules: FurnitureRules) -> CleanedText:
     """Junk, furniture patterns, links and the short-line rule, line by line."""
     bad = rules.drop_junk and document_is_bad(text)
     out = CleanedText()
-    raws = text.replace("\t", " ").split("\n")
+    flat = text.replace("\t", " ")
+    raws = flat.split("\n")
+    # printable ASCII has no junk: skip the per-line junk check (same result, less work)
+    plain = flat.isascii() and flat.replace("\n", "").isprintable()
     opened, lower = _line_facts(raws)
     opened.append(False)
     lower.append(False)
     for i, raw in enumerate(raws):
-        line = _clean_line(raw, bad, rules, out)
+        line = " ".join(raw.split()) if plain else _clean_line(raw, bad, rules, out)
         if not line:
             if raw.strip():
                 out.remove(raw.strip(), "junk")

@@ -31,6 +31,8 @@ __all__ = ["TOKEN_PATTERN", "stop_word_set", "token_segments", "learn_phrases", 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 _TOKEN_OR_BREAK = re.compile(r"[^\W_]+(?:['’ʼ‘][^\W_]+)*|[.,;:!?()\[\]\"“”«»—–]|\n\s*\n")
+_TOKEN = re.compile(r"[^\W_]+(?:['’ʼ‘][^\W_]+)*")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")   # _TOKEN on ASCII text
 _APOSTROPHE = re.compile(r"['’ʼ‘]")
 _CLITICS = frozenset({"s", "re", "ve", "ll", "d", "m"})
 _NT_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
@@ -107,12 +109,15 @@ def token_segments(text: str, opts: dict, stops: frozenset[str], cache: dict | N
     With ``breaks`` False all tokens come back as one run (enough when no phrases are used).
     """
     cache = {} if cache is None else cache
+    if not breaks:   # words only; the ASCII pattern finds the same words, faster
+        pieces = (_ASCII_WORD if text.isascii() else _TOKEN).findall(text)
+        for piece in set(pieces).difference(cache):
+            cache[piece] = _filter(piece, opts, stops)
+        return [[t for t in map(cache.__getitem__, pieces) if t is not None]]
     pieces = _TOKEN_OR_BREAK.findall(text)
     for piece in set(pieces).difference(cache):
         cache[piece] = _filter(piece, opts, stops) if piece[0].isalnum() else None
     tokens = list(map(cache.__getitem__, pieces))
-    if not breaks:
-        return [[t for t in tokens if t is not None]]
     segments, current = [], []
     for token in tokens:
         if token is None:
