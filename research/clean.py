@@ -203,7 +203,7 @@ def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[
 class _Pass:
     """What the per-document pass found for one text (see :func:`_per_document`)."""
 
-    cleaned: CleanedText         # its lines are None when it came from a worker process
+    cleaned: CleanedText
     found: list[dict]
     text: str
     shingles: tuple | None       # dedup.shingle_entry(text), when duplicates are enabled
@@ -231,9 +231,8 @@ def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
 
 
 def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
-                    clusters: list[int], redo) -> list[int]:
-    """Remove lines repeated across an outlet's documents; the indices of changed documents.
-    ``redo(i)`` gives back document i's lines when a worker did not send them."""
+                    clusters: list[int]) -> list[int]:
+    """Remove lines repeated across an outlet's documents; the indices of changed documents."""
     outlets = [d.outlet for d in docs]
     repeated = find_repeated_segments([p.keys for p in passes], outlets, clusters,
                                       int(furniture["repeated_min_docs"]),
@@ -245,15 +244,13 @@ def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
     for i, (p, outlet) in enumerate(zip(passes, outlets)):
         if p.keys.isdisjoint(by_outlet.get(outlet, ())):
             continue
-        if p.cleaned.lines is None:
-            p.cleaned = redo(i)
         if drop_repeated_segments(p.cleaned, outlet, repeated):
             changed.append(i)
     return changed
 
 
 def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipeline,
-                settings: dict, options: dict) -> list[DuplicatePair]:
+                settings: dict) -> list[DuplicatePair]:
     """Near-duplicate pairs, with repeated lines removed in between (texts updated in place)."""
     enabled = bool(_get(settings, "duplicates.enabled"))
     threshold = float(_get(settings, "duplicates.threshold"))
@@ -264,10 +261,7 @@ def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipelin
     pairs = find_duplicates([p.text for p in passes], threshold, cache) if enabled else []
     furniture = settings["furniture"]
     if furniture["enabled"] and furniture["repeated_lines"]:
-        def redo(i: int) -> CleanedText:
-            return _per_document(pipeline, docs[i].text, {**options, "duplicates": False}).cleaned
-
-        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs), redo)
+        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs))
         for i in changed:
             p = passes[i]
             p.text = p.cleaned.text()
@@ -337,37 +331,34 @@ def _fail(summary: dict, min_tokens: int) -> None:
 
 PARALLEL_MIN_DOCS = 2000   # below this, starting worker processes costs more than it saves
 
-_SHARED: dict = {}   # what forked workers read: set just before the fork, cleared after
-
-
-def _pass_range(bounds: tuple[int, int]) -> list[_Pass]:
-    pipeline, texts, options = _SHARED["pipeline"], _SHARED["texts"], _SHARED["options"]
-    out = [_per_document(pipeline, texts[i], options) for i in range(*bounds)]
-    for p in out:   # the lines are the text again: not worth sending back (redone if needed)
-        p.cleaned.lines = None
-    return out
+def _pass_chunk(pipeline: TextPipeline, texts: list[str], options: dict) -> list[_Pass]:
+    return [_per_document(pipeline, t, options) for t in texts]
 
 
 def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
                       workers: int) -> list[_Pass]:
-    """:func:`_per_document` for every text, in ``workers`` forked processes for large
-    corpora. Forked, not spawned: the workers start at once with the texts and the
-    pipeline already in memory, and share this process's hash salt, so the shingle hashes
-    they return compare with the ones computed here (same results as one process)."""
-    import multiprocessing
+    """:func:`_per_document` for every text, in ``workers`` processes for large corpora.
 
-    if (workers <= 1 or len(texts) < PARALLEL_MIN_DOCS
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    The workers are spawned (joblib/loky), not forked: a fork of a process whose OpenBLAS
+    threads have run corrupted later matrix products in the parent (NaNs in gensim's LDA
+    inference, seen in the tests). Python's ``hash`` is salted per process, so the shingle
+    hashes and template-line keys are computed here, after the workers (same results as
+    one process)."""
+    if workers <= 1 or len(texts) < PARALLEL_MIN_DOCS:
         return [_per_document(pipeline, t, options) for t in texts]
+    from joblib import Parallel, delayed
+
+    local = {**options, "duplicates": False, "repeated": False}
     size = -(-len(texts) // (workers * 4))
-    bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
-    _SHARED.update(pipeline=pipeline._prepared(), texts=texts, options=options)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_pass_range, bounds, chunksize=1)
-    finally:
-        _SHARED.clear()
-    return [item for part in parts for item in part]
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    parts = Parallel(n_jobs=workers)(delayed(_pass_chunk)(pipeline, c, local) for c in chunks)
+    passes = [p for part in parts for p in part]
+    for p in passes:
+        if options["duplicates"]:
+            p.shingles = shingle_entry(p.text)
+        if options["repeated"]:
+            p.keys = segment_key_set(p.cleaned)
+    return passes
 
 
 def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
@@ -383,7 +374,7 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
                "repeated": bool(furniture["enabled"] and furniture["repeated_lines"])}
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
                                int(settings.get("workers", 1)))
-    pairs = _duplicates(passes, documents, pipeline, settings, options)
+    pairs = _duplicates(passes, documents, pipeline, settings)
     records = [_record(d, p.cleaned, p.text, p.found, mode) for d, p in zip(documents, passes)]
     _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
     min_tokens = int(_get(settings, "min_tokens"))

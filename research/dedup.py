@@ -137,7 +137,7 @@ def _near_pairs(x: sp.csr_matrix, rows: list[int], threshold: float) -> list[Dup
 def shingle_entry(text: str) -> tuple[bytes, np.ndarray]:
     """(a 128-bit digest of the text's word sequence, b"" when it has no words; the hashes
     of its shingles, quoted lines left out). The hashes are comparable only within one
-    process and the processes forked from it (see :func:`shingle_hashes`)."""
+    process (see :func:`shingle_hashes`)."""
     ws = words(text)
     quoted = _QUOTED.search("\n" + text) is not None
     own = words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws
@@ -152,7 +152,7 @@ class ShingleCache:
         self._entries: dict[str, tuple[bytes, np.ndarray]] = {}
 
     def put(self, text: str, entry: tuple[bytes, np.ndarray]) -> None:
-        """Store an entry computed elsewhere (in a forked worker: same hash salt)."""
+        """Store an entry computed earlier in this process."""
         self._entries[text] = entry
 
     def get(self, text: str) -> tuple[bytes, np.ndarray]:

@@ -419,8 +419,7 @@ def segment_keys(segments: list[str]) -> list[str | None]:
 
 def segment_key_set(cleaned: CleanedText) -> set[int]:
     """Python hashes of the comparison keys (:func:`segment_keys`) of a text's kept
-    segments: small to send back from a worker process, and compared only within one
-    process or its forks (same hash salt)."""
+    segments (salted per process: compare them only within one process)."""
     segments = [s for seg in cleaned.lines if seg for s in seg]
     return {hash(key) for key in segment_keys(segments) if key is not None}
 

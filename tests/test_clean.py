@@ -282,8 +282,7 @@ def test_hyperpartisan_templates_are_removed(shared_data):
 
 @pytest.mark.shared_data
 def test_worker_processes_give_the_same_result_as_one(shared_data, monkeypatch):
-    """The per-document pass in forked workers (shingle hashes and line keys computed
-    there, lines redone here for documents with repeated template lines) changes nothing."""
+    """The per-document pass in worker processes changes nothing, template lines included."""
     import research.clean as clean_module
 
     rows = read_jsonl(shared_data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
