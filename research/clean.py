@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
-                    paragraphs, repeated_paragraphs, shingle_entry)
+                    paragraphs, repeated_paragraphs)
 from .documents import Document
 from .errors import CleaningError, ConfigError
 from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
@@ -206,8 +206,6 @@ class _Pass:
     cleaned: CleanedText
     found: list[dict]
     text: str
-    shingles: tuple | None       # dedup.shingle_entry(text), when duplicates are enabled
-    keys: set | None             # furniture.segment_key_set(cleaned), when repeated lines are on
     tokens: str                  # token segments of text: tokens joined by " ", segments by "\n"
 
 
@@ -224,17 +222,15 @@ def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
     cleaned = pipeline.clean_text(text)
     found = _drop_paragraphs(cleaned, options["mode"], options["threshold"])
     joined = cleaned.text()
-    return _Pass(cleaned, found, joined,
-                 shingle_entry(joined) if options["duplicates"] else None,
-                 segment_key_set(cleaned) if options["repeated"] else None,
-                 _pack(pipeline.segments(joined)))
+    return _Pass(cleaned, found, joined, _pack(pipeline.segments(joined)))
 
 
 def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
                     clusters: list[int]) -> list[int]:
     """Remove lines repeated across an outlet's documents; the indices of changed documents."""
     outlets = [d.outlet for d in docs]
-    repeated = find_repeated_segments([p.keys for p in passes], outlets, clusters,
+    keys = [segment_key_set(p.cleaned) for p in passes]
+    repeated = find_repeated_segments(keys, outlets, clusters,
                                       int(furniture["repeated_min_docs"]),
                                       float(furniture["repeated_min_share"]))
     by_outlet: dict = {}
@@ -242,9 +238,8 @@ def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
         by_outlet.setdefault(outlet, set()).add(key)
     changed = []
     for i, (p, outlet) in enumerate(zip(passes, outlets)):
-        if p.keys.isdisjoint(by_outlet.get(outlet, ())):
-            continue
-        if drop_repeated_segments(p.cleaned, outlet, repeated):
+        if not keys[i].isdisjoint(by_outlet.get(outlet, ())) and drop_repeated_segments(
+                p.cleaned, outlet, repeated):
             changed.append(i)
     return changed
 
@@ -254,10 +249,7 @@ def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipelin
     """Near-duplicate pairs, with repeated lines removed in between (texts updated in place)."""
     enabled = bool(_get(settings, "duplicates.enabled"))
     threshold = float(_get(settings, "duplicates.threshold"))
-    cache = ShingleCache()
-    for p in passes:
-        if p.shingles is not None:
-            cache.put(p.text, p.shingles)
+    cache = ShingleCache()   # the second search reuses the unchanged texts' shingles
     pairs = find_duplicates([p.text for p in passes], threshold, cache) if enabled else []
     furniture = settings["furniture"]
     if furniture["enabled"] and furniture["repeated_lines"]:
@@ -337,28 +329,21 @@ def _pass_chunk(pipeline: TextPipeline, texts: list[str], options: dict) -> list
 
 def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
                       workers: int) -> list[_Pass]:
-    """:func:`_per_document` for every text, in ``workers`` processes for large corpora.
+    """:func:`_per_document` for every text, in ``workers`` processes for large corpora
+    (same results as one process).
 
     The workers are spawned (joblib/loky), not forked: a fork of a process whose OpenBLAS
     threads have run corrupted later matrix products in the parent (NaNs in gensim's LDA
-    inference, seen in the tests). Python's ``hash`` is salted per process, so the shingle
-    hashes and template-line keys are computed here, after the workers (same results as
-    one process)."""
+    inference, seen in the tests). Everything that uses Python's per-process salted
+    ``hash`` (shingles, template-line keys) stays in the corpus steps, in this process."""
     if workers <= 1 or len(texts) < PARALLEL_MIN_DOCS:
-        return [_per_document(pipeline, t, options) for t in texts]
+        return _pass_chunk(pipeline, texts, options)
     from joblib import Parallel, delayed
 
-    local = {**options, "duplicates": False, "repeated": False}
     size = -(-len(texts) // (workers * 4))
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
-    parts = Parallel(n_jobs=workers)(delayed(_pass_chunk)(pipeline, c, local) for c in chunks)
-    passes = [p for part in parts for p in part]
-    for p in passes:
-        if options["duplicates"]:
-            p.shingles = shingle_entry(p.text)
-        if options["repeated"]:
-            p.keys = segment_key_set(p.cleaned)
-    return passes
+    parts = Parallel(n_jobs=workers)(delayed(_pass_chunk)(pipeline, c, options) for c in chunks)
+    return [p for part in parts for p in part]
 
 
 def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
@@ -368,10 +353,7 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
         raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
     pipeline = TextPipeline.from_settings(settings)
     mode = _choice(settings, "duplicates.paragraphs")
-    furniture = settings["furniture"]
-    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold")),
-               "duplicates": bool(_get(settings, "duplicates.enabled")),
-               "repeated": bool(furniture["enabled"] and furniture["repeated_lines"])}
+    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold"))}
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
                                int(settings.get("workers", 1)))
     pairs = _duplicates(passes, documents, pipeline, settings)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DuplicatePair", "ShingleCache", "shingle_entry", "find_duplicates", "assign_duplicates",
+__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates",
            "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
            "SHINGLE_SIZE", "MIN_SHINGLES"]
 
@@ -150,10 +150,6 @@ class ShingleCache:
 
     def __init__(self):
         self._entries: dict[str, tuple[bytes, np.ndarray]] = {}
-
-    def put(self, text: str, entry: tuple[bytes, np.ndarray]) -> None:
-        """Store an entry computed earlier in this process."""
-        self._entries[text] = entry
 
     def get(self, text: str) -> tuple[bytes, np.ndarray]:
         entry = self._entries.get(text)

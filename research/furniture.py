@@ -417,16 +417,15 @@ def segment_keys(segments: list[str]) -> list[str | None]:
     return keys
 
 
-def segment_key_set(cleaned: CleanedText) -> set[int]:
-    """Python hashes of the comparison keys (:func:`segment_keys`) of a text's kept
-    segments (salted per process: compare them only within one process)."""
+def segment_key_set(cleaned: CleanedText) -> set[str]:
+    """The comparison keys (:func:`segment_keys`) of a text's kept segments."""
     segments = [s for seg in cleaned.lines if seg for s in seg]
-    return {hash(key) for key in segment_keys(segments) if key is not None}
+    return set(segment_keys(segments)) - {None}
 
 
-def find_repeated_segments(keys: list[set[int]], outlets: list, clusters: list[int],
+def find_repeated_segments(keys: list[set[str]], outlets: list, clusters: list[int],
                            min_docs: int, min_share: float) -> set[tuple]:
-    """(outlet, key hash) pairs of segments repeated across an outlet's documents.
+    """(outlet, key) pairs of segments repeated across an outlet's documents.
 
     ``keys[i]``: :func:`segment_key_set` of document i."""
     counts: dict[tuple, list] = {}
@@ -451,7 +450,7 @@ def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -
             continue
         kept = []
         for segment, key in zip(segments, segment_keys(segments)):
-            if key is not None and (outlet, hash(key)) in repeated:
+            if (outlet, key) in repeated:
                 cleaned.remove(segment, "repeated_line")
                 removed = True
             else:
