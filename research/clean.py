@@ -23,12 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._gc import paused_gc
+from ._workers import helpers_for, map_shared
 from .dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
-                    paragraphs, repeated_paragraphs)
+                    paragraphs, repeated_paragraphs, shingle_entries)
 from .documents import Document
 from .errors import CleaningError, ConfigError
 from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
-                        find_repeated_segments, segment_key_set)
+                        find_repeated_segments, segment_key_hashes)
 from .repair import repair_text
 from .tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, stop_word_set,
                      token_segments)
@@ -182,6 +184,20 @@ class CleanResult:
     summary: dict
     pipeline: TextPipeline = field(repr=False)
 
+    def __getstate__(self) -> dict:
+        """Pickled with each document's tokens as one string (tokens hold no spaces): 70x
+        faster to write than millions of small strings (the cleaning cache)."""
+        packed = []
+        for tokens in self.tokens:
+            text = " ".join(tokens)
+            packed.append(text if text.count(" ") == len(tokens) - 1 and all(tokens) else tokens)
+        return {**self.__dict__, "tokens": packed}
+
+    def __setstate__(self, state: dict) -> None:
+        state["tokens"] = [t if isinstance(t, list) else t.split(" ") if t else []
+                           for t in state["tokens"]]
+        self.__dict__.update(state)
+
 
 def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[dict]:
     """Find paragraphs that repeat an earlier one; remove them when mode is drop."""
@@ -203,10 +219,18 @@ def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[
 class _Pass:
     """What the per-document pass found for one text (see :func:`_per_document`)."""
 
-    cleaned: CleanedText
+    cleaned: CleanedText | None  # None once pickled: rebuilt from the raw text when needed
+    removed: list[dict]          # cleaned.removed (the same list while cleaned is here)
+    junk: int
+    links: int
     found: list[dict]
     text: str
     tokens: str                  # token segments of text: tokens joined by " ", segments by "\n"
+    keys: Any = None             # segment_key_hashes of cleaned, when repeated lines are looked for
+    shingles: Any = None         # shingle_entries of text, when duplicates are looked for
+
+    def __getstate__(self) -> dict:   # a helper's results travel without the lines
+        return {**self.__dict__, "cleaned": None}
 
 
 def _pack(segments: list[list[str]]) -> str:
@@ -222,14 +246,15 @@ def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
     cleaned = pipeline.clean_text(text)
     found = _drop_paragraphs(cleaned, options["mode"], options["threshold"])
     joined = cleaned.text()
-    return _Pass(cleaned, found, joined, _pack(pipeline.segments(joined)))
+    return _Pass(cleaned, cleaned.removed, cleaned.junk, cleaned.links, found, joined,
+                 _pack(pipeline.segments(joined)))
 
 
 def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
-                    clusters: list[int]) -> list[int]:
+                    clusters: list[int], pipeline: TextPipeline, options: dict) -> list[int]:
     """Remove lines repeated across an outlet's documents; the indices of changed documents."""
     outlets = [d.outlet for d in docs]
-    keys = [segment_key_set(p.cleaned) for p in passes]
+    keys = [p.keys for p in passes]
     repeated = find_repeated_segments(keys, outlets, clusters,
                                       int(furniture["repeated_min_docs"]),
                                       float(furniture["repeated_min_share"]))
@@ -238,22 +263,28 @@ def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
         by_outlet.setdefault(outlet, set()).add(key)
     changed = []
     for i, (p, outlet) in enumerate(zip(passes, outlets)):
-        if not keys[i].isdisjoint(by_outlet.get(outlet, ())) and drop_repeated_segments(
-                p.cleaned, outlet, repeated):
+        if outlet not in by_outlet or by_outlet[outlet].isdisjoint(keys[i].tolist()):
+            continue
+        if p.cleaned is None:   # made in a helper process: the same steps again, here
+            p.cleaned = _per_document(pipeline, docs[i].text, options).cleaned
+            p.removed = p.cleaned.removed
+        if drop_repeated_segments(p.cleaned, outlet, repeated):
             changed.append(i)
     return changed
 
 
 def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipeline,
-                settings: dict) -> list[DuplicatePair]:
+                settings: dict, options: dict) -> list[DuplicatePair]:
     """Near-duplicate pairs, with repeated lines removed in between (texts updated in place)."""
     enabled = bool(_get(settings, "duplicates.enabled"))
     threshold = float(_get(settings, "duplicates.threshold"))
-    cache = ShingleCache()   # the second search reuses the unchanged texts' shingles
+    # the per-document pass hashed every text; the second search reuses the unchanged ones
+    cache = ShingleCache({p.text: p.shingles for p in passes if p.shingles is not None})
     pairs = find_duplicates([p.text for p in passes], threshold, cache) if enabled else []
     furniture = settings["furniture"]
     if furniture["enabled"] and furniture["repeated_lines"]:
-        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs))
+        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs),
+                                  pipeline, options)
         for i in changed:
             p = passes[i]
             p.text = p.cleaned.text()
@@ -263,13 +294,12 @@ def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipelin
     return pairs
 
 
-def _record(doc: Document, cleaned: CleanedText, text: str, found: list[dict],
-            mode: str) -> dict:
-    return {"id": doc.id, "chars_before": len(doc.text), "chars_after": len(text),
-            "lines_removed": cleaned.removed,
-            "paragraphs_removed": found if mode == "drop" else [],
-            "repeated_paragraphs_kept": found if mode == "keep" else [],
-            "junk_removed": cleaned.junk, "links_removed": cleaned.links,
+def _record(doc: Document, p: _Pass, mode: str) -> dict:
+    return {"id": doc.id, "chars_before": len(doc.text), "chars_after": len(p.text),
+            "lines_removed": p.removed,
+            "paragraphs_removed": p.found if mode == "drop" else [],
+            "repeated_paragraphs_kept": p.found if mode == "keep" else [],
+            "junk_removed": p.junk, "links_removed": p.links,
             "duplicate_of": None, "duplicate_similarity": None,
             "kept": True, "drop_reason": None, "n_tokens": 0}
 
@@ -321,28 +351,39 @@ def _fail(summary: dict, min_tokens: int) -> None:
         "clean.furniture and clean.tokens")
 
 
-PARALLEL_MIN_DOCS = 2000   # below this, starting worker processes costs more than it saves
+_CHUNK_DOCS = 100          # small chunks: the process that finishes first waits little
+_warm: dict = {}           # per process: the last pipeline used, with its token cache
 
-def _pass_chunk(pipeline: TextPipeline, texts: list[str], options: dict) -> list[_Pass]:
-    return [_per_document(pipeline, t, options) for t in texts]
+
+def _pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list[_Pass]:
+    params = pipeline.get_params()
+    if _warm.get("params") == params:    # same settings: reuse the warm token cache
+        pipeline = _warm["pipeline"]
+    else:
+        _warm.update(params=params, pipeline=pipeline)
+    with paused_gc():
+        passes = [_per_document(pipeline, t, options) for t in texts]
+    # hashes for the corpus steps, the same in every process, in one numpy pass per chunk
+    if options["keys"]:
+        for p, keys in zip(passes, segment_key_hashes([p.cleaned for p in passes])):
+            p.keys = keys
+    if options["shingles"]:
+        for p, entry in zip(passes, shingle_entries([p.text for p in passes])):
+            p.shingles = entry
+    return passes
 
 
 def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
                       workers: int) -> list[_Pass]:
-    """:func:`_per_document` for every text, in ``workers`` processes for large corpora
-    (same results as one process).
-
-    The workers are spawned (joblib/loky), not forked: a fork of a process whose OpenBLAS
-    threads have run corrupted later matrix products in the parent (NaNs in gensim's LDA
-    inference, seen in the tests). Everything that uses Python's per-process salted
-    ``hash`` (shingles, template-line keys) stays in the corpus steps, in this process."""
-    if workers <= 1 or len(texts) < PARALLEL_MIN_DOCS:
-        return _pass_chunk(pipeline, texts, options)
-    from joblib import Parallel, delayed
-
-    size = -(-len(texts) // (workers * 4))
-    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
-    parts = Parallel(n_jobs=workers)(delayed(_pass_chunk)(pipeline, c, options) for c in chunks)
+    """:func:`_per_document` for every text, shared between this process and
+    ``workers - 1`` helper processes for large corpora (same results as one process; see
+    :mod:`research._workers`)."""
+    pipeline._prepared()   # compiled once here; helpers need no scikit-learn import then
+    chunks = [texts[i:i + _CHUNK_DOCS] for i in range(0, len(texts), _CHUNK_DOCS)]
+    helpers = helpers_for(workers, len(texts))
+    if not helpers:
+        return [p for chunk in chunks for p in _pass_chunk(chunk, pipeline, options)]
+    parts = map_shared(_pass_chunk, chunks, helpers, pipeline, options)
     return [p for part in parts for p in part]
 
 
@@ -353,11 +394,14 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
         raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
     pipeline = TextPipeline.from_settings(settings)
     mode = _choice(settings, "duplicates.paragraphs")
-    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold"))}
+    furniture = settings["furniture"]
+    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold")),
+               "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
+               "shingles": bool(_get(settings, "duplicates.enabled"))}
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
                                int(settings.get("workers", 1)))
-    pairs = _duplicates(passes, documents, pipeline, settings)
-    records = [_record(d, p.cleaned, p.text, p.found, mode) for d, p in zip(documents, passes)]
+    pairs = _duplicates(passes, documents, pipeline, settings, options)
+    records = [_record(d, p, mode) for d, p in zip(documents, passes)]
     _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
     min_tokens = int(_get(settings, "min_tokens"))
     tokens = _tokenize_kept(pipeline, passes, records, min_tokens)

@@ -6,8 +6,8 @@ Documents
     similarity of two documents is the containment ``|A∩B| / min(|A|, |B|)``, so a page
     that holds a whole report plus an unrelated one still matches the clean report.
     It scales without a Python loop over pairs: shingles are hashed to 64-bit integers
-    (a polynomial hash of word hashes, vectorised in numpy; Python's per-process hash salt
-    changes the values, never which shingles are equal), the documents x
+    (a polynomial hash of their bytes, vectorised in numpy and the same in every process,
+    see :mod:`research._hashing`), the documents x
     shingles incidence is a sparse matrix, shingles in more than
     ``max(100, 1% of documents)`` documents (quoted boilerplate, signatures) are dropped,
     so are shingles in one document only (they cannot be shared), and ``X·Xᵀ`` is
@@ -36,9 +36,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates",
+from ._hashing import span_hashes
+
+__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates", "shingle_entries",
            "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
            "SHINGLE_SIZE", "MIN_SHINGLES"]
 
@@ -49,6 +50,7 @@ MIN_PARAGRAPH_WORDS = 8
 BLOCK_ROWS = 1000
 _WORD = re.compile(r"[^\W_]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")   # _WORD on lowercased ASCII text
+_ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 _QUOTED = re.compile(r"\n[ \t]*(?:[>|:=}]|\w{1,10}>)[^\n]*")
 _PARAGRAPH_END = frozenset('.!?…"”’)')
 _MULTIPLIER = np.uint64(1_000_003)
@@ -67,23 +69,28 @@ def words(text: str) -> list[str]:
     return (_ASCII_WORD if text.isascii() else _WORD).findall(text)
 
 
-def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
-    """64-bit hashes of the word k-shingles of one text (possibly repeated).
+def _spans(word_lists: list[list[bytes]], k: int) -> list[np.ndarray]:
+    """The k-shingle hashes of each list of UTF-8 words, hashed in one numpy pass."""
+    counts = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+    n_shingles = np.maximum(counts - k + 1, 0)
+    if not n_shingles.any():
+        return [np.empty(0, dtype=np.uint64) for _ in word_lists]
+    data = b" ".join([w for ws in word_lists for w in ws])
+    spaces = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 32)   # words hold none
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [len(data)]))
+    first_word = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    offsets = np.concatenate(([0], np.cumsum(n_shingles)))
+    # word index of each shingle's first word: first_word[d] + 0, 1, ... per document d
+    first = np.repeat(first_word - offsets[:-1], n_shingles) + np.arange(offsets[-1])
+    hashes = span_hashes(data, starts[first], ends[first + k - 1])
+    return [hashes[offsets[d]:offsets[d + 1]] for d in range(len(word_lists))]
 
-    Words are hashed with Python's ``hash`` (salted per process, so the hash values differ
-    between runs but equal shingles always get equal values: the pairs found do not
-    depend on the salt, except for a 64-bit collision, about 1 in 10^12 per pair).
-    """
-    if len(word_list) < k:
-        return np.empty(0, dtype=np.uint64)
-    ids = np.fromiter(map(hash, word_list), dtype=np.int64, count=len(word_list))
-    ids = ids.view(np.uint64)
-    n = len(ids) - k + 1
-    h = ids[:n].copy()
-    with np.errstate(over="ignore"):
-        for offset in range(1, k):
-            h = h * _MULTIPLIER + ids[offset:n + offset]
-    return h
+
+def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
+    """64-bit hashes of the word k-shingles of one text (possibly repeated), the same in
+    every process (a 64-bit collision, about 1 in 10^12 per pair, is the only error)."""
+    return _spans([[w.encode("utf-8", "surrogatepass") for w in word_list]], k)[0]
 
 
 def _exact_groups(keys: list[bytes]) -> tuple[list[DuplicatePair], list[int]]:
@@ -100,8 +107,10 @@ def _exact_groups(keys: list[bytes]) -> tuple[list[DuplicatePair], list[int]]:
     return pairs, unique
 
 
-def _incidence(hashes: list[np.ndarray]) -> sp.csr_matrix:
-    """Binary documents x distinct-shingles matrix."""
+def _incidence(hashes: list[np.ndarray]):
+    """Binary documents x distinct-shingles (scipy CSR) matrix."""
+    import scipy.sparse as sp   # here: cleaning workers import this module, not scipy
+
     lengths = np.fromiter(map(len, hashes), dtype=np.int64, count=len(hashes))
     all_h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
     uniq, cols = np.unique(all_h, return_inverse=True)
@@ -113,7 +122,7 @@ def _incidence(hashes: list[np.ndarray]) -> sp.csr_matrix:
     return x
 
 
-def _near_pairs(x: sp.csr_matrix, rows: list[int], threshold: float) -> list[DuplicatePair]:
+def _near_pairs(x, rows: list[int], threshold: float) -> list[DuplicatePair]:
     df = np.bincount(x.indices, minlength=x.shape[1])
     common = df > max(100, 0.01 * x.shape[0])
     x = x[:, ~common].tocsr() if common.any() else x
@@ -134,35 +143,50 @@ def _near_pairs(x: sp.csr_matrix, rows: list[int], threshold: float) -> list[Dup
     return pairs
 
 
+def _utf8_words(text: str) -> list[bytes]:
+    """:func:`words` as UTF-8 (for ASCII text by byte translation, the same words)."""
+    if text.isascii():
+        return text.lower().encode().translate(_ASCII_WORD_BYTES).split()
+    return [w.encode("utf-8", "surrogatepass") for w in words(text)]
+
+
+def shingle_entries(texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
+    """Per text: (a 128-bit digest of its word sequence, b"" when it has no words; the
+    hashes of its shingles (:func:`shingle_hashes`), quoted lines left out)."""
+    digests, own_words = [], []
+    for text in texts:
+        ws = _utf8_words(text)
+        quoted = _QUOTED.search("\n" + text) is not None
+        own_words.append(_utf8_words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws)
+        digests.append(hashlib.blake2b(b" ".join(ws), digest_size=16).digest() if ws else b"")
+    return list(zip(digests, _spans(own_words, SHINGLE_SIZE)))
+
+
 def shingle_entry(text: str) -> tuple[bytes, np.ndarray]:
-    """(a 128-bit digest of the text's word sequence, b"" when it has no words; the hashes
-    of its shingles, quoted lines left out). The hashes are comparable only within one
-    process (see :func:`shingle_hashes`)."""
-    ws = words(text)
-    quoted = _QUOTED.search("\n" + text) is not None
-    own = words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws
-    digest = hashlib.blake2b(" ".join(ws).encode(), digest_size=16).digest() if ws else b""
-    return digest, shingle_hashes(own)
+    """:func:`shingle_entries` of one text."""
+    return shingle_entries([text])[0]
 
 
 class ShingleCache:
     """:func:`shingle_entry` per text, reused when the same text comes again."""
 
-    def __init__(self):
-        self._entries: dict[str, tuple[bytes, np.ndarray]] = {}
+    def __init__(self, entries: dict[str, tuple[bytes, np.ndarray]] | None = None):
+        self._entries = dict(entries or {})
+
+    def get_many(self, texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._entries))
+        self._entries.update(zip(missing, shingle_entries(missing)))
+        return [self._entries[t] for t in texts]
 
     def get(self, text: str) -> tuple[bytes, np.ndarray]:
-        entry = self._entries.get(text)
-        if entry is None:
-            entry = self._entries[text] = shingle_entry(text)
-        return entry
+        return self.get_many([text])[0]
 
 
 def find_duplicates(texts: list[str], threshold: float,
                     cache: ShingleCache | None = None) -> list[DuplicatePair]:
     """All exact and near-duplicate pairs (a earlier than b), sorted by (a, b)."""
     cache = cache or ShingleCache()
-    entries = [cache.get(t) for t in texts]
+    entries = cache.get_many(texts)
     pairs, unique = _exact_groups([e[0] for e in entries])
     if len(unique) > 1:
         x = _incidence([entries[i][1] for i in unique])

@@ -46,11 +46,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
+from ._hashing import span_hashes, string_hashes
 from .errors import ConfigError
 from .repair import document_is_bad, remove_junk
 
 __all__ = ["DEFAULT_PATTERNS", "CleanedText", "FurnitureRules", "clean_lines",
-           "split_sentences", "segment_key_set", "find_repeated_segments", "drop_repeated_segments"]
+           "split_sentences", "segment_key_hashes", "find_repeated_segments",
+           "drop_repeated_segments"]
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
@@ -152,7 +156,6 @@ _GATE_BYTES = bytes(b if chr(b).isalnum() or b == ord("@") or b > 127 else ord("
                     for b in range(256))
 _LINK_HINT = re.compile(r"[/@]|www", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
-_ZEROS = re.compile(r"0+")
 _KEY_BYTES = bytes(ord("0") if chr(b).isdigit() else b if chr(b).isalpha() or chr(b) in "_\n"
                    else ord(" ") for b in range(256))
 _NON_WORD = re.compile(r"[^\w\n]+")
@@ -403,54 +406,106 @@ def clean_lines(text: str, rules: FurnitureRules) -> CleanedText:
     return out
 
 
+def _key_bytes(text: str) -> bytes:
+    """Lowercased ``text`` as key characters: words kept, numbers as 0, other characters a
+    space (newlines kept); UTF-8."""
+    text = text.lower()
+    if text.isascii():
+        return text.encode().translate(_KEY_BYTES)
+    return _DIGITS.sub("0", _NON_WORD.sub(" ", text)).encode("utf-8", "surrogatepass")
+
+
+def _squeeze(data: bytes) -> np.ndarray:
+    """Bytes from :func:`_key_bytes` with runs of 0 and of spaces collapsed and spaces at
+    line ends trimmed (the only whitespace left is " " and newline)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if len(raw) > 1:
+        raw = raw[np.concatenate(([True], (raw[1:] != 48) | (raw[:-1] != 48)))]
+    n = len(raw)
+    space = raw == 32
+    before = np.concatenate(([10], raw[:-1]))
+    next_other = np.where(space, n, np.arange(n))           # next byte that is not a space
+    next_other = np.minimum.accumulate(next_other[::-1])[::-1]
+    after = np.append(raw, 10)[next_other]
+    return raw[~space | ((before != 32) & (before != 10) & (after != 10))]
+
+
 def segment_keys(segments: list[str]) -> list[str | None]:
     """Comparison keys: lowercase words, numbers as 0; None below two words."""
-    blob = "\n".join(segments).lower()
-    if blob.isascii():
-        blob = blob.encode().translate(_KEY_BYTES).decode()
-    else:
-        blob = _DIGITS.sub("0", _NON_WORD.sub(" ", blob))
-    keys = []
-    for key in _ZEROS.sub("0", blob).split("\n"):
-        key = " ".join(key.split())
-        keys.append(key if " " in key else None)
-    return keys
+    keys = _squeeze(_key_bytes("\n".join(segments))).tobytes().decode("utf-8", "surrogatepass")
+    return [key if " " in key else None for key in keys.split("\n")]
 
 
-def segment_key_set(cleaned: CleanedText) -> set[str]:
-    """The comparison keys (:func:`segment_keys`) of a text's kept segments."""
-    segments = [s for seg in cleaned.lines if seg for s in seg]
-    return set(segment_keys(segments)) - {None}
+def segment_key_hashes(texts: list[CleanedText]) -> list[np.ndarray]:
+    """Per text: 64-bit hashes (:func:`research._hashing.span_hashes` of the UTF-8 key, the
+    same in every process) of the keys (:func:`segment_keys`) of its kept segments that
+    are not None; all texts' keys are made and hashed in one numpy pass."""
+    counts, parts = [], []
+    for cleaned in texts:
+        found = [s for seg in cleaned.lines if seg for s in seg]
+        counts.append(len(found))
+        if found:
+            parts.append(_key_bytes("\n".join(found)))
+    if not parts:
+        return [np.empty(0, dtype=np.uint64) for _ in texts]
+    raw = _squeeze(b"\n".join(parts))
+    data = raw.tobytes()
+    newlines = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    spaces = np.concatenate(([0], np.cumsum(raw == 32)))
+    wanted = spaces[ends] > spaces[starts]          # two words or more
+    hashes = span_hashes(data, starts[wanted], ends[wanted])
+    bounds = np.concatenate(([0], np.cumsum(wanted)[np.cumsum(counts) - 1]))
+    return [hashes[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
 
 
-def find_repeated_segments(keys: list[set[str]], outlets: list, clusters: list[int],
+def find_repeated_segments(keys: list[np.ndarray], outlets: list, clusters: list[int],
                            min_docs: int, min_share: float) -> set[tuple]:
-    """(outlet, key) pairs of segments repeated across an outlet's documents.
+    """(outlet, key hash) pairs of segments repeated across an outlet's documents.
 
-    ``keys[i]``: :func:`segment_key_set` of document i."""
-    counts: dict[tuple, list] = {}
+    ``keys[i]``: :func:`segment_key_hashes` of document i. A key counts once per
+    near-duplicate cluster (``clusters[i]``); it is repeated when it is found in at least
+    ``min_docs`` clusters and ``min_share`` of the outlet's clusters."""
+    codes: dict = {}
+    outlet_code = np.fromiter((codes.setdefault(o, len(codes)) for o in outlets),
+                              dtype=np.int64, count=len(outlets))
+    cluster = np.asarray(clusters, dtype=np.int64)
     outlet_clusters: dict = defaultdict(set)
-    for i in sorted(range(len(keys)), key=lambda j: (clusters[j], j)):
-        outlet_clusters[outlets[i]].add(clusters[i])
-        for key in keys[i]:
-            entry = counts.setdefault((outlets[i], key), [0, -1])
-            if entry[1] != clusters[i]:
-                entry[0], entry[1] = entry[0] + 1, clusters[i]
-    sizes = {outlet: len(c) for outlet, c in outlet_clusters.items()}
-    return {k for k, (n, _) in counts.items()
-            if n >= min_docs and n >= min_share * sizes[k[0]]}
+    for code, c in zip(outlet_code.tolist(), clusters):
+        outlet_clusters[code].add(c)
+    sizes = np.array([len(outlet_clusters[c]) for c in range(len(codes))], dtype=float)
+    counts = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    if not counts.sum():
+        return set()
+    doc = np.repeat(np.arange(len(keys)), counts)
+    key = np.concatenate(keys)
+    oc, cl = outlet_code[doc], cluster[doc]
+    order = np.lexsort((cl, key, oc))
+    oc, key, cl = oc[order], key[order], cl[order]
+    new_pair = np.ones(len(key), dtype=bool)
+    new_pair[1:] = (oc[1:] != oc[:-1]) | (key[1:] != key[:-1])
+    new_cluster = new_pair.copy()
+    new_cluster[1:] |= cl[1:] != cl[:-1]
+    n_clusters = np.add.reduceat(new_cluster.astype(np.int64), np.flatnonzero(new_pair))
+    pair_outlet, pair_key = oc[new_pair], key[new_pair]
+    hit = (n_clusters >= min_docs) & (n_clusters >= min_share * sizes[pair_outlet])
+    names = list(codes)
+    return {(names[o], k) for o, k in zip(pair_outlet[hit].tolist(), pair_key[hit].tolist())}
 
 
 def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -> bool:
-    """Remove (in place) the segments of one text that are repeated templates; True when
-    any was removed."""
+    """Remove (in place) the segments of one text that are repeated templates
+    (``repeated`` as from :func:`find_repeated_segments`); True when any was removed."""
     removed = False
     for i, segments in enumerate(cleaned.lines):
         if not segments:
             continue
+        keys = segment_keys(segments)
+        hashes = iter(string_hashes([k for k in keys if k is not None]).tolist())
         kept = []
-        for segment, key in zip(segments, segment_keys(segments)):
-            if (outlet, key) in repeated:
+        for segment, key in zip(segments, keys):
+            if key is not None and (outlet, next(hashes)) in repeated:
                 cleaned.remove(segment, "repeated_line")
                 removed = True
             else:

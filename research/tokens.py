@@ -24,8 +24,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 __all__ = ["TOKEN_PATTERN", "stop_word_set", "token_segments", "learn_phrases", "apply_phrases"]
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -57,7 +55,9 @@ def strip_clitics(word: str) -> str:
 
 def stop_word_set(stop_words: str | None, extra: list[str] | tuple = ()) -> frozenset[str]:
     """``english`` = scikit-learn's list; ``none``/None = empty; plus ``extra`` (lowercased)."""
-    base = ENGLISH_STOP_WORDS if stop_words == "english" else frozenset()
+    base: frozenset[str] = frozenset()
+    if stop_words == "english":   # imported here: cleaning workers never need scikit-learn
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as base
     return frozenset(base) | frozenset(w.lower() for w in extra)
 
 

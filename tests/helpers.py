@@ -22,3 +22,12 @@ def run_dirs(results: Path) -> list[Path]:
 
 def statuses(results: Path) -> list[str]:
     return [json.loads((p / "run.json").read_text())["status"] for p in run_dirs(results)]
+
+
+def slow_pid(chunk: list[int], delay: float) -> tuple[list[int], int]:
+    """A chunk of work for the helper-process tests: the chunk back, and who did it."""
+    import os
+    import time
+
+    time.sleep(delay)
+    return [x * 2 for x in chunk], os.getpid()

@@ -282,13 +282,14 @@ def test_hyperpartisan_templates_are_removed(shared_data):
 
 @pytest.mark.shared_data
 def test_worker_processes_give_the_same_result_as_one(shared_data, monkeypatch):
-    """The per-document pass in worker processes changes nothing, template lines included."""
-    import research.clean as clean_module
+    """The per-document pass shared with a helper process changes nothing, template lines
+    and near-duplicates included (their hashes are made in both processes)."""
+    import research._workers as workers_module
 
     rows = read_jsonl(shared_data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
     docs = [Document(id=r["id"], text=r["text"], outlet=r["domain"]) for r in rows]
     serial = clean_corpus(docs, clean_settings(workers=1))
-    monkeypatch.setattr(clean_module, "PARALLEL_MIN_DOCS", 100)
+    monkeypatch.setattr(workers_module, "MIN_DOCUMENTS", 100)
     parallel = clean_corpus(docs, clean_settings(workers=2))
     assert any(r["reason"] == "repeated_line" for rec in serial.records for r in rec["lines_removed"])
     assert parallel.records == serial.records
