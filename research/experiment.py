@@ -12,7 +12,6 @@ from typing import Any, Callable
 from ._gc import paused_gc
 from .config import Config
 from .errors import ConfigError
-from .figures import plot_term_panels
 from .pipeline import Prepared, prepare, write_top_terms
 from .runs import RunFolder
 
@@ -43,6 +42,8 @@ def register_kind(name: str, precheck: Precheck | None = None,
 @register_kind("tfidf")
 def _run_tfidf(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
     """Vectorise only: top terms per document and per outlet, and their figure."""
+    from .figures import plot_term_panels
+
     with run.stage("report"):
         by_outlet = write_top_terms(run, prepared, config["report"]["top_terms"])
         plot_term_panels(by_outlet, run.path / "figures" / "top_terms_by_outlet.png",
@@ -67,6 +68,7 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
         metrics = dict(prepared.metrics)
         metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)
+        run.background.wait()
         _write_report(run)
     return run.path
 

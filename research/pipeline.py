@@ -21,7 +21,8 @@ from .config import Config
 from .corpus import read_corpus
 from .documents import Document
 from .errors import CleaningError
-from .runs import RunFolder
+from ._workers import helpers_for
+from .runs import RunFolder, write_json
 from .vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
 __all__ = ["Prepared", "prepare", "write_csv"]
@@ -53,6 +54,7 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
         read = loader or (lambda cfg: read_corpus(cfg["corpus"]))
         raw = _read_with_warnings(lambda: read(config), run)
         run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
+    run.background.helpers = helpers_for(config["clean"]["workers"], len(raw))
     with run.stage("clean"):
         cleaned = _clean_cached(raw, config, run)
         documents_kept = len(cleaned.documents)
@@ -133,17 +135,22 @@ def _read_with_warnings(read, run: RunFolder) -> list[Document]:
 
 
 def _write_data_json(run: RunFolder, raw: list[Document], cleaned: CleanResult) -> None:
+    """data.json and cleaning.csv, written in the background (see :class:`RunFolder`)."""
     records = {r["id"]: r for r in cleaned.records}
     documents = [{**doc.metadata(), "source": doc.source, "sha256": doc.content_hash,
                   "cleaning": records.get(doc.id)} for doc in raw]
-    run.write_json("data.json", {"summary": cleaned.summary, "duplicate_pairs": cleaned.duplicate_pairs,
-                                 "documents": documents}, rows="documents")
+    data = {"summary": cleaned.summary, "duplicate_pairs": cleaned.duplicate_pairs, "documents": documents}
+    run.background.submit(_write_data_files, run.path, data, cleaned.records)
+
+
+def _write_data_files(folder: Path, data: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    write_json(folder / "data.json", data, rows="documents")
     rows = [{"id": r["id"], "kept": r["kept"], "drop_reason": r["drop_reason"],
              "chars_before": r["chars_before"], "chars_after": r["chars_after"],
              "lines_removed": len(r["lines_removed"]), "paragraphs_removed": len(r["paragraphs_removed"]),
              "duplicate_of": r["duplicate_of"], "duplicate_similarity": r["duplicate_similarity"],
-             "n_tokens": r["n_tokens"]} for r in cleaned.records]
-    write_csv(run.path / "cleaning.csv", rows)
+             "n_tokens": r["n_tokens"]} for r in records]
+    write_csv(folder / "cleaning.csv", rows)
 
 
 def _front_metrics(p: Prepared, documents_kept: int, unit: str) -> dict[str, Any]:

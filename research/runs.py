@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from ._workers import Background
 from .errors import RunError
 
 __all__ = ["RunFolder", "library_versions", "sha256_file", "read_run_json", "unique_folder", "RUN_FILES"]
@@ -121,6 +122,7 @@ class RunFolder:
         }
         self._t0 = time.perf_counter()
         self.log = self._make_logger()
+        self.background = Background()   # file-writing jobs in a helper process, if any
 
     @classmethod
     def create(cls, results_dir: str | Path, config_name: str, kind: str, seed: int,
@@ -153,6 +155,13 @@ class RunFolder:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        failed_late = None
+        try:   # background jobs end before the run is hashed or marked failed
+            self.background.wait()
+        except Exception as err:  # noqa: BLE001 - reported as the run's error
+            if exc is None:
+                exc_type, exc = type(err), err
+                failed_late = err
         if exc is None:
             self.record["artifacts"] = self._hash_outputs()
             self.record["status"] = "complete"
@@ -164,6 +173,8 @@ class RunFolder:
         self.record["duration_s"] = round(time.perf_counter() - self._t0, 3)
         self._write_record()
         self._close_logger()
+        if failed_late is not None:
+            raise failed_late
         return False
 
     @contextmanager
@@ -185,12 +196,7 @@ class RunFolder:
     def write_json(self, relative: str, data: Any, rows: str | None = None) -> Path:
         """Indented JSON; with ``rows``, that top-level list is written one item per line
         (a table of thousands of documents stays greppable and ~4x faster to write)."""
-        path = self.path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(dumps_json(data, rows) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_json(self.path / relative, data, rows)
 
     def write_yaml(self, relative: str, data: Any) -> Path:
         path = self.path / relative
@@ -203,6 +209,15 @@ class RunFolder:
     def _hash_outputs(self) -> dict[str, str]:
         files = sorted(p for p in self.path.rglob("*") if p.is_file() and p.name not in ("run.json", "log.txt"))
         return {p.relative_to(self.path).as_posix(): sha256_file(p) for p in files}
+
+
+def write_json(path: Path, data: Any, rows: str | None = None) -> Path:
+    """:meth:`RunFolder.write_json` to a path (written whole, then renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(dumps_json(data, rows) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def dumps_json(data: Any, rows: str | None = None) -> str:

@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from ._workers import call
 from .config import Config
 from .corpus import read_corpus
 from .errors import ConfigError, ModelError
@@ -23,7 +24,6 @@ from .experiment import register_kind
 from .pipeline import Prepared, write_csv
 from .runs import RunFolder
 from .topics import build_topic_model
-from .topics import figures as topic_figures
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
 
@@ -135,10 +135,13 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
 
 
 def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, heldout: np.ndarray,
-             scorers: dict, run: RunFolder) -> tuple[Any, np.ndarray, dict[str, Any]]:
+             scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """Fit and evaluate one K; ``fitted(model, doc_topic)`` is called before evaluating."""
     model = build_model(config, k).fit(prepared.matrix[train], list(prepared.vocabulary))
-    metrics = _evaluate(config, model, prepared, scorers, heldout)
     doc_topic = _doc_topic(model, prepared, heldout)
+    if fitted is not None:
+        fitted(model, doc_topic)
+    metrics = _evaluate(config, model, prepared, scorers, heldout)
     metrics.update(_labels_agreement(prepared, doc_topic))
     seeds = config["topics"]["evaluate"]["stability_seeds"]
     if len(seeds) >= 2:
@@ -173,15 +176,22 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
     with run.stage("fit+evaluate"):
         reference = _reference_tokens(config, prepared, run)
         scorers = {m: CoherenceScorer(reference, m) for m in ev["coherence"]}
-        fitted = [_fit_one(config, k, prepared, train, heldout, scorers, run) for k in ks]
+        # one K and a helper process (large corpora): the helper draws its figures while it
+        # is evaluated; otherwise they are drawn with the outputs, for the best K
+        early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
+            if len(ks) == 1 and run.background.helpers else None
+        fitted = [_fit_one(config, k, prepared, train, heldout, scorers, run, early) for k in ks]
     by_k = [metrics for _, _, metrics in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, doc_topic, metrics = fitted[best]
     with run.stage("outputs"):
+        if early is None:
+            _draw_topic_figures(config, run, prepared, model, doc_topic)
         joblib.dump(model, run.path / "artifacts" / "model.joblib")
         extra = _write_outputs(config, run, prepared, model, doc_topic, metrics)
         if len(ks) > 1:
             _write_by_k(config, run, by_k, ks[best])
+        run.background.wait()
     out = {k: v for k, v in metrics.items() if not k.endswith("_per_topic")}
     out.update(extra)
     out.update({"model": model.name, "best_k": ks[best], "best_by": config["topics"]["best_by"],
@@ -193,11 +203,24 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
     return out
 
 
+def _full_result(prepared: Prepared, model, doc_topic: np.ndarray):
+    """The model's result with every document's topic shares (held-out ones included)."""
+    result = model.result()
+    ids = tuple(d.id for d in prepared.documents)
+    return type(result)(result.topic_word, doc_topic, result.vocabulary, ids, result.model, result.params)
+
+
+def _draw_topic_figures(config: Config, run: RunFolder, prepared: Prepared, model,
+                        doc_topic: np.ndarray) -> None:
+    result, figures = _full_result(prepared, model, doc_topic), run.path / "figures"
+    _draw(run, "plot_top_words", result, figures / "top_words.png", n=config["topics"]["top_n"])
+    _draw(run, "plot_doc_topic_heatmap", result, figures / "doc_topic_heatmap.png")
+    _draw(run, "plot_intertopic_map", result, figures / "intertopic_map.png")
+
+
 def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, doc_topic: np.ndarray,
                    metrics: dict[str, Any]) -> dict[str, Any]:
-    ids = [d.id for d in prepared.documents]
-    result = model.result()
-    result = type(result)(result.topic_word, doc_topic, result.vocabulary, tuple(ids), result.model, result.params)
+    result = _full_result(prepared, model, doc_topic)
     top_n = config["topics"]["top_n"]
     write_csv(run.path / "topics.csv", [{"topic": t, "rank": r + 1, "word": w, "weight": round(x, 8)}
                                         for t, words in enumerate(result.top_words(top_n))
@@ -206,13 +229,15 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
                                                                 for k, v in enumerate(row)}}
                                             for d, row in zip(prepared.documents, doc_topic)])
     _write_topic_table(run, result, metrics, top_n)
-    figures = run.path / "figures"
-    topic_figures.plot_top_words(result, figures / "top_words.png", n=top_n)
-    topic_figures.plot_doc_topic_heatmap(result, figures / "doc_topic_heatmap.png")
-    topic_figures.plot_intertopic_map(result, figures / "intertopic_map.png")
     if config["model"]["kind"] == "lda":
         _write_ldavis(run, prepared, result)
     return _write_prevalence(config, run, prepared, result)
+
+
+def _draw(run: RunFolder, figure: str, *args: Any, **kwargs: Any) -> None:
+    """Draw a figure of :mod:`research.topics.figures` as a background job of the run (in a
+    helper process for large corpora; this process then never imports matplotlib)."""
+    run.background.submit(call, f"research.topics.figures.{figure}", *args, **kwargs)
 
 
 def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
@@ -260,8 +285,8 @@ def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result
         table = prevalence_by_group(result.doc_topic, values)
         table.to_csv(run.path / f"prevalence_by_{group}.csv", float_format="%.6f")
         kind = "lines" if group == "month" else "heatmap"
-        topic_figures.plot_prevalence_by_group(result, values, run.path / "figures" / f"prevalence_by_{group}.png",
-                                               kind=kind)
+        _draw(run, "plot_prevalence_by_group", result, values,
+              run.path / "figures" / f"prevalence_by_{group}.png", kind=kind)
         distinctive[group] = _distinctive(table)
     return {"distinctive_topics": distinctive} if distinctive else {}
 
@@ -285,5 +310,5 @@ def _write_by_k(config: Config, run: RunFolder, by_k: list[dict[str, Any]], best
     table.index.name = "num_topics"
     table.to_csv(run.path / "metrics_by_k.csv", float_format="%.6f")
     best_by = config["topics"]["best_by"]
-    topic_figures.plot_metric_vs_k(table, run.path / "figures" / "metrics_vs_k.png", best_by=best_by,
-                                   higher_is_better=best_by not in LOWER_IS_BETTER)
+    _draw(run, "plot_metric_vs_k", table, run.path / "figures" / "metrics_vs_k.png", best_by=best_by,
+          higher_is_better=best_by not in LOWER_IS_BETTER)

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
-from gensim.models import LdaModel, LdaMulticore
 from sklearn.decomposition import LatentDirichletAllocation
 
 from research.errors import ModelError
@@ -95,8 +94,12 @@ class GensimLDA(TopicModel):
             offset=self.offset, eval_every=self.eval_every, iterations=self.iterations,
             gamma_threshold=self.gamma_threshold, random_state=self.seed)
         if self.workers > 1:
+            from gensim.models import LdaMulticore   # here: gensim takes ~0.7 s to import
+
             self.model_ = LdaMulticore(workers=self.workers, **kwargs)
         else:
+            from gensim.models import LdaModel
+
             self.model_ = LdaModel(**kwargs)
         self.alpha_ = np.asarray(self.model_.alpha, dtype=np.float64)
         return self.model_.get_topics(), self._gamma(corpus)
