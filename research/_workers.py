@@ -44,7 +44,7 @@ def helpers_for(workers: int, n_documents: int) -> int:
 def shutdown() -> None:
     """Stop the helper processes now (they are idle between runs), if any were started."""
     while _pool:
-        _pool.pop().shutdown(wait=True, kill_workers=True)
+        _pool.pop().shutdown(wait=True)
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
