@@ -87,6 +87,19 @@ def _spans(word_lists: list[list[bytes]], k: int) -> list[np.ndarray]:
     return [hashes[offsets[d]:offsets[d + 1]] for d in range(len(word_lists))]
 
 
+def _distinct(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Each array sorted without repeats, in one numpy pass over all of them."""
+    counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    if not counts.sum():
+        return arrays
+    values = np.concatenate([np.sort(a) for a in arrays])
+    owner = np.repeat(np.arange(len(arrays)), counts)
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
+    values, ends = values[first], np.cumsum(np.bincount(owner[first], minlength=len(arrays)))
+    return [values[end - n:end] for n, end in zip(np.diff(ends, prepend=0).tolist(), ends.tolist())]
+
+
 def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
     """64-bit hashes of the word k-shingles of one text (possibly repeated), the same in
     every process (a 64-bit collision, about 1 in 10^12 per pair, is the only error)."""
@@ -107,30 +120,39 @@ def _exact_groups(keys: list[bytes]) -> tuple[list[DuplicatePair], list[int]]:
     return pairs, unique
 
 
-def _incidence(hashes: list[np.ndarray]):
-    """Binary documents x distinct-shingles (scipy CSR) matrix."""
+def _shared_shingles(hashes: list[np.ndarray]):
+    """(binary documents x shingles CSR matrix of the shingles that can be shared, i.e. in
+    2+ documents but not common; each document's number of non-common shingles).
+
+    ``hashes[i]``: document i's distinct shingle hashes. Shingles in more than
+    ``max(100, 1% of documents)`` documents are common; shingles in one document cannot
+    be shared and are left out of the matrix (most of them), but count in the sizes."""
     import scipy.sparse as sp   # here: cleaning workers import this module, not scipy
 
-    lengths = np.fromiter(map(len, hashes), dtype=np.int64, count=len(hashes))
-    all_h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
-    uniq, cols = np.unique(all_h, return_inverse=True)
-    rows = np.repeat(np.arange(len(hashes), dtype=np.int32), lengths)
-    x = sp.csr_matrix((np.ones(len(all_h), dtype=np.int32), (rows, cols.ravel())),
-                      shape=(len(hashes), len(uniq)))
-    x.sum_duplicates()
-    x.data[:] = 1
-    return x
+    n = len(hashes)
+    lengths = np.fromiter(map(len, hashes), dtype=np.int64, count=n)
+    all_h = np.concatenate(hashes) if n else np.empty(0, dtype=np.uint64)
+    docs = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    _, column, df = np.unique(all_h, return_inverse=True, return_counts=True)
+    column = column.ravel()
+    common = df > max(100, 0.01 * n)
+    sizes = np.bincount(docs[~common[column]], minlength=n)
+    wanted = (df > 1) & ~common
+    new_column = np.cumsum(wanted) - 1
+    keep = wanted[column]
+    shared = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32),
+                            (docs[keep], new_column[column[keep]])),
+                           shape=(n, int(wanted.sum())))
+    return shared, sizes
 
 
-def _near_pairs(x, rows: list[int], threshold: float) -> list[DuplicatePair]:
-    df = np.bincount(x.indices, minlength=x.shape[1])
-    common = df > max(100, 0.01 * x.shape[0])
-    x = x[:, ~common].tocsr() if common.any() else x
-    sizes = np.diff(x.indptr)
-    shared = x[:, df[~common] > 1].tocsr()
+def _near_pairs(hashes: list[np.ndarray], rows: list[int], threshold: float) -> list[DuplicatePair]:
+    """Pairs of documents (``rows`` gives their indices) whose containment reaches
+    ``threshold``, from the shingles they share, in blocks of :data:`BLOCK_ROWS` rows."""
+    shared, sizes = _shared_shingles(hashes)
     shared_t = shared.T.tocsr()
     pairs = []
-    for start in range(0, x.shape[0], BLOCK_ROWS):
+    for start in range(0, shared.shape[0], BLOCK_ROWS):
         block = (shared[start:start + BLOCK_ROWS] @ shared_t).tocoo()
         i, j = block.row + start, block.col
         keep = j > i
@@ -152,14 +174,15 @@ def _utf8_words(text: str) -> list[bytes]:
 
 def shingle_entries(texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
     """Per text: (a 128-bit digest of its word sequence, b"" when it has no words; the
-    hashes of its shingles (:func:`shingle_hashes`), quoted lines left out)."""
+    distinct hashes of its shingles (:func:`shingle_hashes`), sorted, quoted lines left
+    out)."""
     digests, own_words = [], []
     for text in texts:
         ws = _utf8_words(text)
         quoted = _QUOTED.search("\n" + text) is not None
         own_words.append(_utf8_words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws)
         digests.append(hashlib.blake2b(b" ".join(ws), digest_size=16).digest() if ws else b"")
-    return list(zip(digests, _spans(own_words, SHINGLE_SIZE)))
+    return list(zip(digests, _distinct(_spans(own_words, SHINGLE_SIZE))))
 
 
 def shingle_entry(text: str) -> tuple[bytes, np.ndarray]:
@@ -189,8 +212,7 @@ def find_duplicates(texts: list[str], threshold: float,
     entries = cache.get_many(texts)
     pairs, unique = _exact_groups([e[0] for e in entries])
     if len(unique) > 1:
-        x = _incidence([entries[i][1] for i in unique])
-        pairs += _near_pairs(x, unique, threshold)
+        pairs += _near_pairs([entries[i][1] for i in unique], unique, threshold)
     return sorted(pairs, key=lambda p: (p.a, p.b))
 
 

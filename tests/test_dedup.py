@@ -71,7 +71,7 @@ def test_shingle_cache_reuses_entries_and_hashes_are_stable():
     cache = ShingleCache()
     first = cache.get(REPORT)
     assert cache.get(REPORT) is first
-    assert list(shingle_hashes(words(REPORT))) == list(first[1])
+    assert sorted(set(shingle_hashes(words(REPORT)).tolist())) == list(first[1])
     assert len(set(first[1])) == len(words(REPORT)) - 4
 
 
