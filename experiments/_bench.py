@@ -14,6 +14,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _tree_rss(root: int) -> int:
+    """Resident memory (KB) of process ``root`` and all its descendants, from /proc."""
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields.get("PPid", "0").strip())
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(rss.get(p, 0) for p in tree)
+
+
 def run_measured(args: list[str], results: str | None = None) -> dict:
     """Run ``python -m research ARGS`` in a fresh process; wall seconds, peak RSS (MB), run folder."""
     results = results or tempfile.mkdtemp(prefix="bench-")
@@ -27,13 +49,20 @@ def run_measured(args: list[str], results: str | None = None) -> dict:
         out = os.open(os.path.join(results, ".stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(out, 1)
         os.execv(sys.executable, cmd)
-    _, status, usage = os.wait4(pid, 0)
+    tree_peak = 0
+    while True:   # sample the run's whole process tree (it starts helper processes)
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        tree_peak = max(tree_peak, _tree_rss(pid))
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(args)}")
     run = Path(Path(results, ".stdout").read_text().strip().splitlines()[-1])
     record = json.loads((run / "run.json").read_text())
-    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "run": run, "record": record,
+    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "tree_peak_mb": tree_peak / 1024,
+            "run": run, "record": record,
             "metrics": json.loads((run / "metrics.json").read_text())}
 
 

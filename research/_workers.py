@@ -41,10 +41,11 @@ def helpers_for(workers: int, n_documents: int) -> int:
     return max(0, int(workers) - 1) if n_documents >= MIN_DOCUMENTS else 0
 
 
-def shutdown() -> None:
-    """Stop the helper processes now (they are idle between runs), if any were started."""
+def shutdown(wait: bool = True) -> None:
+    """Stop the helper processes (idle between runs), if any were started; ``wait`` for
+    them to exit."""
     while _pool:
-        _pool.pop().shutdown(wait=True)
+        _pool.pop().shutdown(wait=wait)
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._gc import paused_gc
+from ._workers import shutdown
 from .config import Config
 from .errors import ConfigError
 from .pipeline import Prepared, prepare, write_top_terms
@@ -69,6 +70,8 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
         metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)
         run.background.wait()
+        if run.background.helpers:
+            shutdown(wait=False)   # the helpers exit while the report is written
         _write_report(run)
     return run.path
 
