@@ -27,8 +27,7 @@ from .experiment import register_kind
 from .pipeline import Prepared, write_csv
 from .runs import RunFolder
 from .tone import (PromotionalScorer, SentenceScorer, build_classifier, cross_validate, evaluate_holdout, explain,
-                   paragraph_cross_validate, plot_calibration, plot_confusion, plot_top_features, split_paragraphs,
-                   top_features)
+                   paragraph_cross_validate, split_paragraphs, top_features)
 
 __all__ = ["DocumentToneModel", "load_training_documents", "score_documents"]
 
@@ -333,6 +332,8 @@ def _align(evaluation, model: DocumentToneModel) -> np.ndarray:
 
 
 def _figures(run: RunFolder, model: DocumentToneModel, evaluation, positive: str) -> None:
+    from .tone.figures import plot_calibration, plot_confusion, plot_top_features   # matplotlib
+
     figures = run.path / "figures"
     classes = [str(c) for c in evaluation.classes]
     y = np.asarray([str(v) for v in evaluation.y_true]) == positive

@@ -4,6 +4,8 @@
                    hedges, evaluation, attribution, quotes, ...) that carry across outlets
     sentences.py   SentenceScorer (CheckThat subjectivity, PTC propaganda) and
                    SentenceShares: the share of such sentences in a document
+    embeddings.py  SentenceEmbeddings (optional extra): MiniLM sentence embeddings
+    finetune.py    FineTunedSentenceClassifier (optional extra): fine-tuned MiniLM
     model.py       build_classifier (tfidf / tone / sentences x logreg / linear_svm /
                    naive_bayes), PromotionalScorer, explain / top_features
     evaluation.py  stratified, grouped and leave-one-group-out folds, held-out data sets,
@@ -19,7 +21,7 @@ from research.tone.evaluation import (SCHEMES, ToneEvaluation, bootstrap_interva
                                       evaluate_holdout, make_folds, paragraph_cross_validate)
 from research.tone.features import (FEATURE_NAMES, ToneFeatures, split_paragraphs,
                                     split_sentences)
-from research.tone.figures import plot_calibration, plot_confusion, plot_top_features
+from research.tone.finetune import FineTunedSentenceClassifier
 from research.tone.model import (FEATURE_KINDS, MODEL_KINDS, PromotionalScorer,
                                  build_classifier, explain, linear_weights, top_features)
 from research.tone.sentences import SentenceScorer, SentenceShares, sentence_features
@@ -29,6 +31,7 @@ __all__ = [
     "FEATURE_NAMES",
     "MODEL_KINDS",
     "SCHEMES",
+    "FineTunedSentenceClassifier",
     "PromotionalScorer",
     "SentenceScorer",
     "SentenceShares",
@@ -51,3 +54,18 @@ __all__ = [
     "split_sentences",
     "top_features",
 ]
+
+_FIGURES = ("plot_calibration", "plot_confusion", "plot_top_features")
+
+
+def __getattr__(name: str):
+    """The figure functions, imported on first use (matplotlib takes ~0.4 s to import)."""
+    if name in _FIGURES:
+        from research.tone import figures
+
+        return getattr(figures, name)
+    raise AttributeError(f"module 'research.tone' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FIGURES))
