@@ -267,14 +267,16 @@ def paragraphs(lines: list) -> list[list[int]]:
     return out
 
 
-def _paragraph_shingles(text: str) -> frozenset | None:
+def _paragraph_shingles(text: str, ascii: bool) -> frozenset | None:
+    """The word 3-shingles of a paragraph of 8+ words (else None). With ``ascii`` (all
+    paragraphs of the document are ASCII) words are bytes from a byte translation: the
+    same words as :func:`words`, 2x faster, comparable only with each other."""
     if text.count(" ") + 1 < MIN_PARAGRAPH_WORDS:
         return None
-    ws = words(text)
+    ws = text.lower().encode().translate(_ASCII_WORD_BYTES).split() if ascii else words(text)
     if len(ws) < MIN_PARAGRAPH_WORDS:
         return None
-    k = PARAGRAPH_SHINGLE_SIZE
-    return frozenset(zip(*(ws[o:len(ws) - k + 1 + o] for o in range(k))))
+    return frozenset(zip(ws, ws[1:], ws[2:]))   # PARAGRAPH_SHINGLE_SIZE = 3
 
 
 def repeated_paragraphs(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
@@ -282,8 +284,9 @@ def repeated_paragraphs(texts: list[str], threshold: float) -> list[tuple[int, i
     seen: list[tuple[int, frozenset]] = []
     union: set = set()
     found = []
+    ascii = all(text.isascii() for text in texts)
     for idx, text in enumerate(texts):
-        shingles = _paragraph_shingles(text)
+        shingles = _paragraph_shingles(text, ascii)
         if shingles is None:
             continue
         if len(shingles & union) >= threshold * len(shingles):
