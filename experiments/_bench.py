@@ -16,24 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _tree_rss(root: int) -> int:
     """Resident memory (KB) of process ``root`` and all its descendants, from /proc."""
-    parents, rss = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields.get("PPid", "0").strip())
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
-    tree, frontier = {root}, [root]
+    total, frontier = 0, [root]
     while frontier:
-        parent = frontier.pop()
-        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
-        tree.update(children)
-        frontier += children
-    return sum(rss.get(p, 0) for p in tree)
+        pid = frontier.pop()
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    frontier += [int(c) for c in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def run_measured(args: list[str], results: str | None = None) -> dict:
