@@ -352,15 +352,11 @@ def _fail(summary: dict, min_tokens: int) -> None:
 
 
 _CHUNK_DOCS = 100          # small chunks: the process that finishes first waits little
-_warm: dict = {}           # per process: the last pipeline used, with its token cache
 
 
 def _pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list[_Pass]:
-    params = pipeline.get_params()
-    if _warm.get("params") == params:    # same settings: reuse the warm token cache
-        pipeline = _warm["pipeline"]
-    else:
-        _warm.update(params=params, pipeline=pipeline)
+    """:func:`_per_document` for a chunk of texts, then the chunk's hashes. A helper
+    unpickles ``pipeline`` once for all its chunks, so its token cache stays warm."""
     with paused_gc():
         passes = [_per_document(pipeline, t, options) for t in texts]
     # hashes for the corpus steps, the same in every process, in one numpy pass per chunk

@@ -285,17 +285,27 @@ def test_worker_processes_give_the_same_result_as_one(shared_data, monkeypatch):
     """The per-document pass shared with a helper process changes nothing, template lines
     and near-duplicates included (their hashes are made in both processes)."""
     import research._workers as workers_module
+    import research.clean as clean_module
 
     rows = read_jsonl(shared_data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
     docs = [Document(id=r["id"], text=r["text"], outlet=r["domain"]) for r in rows]
     serial = clean_corpus(docs, clean_settings(workers=1))
     monkeypatch.setattr(workers_module, "MIN_DOCUMENTS", 100)
+    monkeypatch.setattr(clean_module, "_CHUNK_DOCS", 20)
+    workers_module._executor(1).submit(int).result()   # a helper ready to take chunks
     parallel = clean_corpus(docs, clean_settings(workers=2))
     assert any(r["reason"] == "repeated_line" for rec in serial.records for r in rec["lines_removed"])
     assert parallel.records == serial.records
     assert parallel.tokens == serial.tokens
     assert [d.text for d in parallel.documents] == [d.text for d in serial.documents]
     assert parallel.duplicate_pairs == serial.duplicate_pairs and parallel.summary == serial.summary
+    # both processes did part of the work (a helper's passes arrive without their lines)
+    settings = clean_settings(workers=2)
+    pipeline = TextPipeline.from_settings(settings)
+    options = {"mode": "drop", "threshold": 0.8, "keys": True, "shingles": True}
+    passes = clean_module._per_document_all(pipeline, [d.text for d in docs], options, 2)
+    made_here = [p.cleaned is not None for p in passes]
+    assert any(made_here) and not all(made_here)
 
 
 # --- duplicates --------------------------------------------------------------------------
