@@ -83,7 +83,7 @@ class CoherenceScorer:
     """
 
     def __init__(self, texts: Iterable[Sequence[str]], measure: str = "c_npmi",
-                 window_size: int | None = None, chunk_entries: int = 1_000_000):
+                 window_size: int | None = None, chunk_entries: int = 250_000):
         if measure not in WINDOW_SIZES:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
         self.measure = measure
