@@ -34,6 +34,7 @@ __all__ = ["map_shared", "Background", "warm_up", "helpers_for", "call", "shutdo
 IDLE_TIMEOUT = 60      # seconds an idle helper waits for work before it exits
 MIN_DOCUMENTS = 2000   # below this, a helper process costs more than it saves
 _pool: list = []       # [the executor], once made
+_stopping: list = []   # executors told to stop, not yet waited for
 
 
 def helpers_for(workers: int, n_documents: int) -> int:
@@ -43,9 +44,14 @@ def helpers_for(workers: int, n_documents: int) -> int:
 
 def shutdown(wait: bool = True) -> None:
     """Stop the helper processes (idle between runs), if any were started; ``wait`` for
-    them to exit."""
+    them to exit (also for those told to stop earlier without waiting)."""
     while _pool:
-        _pool.pop().shutdown(wait=wait)
+        executor = _pool.pop()
+        executor.shutdown(wait=wait)
+        if not wait:
+            _stopping.append(executor)
+    while wait and _stopping:
+        _stopping.pop().shutdown(wait=True)
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
