@@ -34,7 +34,7 @@ __all__ = ["map_shared", "Background", "warm_up", "helpers_for", "call", "shutdo
 IDLE_TIMEOUT = 60      # seconds an idle helper waits for work before it exits
 MIN_DOCUMENTS = 2000   # below this, a helper process costs more than it saves
 _pool: list = []       # [the executor], once made
-_stopping: list = []   # executors told to stop, not yet waited for
+_stopping: list = []   # manager threads of pools told to stop, not yet waited for
 
 
 def helpers_for(workers: int, n_documents: int) -> int:
@@ -47,11 +47,14 @@ def shutdown(wait: bool = True) -> None:
     them to exit (also for those told to stop earlier without waiting)."""
     while _pool:
         executor = _pool.pop()
-        executor.shutdown(wait=wait)
-        if not wait:
-            _stopping.append(executor)
-    while wait and _stopping:
-        _stopping.pop().shutdown(wait=True)
+        manager = getattr(executor, "_executor_manager_thread", None)   # loky's; it ends
+        executor.shutdown(wait=wait)                                     # after the helpers
+        if not wait and manager is not None:
+            _stopping.append(manager)
+    if wait:
+        for manager in _stopping:
+            manager.join()
+    _stopping[:] = [m for m in _stopping if m.is_alive()]   # a long session runs many
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
