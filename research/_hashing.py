@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["span_hashes", "string_hashes"]
+__all__ = ["separated_spans", "span_hashes", "string_hashes"]
 
 _BASE = 0x100000001B3                      # the 64-bit FNV prime (odd, so invertible)
 _INVERSE = pow(_BASE, -1, 2**64)
@@ -47,12 +47,15 @@ def span_hashes(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray
         return (h ^ ((ends - starts).astype(np.uint64) * _MIX)) * _MIX2
 
 
+def separated_spans(raw: np.ndarray, separator: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the fields of byte array ``raw`` between ``separator`` bytes."""
+    cuts = np.flatnonzero(raw == separator)
+    return np.concatenate(([0], cuts + 1)), np.concatenate((cuts, [len(raw)]))
+
+
 def string_hashes(strings: list[str]) -> np.ndarray:
     """uint64 hash of each string (none may hold a newline or be empty)."""
     if not strings:
         return np.empty(0, dtype=np.uint64)
     data = "\n".join(strings).encode("utf-8", "surrogatepass")
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(data)]))
-    return span_hashes(data, starts, ends)
+    return span_hashes(data, *separated_spans(np.frombuffer(data, dtype=np.uint8), 10))

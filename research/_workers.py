@@ -88,8 +88,7 @@ def _executor(helpers: int):
     flags = getattr(executor, "_flags", None)
     if (executor is None or executor._max_workers != helpers
             or getattr(flags, "shutdown", False) or getattr(flags, "broken", None)):
-        if executor is not None:
-            executor.shutdown(wait=False)
+        shutdown(wait=False)   # an unusable pool is still waited for at exit
         executor = ProcessPoolExecutor(max_workers=helpers, timeout=IDLE_TIMEOUT)
         _pool[:] = [executor]
     return executor

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._hashing import span_hashes
+from ._hashing import separated_spans, span_hashes
 
 __all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates", "shingle_entries",
            "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
@@ -53,7 +53,6 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")   # _WORD on lowercased ASCII text
 _ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 _QUOTED = re.compile(r"\n[ \t]*(?:[>|:=}]|\w{1,10}>)[^\n]*")
 _PARAGRAPH_END = frozenset('.!?…"”’)')
-_MULTIPLIER = np.uint64(1_000_003)
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,7 @@ def _spans(word_lists: list[list[bytes]], k: int) -> list[np.ndarray]:
     if not n_shingles.any():
         return [np.empty(0, dtype=np.uint64) for _ in word_lists]
     data = b" ".join([w for ws in word_lists for w in ws])
-    spaces = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 32)   # words hold none
-    starts = np.concatenate(([0], spaces + 1))
-    ends = np.concatenate((spaces, [len(data)]))
+    starts, ends = separated_spans(np.frombuffer(data, dtype=np.uint8), 32)   # words hold no space
     first_word = np.concatenate(([0], np.cumsum(counts)[:-1]))
     offsets = np.concatenate(([0], np.cumsum(n_shingles)))
     # word index of each shingle's first word: first_word[d] + 0, 1, ... per document d
@@ -185,13 +182,8 @@ def shingle_entries(texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
     return list(zip(digests, _distinct(_spans(own_words, SHINGLE_SIZE))))
 
 
-def shingle_entry(text: str) -> tuple[bytes, np.ndarray]:
-    """:func:`shingle_entries` of one text."""
-    return shingle_entries([text])[0]
-
-
 class ShingleCache:
-    """:func:`shingle_entry` per text, reused when the same text comes again."""
+    """:func:`shingle_entries` per text, reused when the same text comes again."""
 
     def __init__(self, entries: dict[str, tuple[bytes, np.ndarray]] | None = None):
         self._entries = dict(entries or {})
@@ -267,13 +259,12 @@ def paragraphs(lines: list) -> list[list[int]]:
     return out
 
 
-def _paragraph_shingles(text: str, ascii: bool) -> frozenset | None:
-    """The word 3-shingles of a paragraph of 8+ words (else None). With ``ascii`` (all
-    paragraphs of the document are ASCII) words are bytes from a byte translation: the
-    same words as :func:`words`, 2x faster, comparable only with each other."""
+def _paragraph_shingles(text: str) -> frozenset | None:
+    """The word 3-shingles of a paragraph of 8+ words (else None), words as UTF-8
+    (:func:`_utf8_words`: for ASCII text a byte translation, 2x faster than the regex)."""
     if text.count(" ") + 1 < MIN_PARAGRAPH_WORDS:
         return None
-    ws = text.lower().encode().translate(_ASCII_WORD_BYTES).split() if ascii else words(text)
+    ws = _utf8_words(text)
     if len(ws) < MIN_PARAGRAPH_WORDS:
         return None
     return frozenset(zip(ws, ws[1:], ws[2:]))   # PARAGRAPH_SHINGLE_SIZE = 3
@@ -284,9 +275,8 @@ def repeated_paragraphs(texts: list[str], threshold: float) -> list[tuple[int, i
     seen: list[tuple[int, frozenset]] = []
     union: set = set()
     found = []
-    ascii = all(text.isascii() for text in texts)
     for idx, text in enumerate(texts):
-        shingles = _paragraph_shingles(text, ascii)
+        shingles = _paragraph_shingles(text)
         if shingles is None:
             continue
         if len(shingles & union) >= threshold * len(shingles):

@@ -48,7 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._hashing import span_hashes, string_hashes
+from ._hashing import separated_spans, span_hashes, string_hashes
 from .errors import ConfigError
 from .repair import document_is_bad, remove_junk
 
@@ -450,9 +450,7 @@ def segment_key_hashes(texts: list[CleanedText]) -> list[np.ndarray]:
         return [np.empty(0, dtype=np.uint64) for _ in texts]
     raw = _squeeze(b"\n".join(parts))
     data = raw.tobytes()
-    newlines = np.flatnonzero(raw == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(data)]))
+    starts, ends = separated_spans(raw, 10)
     spaces = np.concatenate(([0], np.cumsum(raw == 32)))
     wanted = spaces[ends] > spaces[starts]          # two words or more
     hashes = span_hashes(data, starts[wanted], ends[wanted])
