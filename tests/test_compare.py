@@ -292,8 +292,22 @@ def test_markdown_and_text_tables(results, capsys):
                                            "documents_kept", "vocabulary_size"]
 
 
+def _run_with(results: Path, key: str, value) -> Path:
+    """The run of the ``results`` fixture whose config has ``key`` (top level or
+    ``section.key``) set to ``value``; folder names sort by time and a random suffix, so
+    runs made in the same second are not in creation order."""
+    for name in run_ids(results):
+        data = yaml.safe_load((results / name / "config.yaml").read_text())
+        node = data
+        for part in key.split("."):
+            node = node[part]
+        if node == value:
+            return results / name
+    raise AssertionError(f"no run with {key}={value!r}")
+
+
 def test_two_explicit_runs_side_by_side_with_deltas_against_the_first(results, capsys):
-    first, _, third = (results / r for r in run_ids(results))
+    first, third = _run_with(results, "seed", 1), _run_with(results, "vectorizer.min_df", 2)
     a = json.loads((first / "metrics.json").read_text())
     b = json.loads((third / "metrics.json").read_text())
     code, out, _ = _cli(["compare", str(first), str(third), "--format", "json"], capsys)
