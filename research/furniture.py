@@ -454,7 +454,9 @@ def segment_key_hashes(texts: list[CleanedText]) -> list[np.ndarray]:
     spaces = np.concatenate(([0], np.cumsum(raw == 32)))
     wanted = spaces[ends] > spaces[starts]          # two words or more
     hashes = span_hashes(data, starts[wanted], ends[wanted])
-    bounds = np.concatenate(([0], np.cumsum(wanted)[np.cumsum(counts) - 1]))
+    # text i owns the lines from its predecessors' line total up to its own
+    wanted_before = np.concatenate(([0], np.cumsum(wanted)))
+    bounds = wanted_before[np.concatenate(([0], np.cumsum(counts)))]
     return [hashes[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
 
 

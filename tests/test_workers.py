@@ -11,6 +11,7 @@ import pytest
 from research._hashing import _BASE, string_hashes
 from research._workers import Background, call, map_shared
 from research.dedup import shingle_entries, shingle_hashes, words
+from research.furniture import CleanedText, segment_key_hashes, segment_keys
 from tests.helpers import ROOT, slow_pid
 
 MASK = 2**64 - 1
@@ -89,3 +90,18 @@ def test_background_runs_at_once_without_helpers(tmp_path):
     jobs = Background()
     jobs.submit(call, "shutil.copyfile", ROOT / "pyproject.toml", tmp_path / "copy.toml")
     assert (tmp_path / "copy.toml").read_bytes() == (ROOT / "pyproject.toml").read_bytes()
+
+
+def test_segment_key_hashes_of_a_chunk_match_each_text_alone():
+    """The per-document pass hashes a chunk's template-line keys in one pass; every text,
+    also one with no kept segment at the start, in the middle or at the end of the chunk,
+    gets exactly the hashes of its own keys."""
+    empty = CleanedText(lines=[None, []])
+    report = CleanedText(lines=[["Read more about this story", "Share"], [], ["Pakistan and the US met 3 times"]])
+    footer = CleanedText(lines=[["Subscribe to our newsletter today"]])
+    for texts in ([empty, report], [empty, empty, footer], [report, empty, footer], [footer, empty]):
+        got = segment_key_hashes(texts)
+        for text, hashes in zip(texts, got):
+            segments = [s for seg in text.lines if seg for s in seg]
+            own = string_hashes([k for k in segment_keys(segments) if k is not None])
+            assert hashes.tolist() == own.tolist()
