@@ -12,11 +12,12 @@ while the main process goes on with the next stage; with no helpers it runs them
 process's own.
 
 The helpers are spawned by a loky process pool of this module's own (kept between calls;
-an idle helper exits after :data:`IDLE_TIMEOUT` seconds), never forked: a fork of a
-process whose OpenBLAS threads have run corrupted later matrix products in the parent
-(NaNs in gensim's LDA inference, seen in the tests). Whatever crosses between processes
-is pickled with the standard pickler (loky's own calls back into Python for every object,
-3-4x slower on millions of small strings).
+an idle helper exits after :data:`IDLE_TIMEOUT` seconds), never forked (forking a process
+whose BLAS threads have run is a known risk of hangs). The "NaNs in gensim's LDA
+inference" once blamed on forking were OpenBLAS raising the invalid flag spuriously, in
+processes that never forked; see :mod:`research.topics.lda`. Whatever crosses between
+processes is pickled with the standard pickler (loky's own calls back into Python for
+every object, 3-4x slower on millions of small strings).
 """
 
 from __future__ import annotations
