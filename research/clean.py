@@ -135,6 +135,25 @@ class TextPipeline:
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_token_cache"}
 
+    def to_state(self) -> dict:
+        """The settings and learned phrases as plain JSON data (no code, no pickle):
+        what the cleaning cache and a run's ``cleaner`` artefact store."""
+        frozen = getattr(self, "phrases_", None)
+        phrases = None if frozen is None else {
+            "threshold": float(frozen.threshold), "min_count": int(frozen.min_count),
+            "delimiter": frozen.delimiter, "connector_words": sorted(frozen.connector_words),
+            "phrasegrams": {str(k): float(v) for k, v in frozen.phrasegrams.items()}}
+        return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens,
+                "fitted": hasattr(self, "phrases_"), "phrases": phrases}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TextPipeline":
+        """Inverse of :meth:`to_state`: the same tokens for every text."""
+        pipeline = cls(dict(state["unicode"]), dict(state["furniture"]), dict(state["tokens"]))
+        if state.get("fitted"):
+            pipeline.phrases_ = None if state["phrases"] is None else _frozen_phrases(state["phrases"])
+        return pipeline
+
     def fit_phrases(self, segment_lists: list[list[list[str]]]) -> "TextPipeline":
         """Learn phrases from the segments of the corpus (no-op when phrases are off)."""
         options = self.tokens["phrases"]
@@ -159,6 +178,18 @@ class TextPipeline:
         without sentence punctuation) gives no tokens, ``"Washington said so."`` does.
         """
         return self.tokens_of(self.clean_text(text).text())
+
+
+def _frozen_phrases(state: dict):
+    """A gensim ``FrozenPhrases`` rebuilt from :meth:`TextPipeline.to_state` data."""
+    from gensim.models.phrases import FrozenPhrases, npmi_scorer
+
+    frozen = FrozenPhrases.__new__(FrozenPhrases)
+    frozen.threshold, frozen.min_count = state["threshold"], state["min_count"]
+    frozen.delimiter, frozen.scoring = state["delimiter"], npmi_scorer
+    frozen.connector_words = frozenset(state["connector_words"])
+    frozen.phrasegrams = dict(state["phrasegrams"])
+    return frozen
 
 
 @dataclass
