@@ -113,7 +113,8 @@ def test_confusion_data_and_metrics_are_rebuilt_from_predictions(genre_run):
         written = confusion[confusion["split"] == split].pivot(index="true", columns="predicted", values="documents")
         assert written.loc[found["classes"], found["classes"]].to_numpy().tolist() == found["confusion"]
         y, p = (rows["label"] == POSITIVE).to_numpy(), rows["p_opinion"].to_numpy(float)
-        assert found["macro_f1"] == pytest.approx(f1_score(rows["label"], rows["predicted"], average="macro"), abs=1e-12)
+        macro_f1 = f1_score(rows["label"], rows["predicted"], average="macro")
+        assert found["macro_f1"] == pytest.approx(macro_f1, abs=1e-12)
         assert found["accuracy"] == pytest.approx(accuracy_score(rows["label"], rows["predicted"]), abs=1e-12)
         assert found["roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-4)
         assert found["pr_auc"] == pytest.approx(average_precision_score(y, p), abs=1e-4)
@@ -206,7 +207,8 @@ def test_scoring_keeps_a_short_text_but_still_drops_furniture():
     assert pipeline.clean_for_scoring("North Korea missile test\nShare | Tweet") == "North Korea missile test"
     assert pipeline.clean_for_scoring("Share | Tweet") == ""
     both = "Markets\nShares rose on Monday after the talks."
-    assert pipeline.clean_for_scoring(both) == pipeline.clean_text(both).text() == "Shares rose on Monday after the talks."
+    body = "Shares rose on Monday after the talks."
+    assert pipeline.clean_for_scoring(both) == pipeline.clean_text(both).text() == body
 
 
 def test_predict_proba_and_apply_leave_unreadable_texts_unscored(sample_tone, tmp_path):
