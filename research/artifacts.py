@@ -51,7 +51,8 @@ TONE_TYPES = VECTORIZER_TYPES + [
     "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
     "sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler",
     "sklearn.linear_model._logistic.LogisticRegression", "sklearn.svm._classes.LinearSVC",
-    "sklearn.calibration.CalibratedClassifierCV", "sklearn.naive_bayes.MultinomialNB"]
+    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration", "sklearn.naive_bayes.MultinomialNB"]
 TOPIC_CLASSES = {"research.topics.lda.GensimLDA": "gensim", "research.topics.lda.SklearnLDA": "skops",
                  "research.topics.nmf.SklearnNMF": "skops",
                  "research.topics.nmf.MiniBatchSklearnNMF": "skops"}

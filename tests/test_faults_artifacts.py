@@ -37,6 +37,7 @@ RUNS = {  # name -> (config, overrides)
     "nmf": ("nmf.yaml", FAST + ["topics.num_topics=4"]),
     "nmf_minibatch": ("nmf.yaml", FAST + ["topics.num_topics=4", "topics.nmf_backend=sklearn_minibatch"]),
     "tone": ("tone.yaml", []),
+    "tone_naive_bayes": ("tone.yaml", ["tone.model=naive_bayes"]),
 }
 
 
@@ -51,21 +52,22 @@ class Recorder:
         return artifacts.save_artifact(obj, path)
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory) -> dict[str, tuple[Path, dict[str, object]]]:
-    """Each kind's run folder and the objects it had in memory when it saved them."""
+def _run_recorded(config: str, overrides: list[str], results: Path) -> tuple[Path, dict[str, object]]:
+    """A real run, and the objects it had in memory when it saved them."""
     from research import pipeline, tone_run, topic_run
 
-    out = {}
-    for name, (config, overrides) in RUNS.items():
-        recorder = Recorder()
-        with pytest.MonkeyPatch.context() as patch:
-            for module in (pipeline, tone_run, topic_run):
-                patch.setattr(module, "save_artifact", recorder)
-            folder = research.run_experiment(load_config(config, overrides),
-                                             results_dir=tmp_path_factory.mktemp(name))
-        out[name] = (folder, recorder.saved)
-    return out
+    recorder = Recorder()
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (pipeline, tone_run, topic_run):
+            patch.setattr(module, "save_artifact", recorder)
+        folder = research.run_experiment(load_config(config, overrides), results_dir=results)
+    return folder, recorder.saved
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> dict[str, tuple[Path, dict[str, object]]]:
+    return {name: _run_recorded(config, overrides, tmp_path_factory.mktemp(name))
+            for name, (config, overrides) in RUNS.items()}
 
 
 def _rehash(folder: Path) -> None:
@@ -94,7 +96,7 @@ def test_run_writes_no_pickle(fitted, name):
     if name.startswith("lda") or name.startswith("nmf"):
         assert {"model.json", "model.npz"} <= set(files)
         assert ("model.skops" in files) == (name != "lda")   # gensim: arrays only
-    if name == "tone":
+    if name.startswith("tone"):
         assert {"model.json", "model.skops"} <= set(files) and "model.npz" not in files
     if "model.npz" in files:
         with np.load(folder / "artifacts" / "model.npz", allow_pickle=False) as arrays:
@@ -113,12 +115,8 @@ def test_reloaded_run_gives_the_fit_time_numbers(fitted, name):
     if name == "tfidf":
         return
     model = saved["model"]
-    if name == "tone":
-        assert np.array_equal(run.model.classes_, model.classes_)
-        np.testing.assert_allclose(run.predict_proba(TEXTS), model.predict_proba(TEXTS), rtol=0, atol=1e-12)
-        np.testing.assert_allclose(run.model.promotional_score(TEXTS), model.promotional_score(TEXTS),
-                                   rtol=0, atol=1e-12)
-        assert run.model.reasons(TEXTS, 5) == model.reasons(TEXTS, 5)
+    if name.startswith("tone"):
+        _same_tone_outputs(run.model, model)
         return
     assert type(run.model) is type(model) and run.model.get_params() == model.get_params()
     np.testing.assert_allclose(run.transform(TEXTS), model.transform(X), rtol=0, atol=1e-12)
@@ -129,6 +127,31 @@ def test_reloaded_run_gives_the_fit_time_numbers(fitted, name):
         assert abs(run.model.perplexity(X) - model.perplexity(X)) <= 1e-12 * abs(model.perplexity(X))
     if hasattr(model, "reconstruction_error"):
         assert abs(run.model.reconstruction_error(X) - model.reconstruction_error(X)) <= 1e-12
+
+
+def _same_tone_outputs(loaded, model) -> None:
+    from research.tone import sentences
+
+    sentences._SCORE_CACHE.clear()   # the loaded sentence scorers compute their own scores
+    assert np.array_equal(loaded.classes_, model.classes_)
+    assert (loaded.unit, loaded.positive) == (model.unit, model.positive)
+    proba = loaded.predict_proba(TEXTS)
+    sentences._SCORE_CACHE.clear()
+    np.testing.assert_allclose(proba, model.predict_proba(TEXTS), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(loaded.promotional_score(TEXTS), model.promotional_score(TEXTS), rtol=0, atol=1e-12)
+    assert loaded.reasons(TEXTS, 5) == model.reasons(TEXTS, 5)
+
+
+@pytest.mark.shared_data
+def test_tone_with_sentence_models_tfidf_and_svm_reloads(tmp_path):
+    """SentenceShares over two SentenceScorers (CheckThat, PTC), TF-IDF and a calibrated
+    linear SVM: every type of TONE_TYPES that a config can reach."""
+    folder, saved = _run_recorded("tone.yaml", ["tone.features=[tone,sentences,tfidf]", "vectorizer.min_df=1",
+                                                "tone.model=linear_svm"], tmp_path)
+    model = research.load_run(folder).model
+    scorers = dict(model.pipeline.named_steps["features"].transformer_list)["sentences"][0].scorers
+    assert [type(s.estimator).__name__ for _, s in scorers] == ["SentenceScorer", "SentenceScorer"]
+    _same_tone_outputs(model, saved["model"])
 
 
 def test_gensim_lda_is_rebuilt_from_arrays(fitted):
