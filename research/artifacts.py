@@ -104,16 +104,20 @@ def _skops_dump(obj: Any, path: Path, trusted: list[str]) -> None:
         data = sio.dumps(obj)
     except Exception as exc:  # noqa: BLE001 - skops cannot represent it
         raise ModelError(f"{path.name}: cannot save a {_name(obj)} without pickle ({type(exc).__name__}: "
-                         f"{exc}); {_FINETUNE_HINT}") from None
+                         f"{exc}); {_UNSUPPORTED}") from None
     unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
     if unknown:
+        python_only = [t for t in unknown if t.startswith(_PYTHON_ONLY)]
         raise ModelError(f"{path.name}: cannot save a {_name(obj)} without pickle: it holds "
-                         f"{', '.join(unknown)}, which a run artefact may not; {_FINETUNE_HINT}")
+                         f"{', '.join(unknown)}, which a run artefact may not; "
+                         + (_PYTHON_ONLY_HINT if python_only else _UNSUPPORTED))
     path.write_bytes(data)
 
 
-_FINETUNE_HINT = ("the fine-tuned sentence model (research.tone.finetune) and sentence embeddings are "
-                  "reachable only from Python and cannot be stored in a run folder; save them yourself")
+_PYTHON_ONLY = ("research.tone.finetune.", "research.tone.embeddings.", "torch.")
+_PYTHON_ONLY_HINT = ("the fine-tuned sentence model (research.tone.finetune) and sentence embeddings are "
+                     "reachable only from Python and cannot be stored in a run folder; save them yourself")
+_UNSUPPORTED = "only the types in research.artifacts lists (scikit-learn and the package's own) can be stored"
 
 
 def _save_topic_model(model: Any, base: Path, name: str) -> Path:

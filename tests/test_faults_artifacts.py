@@ -274,10 +274,28 @@ def test_what_cannot_be_saved_without_pickle_is_refused_at_save_time(tmp_path):
     promotional = PromotionalScorer(FrozenEstimator(pipeline))
     promotional.advocacy_, promotional.positive_index_ = promotional.advocacy, 0
     model = DocumentToneModel(pipeline, promotional, "opinion", "document", 5)
-    with pytest.raises(ModelError, match=r"model\.skops: cannot save .* it holds .*system.*fine-tuned sentence model"):
+    with pytest.raises(ModelError, match=r"model\.skops: cannot save .* it holds .*system.*only the types in"):
         artifacts.save_artifact(model, tmp_path / "model")
     with pytest.raises(ModelError, match="cannot be saved as a run artefact without pickle"):
         artifacts.save_artifact(Payload(tmp_path / "m"), tmp_path / "model")
+    assert not list(tmp_path.iterdir())
+
+
+def test_fine_tuned_sentence_model_is_refused_with_a_clear_error(fitted, tmp_path):
+    """A sentence scorer averaged with a fine-tuned torch model (reachable only from Python)."""
+    import copy
+
+    from research.tone import FineTunedSentenceClassifier, SentenceScorer, sentence_features
+
+    scorer = SentenceScorer().fit(["We must act now, it is a disgrace!", "The meeting was held on Monday.",
+                                   "I think this is wonderful.", "Officials said 40 people attended."],
+                                  ["SUBJ", "OBJ", "SUBJ", "OBJ"])
+    scorer.fine_tuned_ = FineTunedSentenceClassifier()
+    model = copy.deepcopy(fitted["tone"][1]["model"])
+    model.pipeline.steps[0][1].transformer_list.append(("sentences", sentence_features({"subjective": scorer})))
+    with pytest.raises(ModelError, match=r"FineTunedSentenceClassifier.*fine-tuned sentence model "
+                                         r"\(research\.tone\.finetune\).*reachable only from Python"):
+        artifacts.save_artifact(model, tmp_path / "model")
     assert not list(tmp_path.iterdir())
 
 
