@@ -139,8 +139,8 @@ class Run:
         prefix = f"artifacts/{name}."
         main = next((prefix + s for s in ("json", "skops", "joblib") if prefix + s in listed), None)
         if main is None:
-            raise RunError(f"{self.path}: missing file {prefix}json (nor .skops, .joblib) in run.json; "
-                           "the run is incomplete and cannot be reused")
+            raise RunError(f"{self.path}: run.json lists no {prefix}json, .skops or .joblib; the run is "
+                           "incomplete and cannot be reused")
         on_disk = {p.relative_to(self.path).as_posix() for p in (self.path / "artifacts").glob(f"{name}.*")}
         for relative in sorted({k for k in listed if k.startswith(prefix)} | on_disk):
             self._read_checked(relative)
