@@ -50,9 +50,10 @@ def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
 
 
 def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "results",
-              command: list[str] | None = None) -> Path:
-    """Score ``corpus`` with the tone run at ``run_path``; returns the new run folder."""
-    trained = load_run(run_path)
+              command: list[str] | None = None, trusted: bool = False) -> Path:
+    """Score ``corpus`` with the tone run at ``run_path``; returns the new run folder.
+    ``trusted=True`` is needed for a run written by research 0.1.0 (pickled artefacts)."""
+    trained = load_run(run_path, trusted=trusted)
     if trained.kind != "tone":
         raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
     config = trained.config

@@ -4,8 +4,11 @@
 the SHA-256 recorded in ``run.json`` (a changed or missing file is refused), and warns when
 the installed scikit-learn or gensim differ from the versions the run recorded.
 
-Security: ``.joblib`` files are pickles, and loading a pickle can execute code. Load only
-runs from sources you trust.
+Security: the artefacts are JSON, ``.npz`` arrays (read without pickle) and skops files
+(read with an explicit list of trusted types; see :mod:`research.artifacts`), so loading a
+run folder from someone else never executes code from it. Run folders written by research
+0.1.0 hold ``.joblib`` pickles instead; their artefacts load only with
+``load_run(path, trusted=True)``, since unpickling can run any code.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import yaml
 
+from .artifacts import load_artifact
 from .errors import RunError, UnscorableError
 from .runs import library_versions, read_run_json, sha256_file
 
@@ -43,8 +46,12 @@ class UnscorableWarning(UserWarning):
         self.count = count
 
 
-def load_run(path: str | Path) -> "Run":
-    """Open a complete run folder for reuse (see :class:`Run`)."""
+def load_run(path: str | Path, trusted: bool = False) -> "Run":
+    """Open a complete run folder for reuse (see :class:`Run`).
+
+    ``trusted=True`` also loads legacy ``.joblib`` artefacts (pickles, written by research
+    0.1.0), which can run code: pass it only for folders from someone you trust. Without
+    it such an artefact raises :class:`RunError` when it is first needed."""
     folder = Path(path)
     if not folder.is_dir():
         raise RunError(f"{folder}: no such run folder; give a folder under results/")
@@ -53,7 +60,9 @@ def load_run(path: str | Path) -> "Run":
     if status != "complete":
         raise RunError(f"{folder}: run status is '{status}', not 'complete'; only complete runs can be reused")
     _check_versions(folder, record)
-    return Run(folder, record)
+    run = Run(folder, record)
+    run.trusted = trusted is True
+    return run
 
 
 def _check_versions(folder: Path, record: dict[str, Any]) -> None:
@@ -87,17 +96,19 @@ class Run:
     def metrics(self) -> dict[str, Any]:
         return json.loads(self._read_checked("metrics.json").decode("utf-8"))
 
+    trusted = False   # set by load_run(..., trusted=True): legacy pickles may be loaded
+
     @cached_property
     def vectorizer(self) -> Any:
-        return self._load_artifact("artifacts/vectorizer.joblib")
+        return self._load_artifact("vectorizer")
 
     @cached_property
     def cleaner(self) -> Any:
-        return self._load_artifact("artifacts/cleaner.joblib")
+        return self._load_artifact("cleaner")
 
     @cached_property
     def model(self) -> Any:
-        return self._load_artifact("artifacts/model.joblib")
+        return self._load_artifact("model")
 
     def clean_texts(self, texts: list[str]) -> list[str]:
         """New texts after the run's per-text cleaning, as texts given for scoring
@@ -169,9 +180,24 @@ class Run:
                            "refusing to load it")
         return path.read_bytes()
 
-    def _load_artifact(self, relative: str) -> Any:
-        self._read_checked(relative)
-        return joblib.load(self.path / relative)
+    def _load_artifact(self, name: str) -> Any:
+        """``artifacts/<name>.json`` or ``.skops`` (and the files beside it), or a legacy
+        ``.joblib`` pickle when the run was loaded with ``trusted=True``; every file checked
+        against run.json first."""
+        listed = self.record.get("artifacts", {})
+        prefix = f"artifacts/{name}."
+        main = next((prefix + s for s in ("json", "skops", "joblib") if prefix + s in listed), None)
+        if main is None:
+            raise RunError(f"{self.path}: run.json lists no {prefix}json, .skops or .joblib; the run is "
+                           "incomplete and cannot be reused")
+        on_disk = {p.relative_to(self.path).as_posix() for p in (self.path / "artifacts").glob(f"{name}.*")}
+        for relative in sorted({k for k in listed if k.startswith(prefix)} | on_disk):
+            self._read_checked(relative)
+        if main.endswith(".joblib") and not self.trusted:
+            made_by = self.record.get("versions", {}).get("research") or "an older version"
+            raise RunError(f"{self.path}: {main} is a pickle (written by research {made_by}); loading it can "
+                           "run code: pass trusted=True only if you trust who made this folder")
+        return load_artifact(self.path / main, trusted=self.trusted)
 
 
 def _check_empty(empty: str) -> None:

@@ -15,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 
+from .artifacts import save_artifact
 from .config import Config
 from .corpus import read_corpus
 from .documents import STANDARD_FIELDS, Document
@@ -306,7 +306,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
         cv = _cross_validate(config, estimator, texts, labels, groups)
     with run.stage("fit"):
         model = _fit_final(config, estimator, texts, labels)
-        joblib.dump(model, run.path / "artifacts" / "model.joblib")
+        save_artifact(model, run.path / "artifacts" / "model")   # model.json + model.skops
     metrics: dict[str, Any] = {"evaluation": "cross_validation", "cv": _headline(cv)}
     cv_proba = _align(cv, model)
     rows = score_documents(model, docs, cv_proba, config["tone"]["explain_top"], tone["promotional"]["enabled"],
