@@ -52,12 +52,14 @@ class Config:
 def resolve_config_path(name: str | Path) -> Path:
     """``lda.yaml`` means ``configs/lda.yaml``; a path that exists is taken as given."""
     path = Path(name)
-    if path.is_file():
-        return path
-    for candidate in (CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml"):
-        if candidate.is_file():
-            return candidate
-    folder = next((p for p in (path, CONFIG_DIR / path) if p.is_dir()), None)
+    try:
+        found = next((p for p in (path, CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml") if p.is_file()), None)
+        folder = next((p for p in (path, CONFIG_DIR / path) if p.is_dir()), None)
+    except OSError as exc:   # a name too long for the file system, say
+        raise ConfigError(f"config {str(name)[:80]!r}: not a usable path ({exc.strerror}); "
+                          f"give a path or a name from {CONFIG_DIR}/") from None
+    if found is not None:
+        return found
     if folder is not None:
         examples = sorted(p.name for p in folder.glob("*.yaml"))[:3]
         hint = f" such as {folder / examples[0]}" if examples else f" such as {CONFIG_DIR / 'lda.yaml'}"
