@@ -9,6 +9,7 @@ file and the key path, what is allowed, and what was given.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +100,15 @@ def _yaml_problem(exc: BaseException) -> str:
     return f"{where} YAML syntax error: {problem}"
 
 
+@functools.lru_cache(maxsize=1)
+def _defaults() -> dict[str, Any]:
+    return read_yaml(DEFAULTS_PATH)
+
+
 def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
                 data: dict[str, Any] | None = None) -> Config:
     """Resolve defaults + experiment file (or ``data``) + overrides, then validate."""
-    merged = read_yaml(DEFAULTS_PATH)
+    merged = copy.deepcopy(_defaults())
     source = "<defaults>"
     if name is not None:
         path = resolve_config_path(name)
@@ -144,7 +150,7 @@ SOURCE_KEYS = {"label": None, "group_column": None, "max_documents": None}
 
 def _expand_sources(merged: dict, source: str) -> None:
     """Each tone source states only what differs from the corpus defaults (+ SOURCE_KEYS)."""
-    corpus_defaults = read_yaml(DEFAULTS_PATH)["corpus"]
+    corpus_defaults = _defaults()["corpus"]
     for key in ("extra_sources", "test_sources"):
         entries = merged.get("tone", {}).get(key)
         if not isinstance(entries, list):
