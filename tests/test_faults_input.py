@@ -162,6 +162,8 @@ def test_sample_run_records_metadata_warnings_in_run_json(tmp_path, sample_dir):
     assert record["status"] == "complete"
     assert any(f"'{first.name}' -> {first.stem}.TXT" in w for w in record["warnings"])
     assert any("1 of 5 .txt file(s) have no row in metadata.csv" in w and "004_" in w for w in record["warnings"])
+    for where in ("seed=2019-02-30", "seed=" + "9" * 5000):   # YAML that PyYAML cannot read: compared as text
+        assert research.compare(str(folder), where=where).empty
 
 
 # -- item 6: one .txt file, JSONL texts that are not strings ---------------------------------
