@@ -151,8 +151,11 @@ SOURCE_KEYS = {"label": None, "group_column": None, "max_documents": None}
 def _expand_sources(merged: dict, source: str) -> None:
     """Each tone source states only what differs from the corpus defaults (+ SOURCE_KEYS)."""
     corpus_defaults = _defaults()["corpus"]
+    tone = merged.get("tone")
+    if not isinstance(tone, dict):   # `tone: 5`: the schema names it
+        return
     for key in ("extra_sources", "test_sources"):
-        entries = merged.get("tone", {}).get(key)
+        entries = tone.get(key)
         if not isinstance(entries, list):
             continue
         expanded = []
