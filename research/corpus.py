@@ -3,8 +3,8 @@
 Formats (``corpus.format``, or ``auto`` by suffix): a folder of ``.txt`` files with an
 optional ``metadata.csv`` (joined on ``corpus.file_column``; see :mod:`research._metadata`
 for rows and files that do not join), one ``.txt`` file (one document), ``.csv``, ``.tsv``,
-``.jsonl`` and ``.jsonl.gz`` (a ``text`` value that is not a string is refused). Readers are generators, so a corpus need not fit in memory
-until a stage needs it whole. Each document keeps its id and metadata through every stage.
+``.jsonl`` and ``.jsonl.gz`` (a ``text`` value that is not a string is refused). Readers
+are generators, so a corpus need not fit in memory until a stage needs it whole. Each document keeps its id and metadata through every stage.
 
 Text decoding: UTF-8; a file that is not UTF-8 but decodes as cp1252 (or Latin-1) is read
 with a :class:`CorpusWarning`; NUL bytes are dropped with a warning; a file that looks
