@@ -58,6 +58,15 @@ def test_make_never_runs_a_value_as_code(tmp_path, config):
     assert "Traceback" not in done.stderr and not run_dirs(tmp_path / "results")
 
 
+@pytest.mark.parametrize("target, variable", [("apply", "CORPUS"), ("compare", "SORT"), ("compare", "WHERE"),
+                                              ("sweep", "GRID"), ("test", "PYTEST_ARGS")])
+def test_every_target_keeps_values_out_of_the_shell(tmp_path, target, variable):
+    done = make(target, "RUN=r", "CORPUS=c", "GRID=seed=1,2", f"RESULTS={tmp_path}", "CONFIG=tfidf.yaml",
+                f"{variable}=x;echo INJECTED;'\"$$(echo INJECTED)")   # the last assignment wins
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "INJECTED" not in done.stdout.splitlines() + done.stderr.splitlines()
+
+
 def test_make_runs_a_corpus_whose_path_has_spaces_quotes_and_non_ascii(tmp_path, sample_dir):
     corpus = copy_sample(sample_dir, tmp_path / SPACED)
     results = tmp_path / "runs it's – ü"
