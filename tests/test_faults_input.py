@@ -258,3 +258,37 @@ def test_a_folder_as_config_is_named_as_a_folder(tmp_path, monkeypatch):
         load_config(tmp_path)
     with pytest.raises(ConfigError, match="not a usable path"):
         load_config("x" * 5000)
+
+
+# -- crashes the property tests (tests/test_properties.py) found, kept as plain regressions ------
+@pytest.mark.parametrize("name, payload, sets, match", [
+    ("h.jsonl", b'{"text": "\\n\\nBody only."}\n', ["corpus.strip_email_headers=true"], None),
+    ("deep.jsonl", b"[" * 100000 + b"\n", [], r"deep.jsonl line 1: not valid JSON \(RecursionError\)"),
+    ("big.jsonl", b"1" * 5000 + b"\n", [], r"big.jsonl line 1: not valid JSON \(ValueError\)"),
+    ("metadata", b"file,outlet\na.txt,X\rY\n", [], None),   # csv.Error before: a CR ends the row now
+])
+def test_inputs_that_used_to_crash(tmp_path, name, payload, sets, match):
+    if name == "metadata":
+        (tmp_path / "a.txt").write_text("Text.", encoding="utf-8")
+        (tmp_path / "metadata.csv").write_bytes(payload)
+        source = tmp_path
+    else:
+        source = tmp_path / name
+        source.write_bytes(payload)
+    settings = corpus_settings(source, *sets)
+    if name == "metadata":
+        with pytest.warns(CorpusWarning, match=r"1 row\(s\) name no .txt file of the folder and are unused \('Y'\)"):
+            assert [d.outlet for d in read_corpus(settings)] == ["X"]
+    elif match is None:   # no header block: the text stays as it is
+        assert [d.text for d in read_corpus(settings)] == ["\n\nBody only."]
+    else:
+        with pytest.raises(CorpusError, match=match):
+            read_corpus(settings)
+
+
+def test_paths_too_long_for_the_file_system_are_one_line_errors():
+    with pytest.raises(CorpusError, match=r"corpus.source: cannot use 'xxx.*' as a path \(File name too long\)"):
+        read_corpus(corpus_settings("x" * 5000))
+    for override in ("tone=5", "tone=null"):
+        with pytest.raises(ConfigError, match=rf"override '{override}': tone: input should be a valid dictionary"):
+            load_config("tfidf.yaml", [override])
