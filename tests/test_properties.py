@@ -36,7 +36,7 @@ from research.errors import ResearchError
 from .helpers import ROOT
 
 # RESEARCH_HYPOTHESIS_EXAMPLES=5000 RESEARCH_HYPOTHESIS_SEED=random: a longer hunt by hand.
-EXAMPLES = int(os.environ.get("RESEARCH_HYPOTHESIS_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("RESEARCH_HYPOTHESIS_EXAMPLES", "300"))
 PROFILE = settings(max_examples=EXAMPLES, deadline=None, database=None,
                    derandomize=os.environ.get("RESEARCH_HYPOTHESIS_SEED") != "random",
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -249,7 +249,7 @@ def _keyed(keys: list[str]):
 OVERRIDES = st.lists(st.one_of(_keyed(SECTIONS), _keyed(KNOWN_KEYS), _keyed(KNOWN_KEYS), WORDS), max_size=3)
 
 
-@settings(PROFILE, max_examples=300)
+@settings(PROFILE, max_examples=2 * EXAMPLES)
 @given(base=st.sampled_from(CONFIGS), data=st.data(), overrides=OVERRIDES)
 def test_mutated_shipped_configs_and_random_overrides(base, data, overrides):
     text = data.draw(mutated(base.read_text(encoding="utf-8")))
