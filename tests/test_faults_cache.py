@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import research
@@ -47,16 +48,21 @@ def cache_warnings(folder: Path) -> list[str]:
     return [w for w in record(folder)["warnings"] if "cleaning cache entry" in w]
 
 
-def rewrite(path: Path, payload_lines: list | None = None, **manifest_updates) -> None:
-    """Replace an entry's payload and/or manifest fields, with a correct checksum: a valid
-    entry as far as the format goes."""
-    data = path.read_bytes()
-    manifest_line, payload = data.split(b"\n", 1)
-    manifest = {**json.loads(manifest_line), **manifest_updates}
-    if payload_lines is not None:
-        payload = b"".join(json.dumps(v).encode() + b"\n" for v in payload_lines)
-    manifest.update(payload_bytes=len(payload), payload_sha256=hashlib.sha256(payload).hexdigest())
-    path.write_bytes(json.dumps(manifest).encode() + b"\n" + payload)
+def sections_of(path: Path) -> tuple[dict, dict[str, bytes]]:
+    manifest_line, payload = path.read_bytes().split(b"\n", 1)
+    manifest, parts, at = json.loads(manifest_line), {}, 0
+    for name, size in manifest["sections"]:
+        parts[name], at = payload[at:at + size], at + size
+    return manifest, parts
+
+
+def rewrite(path: Path, sections: dict[str, bytes] | None = None, **manifest_updates) -> None:
+    """Replace some sections and/or manifest fields of an entry, with a correct checksum: a
+    valid entry as far as the format goes."""
+    manifest, parts = sections_of(path)
+    manifest.update(manifest_updates)
+    parts.update(sections or {})
+    path.write_bytes(cache.entry_bytes(manifest["key"], manifest["fingerprint"], manifest["documents"], parts))
 
 
 def test_a_hit_gives_byte_identical_outputs_to_a_miss_and_to_no_cache(tmp_path):
@@ -119,31 +125,40 @@ def test_an_entry_of_other_documents_under_this_key_is_rejected(tmp_path):
     assert_same_outputs(first, third)
 
 
-@pytest.mark.parametrize("payload", [
-    [[], [], [], [], [], []],                        # right number of lines, wrong types
-    [{"documents_in": 5}],                           # too few lines
-    ["a JSON string, not a cleaning"] * 6,
-    [{}, [], {"unicode": 1}, [], [], []],
+@pytest.mark.parametrize("sections, reason", [
+    ({"records": b"[]"}, "records are not one per input document"),
+    ({"summary": b'"a JSON string, not a summary"'}, "of the wrong type"),
+    ({"pipeline": b'{"unicode": 1}'}, "pipeline settings differ"),
+    ({"kept": b"[0]"}, "kept documents differ"),
+    ({"vocabulary": b"[1, 2, 3]"}, "not a list of strings"),
+    ({"token_ids": b"\x00\x01\x02"}, "cannot be decoded"),
+    ({"texts": b"\xff\xfe"}, "cannot be decoded"),
+    ({"text_lengths": b"\x01" * 8}, "text lengths do not match"),
+    ({"records": b"{not json"}, "cannot be decoded"),
 ])
-def test_a_valid_entry_of_the_wrong_shape_is_rebuilt(tmp_path, payload):
+def test_a_valid_entry_of_the_wrong_shape_is_rebuilt(tmp_path, sections, reason):
     first = run(tmp_path)
-    rewrite(entry_of(first), payload)
+    rewrite(entry_of(first), sections)
     second = run(tmp_path)
     status = record(second)["clean_cache"]
     assert status["status"] == "rebuilt" and status["reason"].startswith("wrong content"), status
+    assert reason in status["reason"]
     assert len(cache_warnings(second)) == 1 and record(second)["status"] == "complete"
     assert_same_outputs(first, second)
 
 
-def test_tokens_that_do_not_match_the_records_are_rejected(tmp_path):
+def test_an_entry_of_another_layout_or_with_moved_tokens_is_rebuilt(tmp_path):
     first = run(tmp_path)
     entry = entry_of(first)
-    lines = [json.loads(line) for line in entry.read_bytes().split(b"\n")[1:-1]]
-    lines[5][0] = lines[5][0] + " extra"           # one token more than its record says
-    rewrite(entry, lines)
-    second = run(tmp_path)
-    assert "token counts differ" in record(second)["clean_cache"]["reason"]
-    assert_same_outputs(first, second)
+    # the manifest is outside the checksum: its layout is checked on its own
+    entry.write_bytes(entry.read_bytes().replace(b'"sections":[["summary"', b'"sections":[["summarx"', 1))
+    assert "sections are not this format's" in record(run(tmp_path))["clean_cache"]["reason"]
+    counts = np.frombuffer(sections_of(entry)[1]["token_counts"], dtype="<i8").copy()
+    counts[0], counts[1] = counts[0] - 1, counts[1] + 1   # one token moved to the next document
+    rewrite(entry, {"token_counts": counts.tobytes()})
+    third = run(tmp_path)
+    assert "token counts differ from the records" in record(third)["clean_cache"]["reason"]
+    assert_same_outputs(first, third)
 
 
 class _Exploit:
@@ -164,7 +179,7 @@ def test_crafted_pickles_in_the_cache_are_never_executed(tmp_path):
     entry = entry_of(first)
     marker = tmp_path / "executed"
     crafted = pickle.dumps(_Exploit(marker))
-    legacy = entry.with_name(entry.name.replace(".jsonl", ".pickle"))
+    legacy = entry.with_suffix(".pickle")
     legacy.write_bytes(crafted)
     entry.write_bytes(crafted)
     second = run(tmp_path / "results")
