@@ -91,21 +91,20 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", DAMAGE)
-def test_a_damaged_entry_is_rebuilt_with_one_warning_and_identical_outputs(tmp_path, damage):
+def test_a_damaged_entry_is_rebuilt_with_one_warning_and_identical_outputs(tmp_path):
     first = run(tmp_path)
     entry = entry_of(first)
-    change, reason = DAMAGE[damage]
-    entry.write_bytes(change(entry.read_bytes()))
-    second = run(tmp_path)
-    status = record(second)["clean_cache"]
-    assert status["status"] == "rebuilt" and reason in status["reason"]
-    assert cache_warnings(second) == [f"cleaning cache entry {entry.name} ignored: {status['reason']}; "
-                                      "cleaning again and replacing it"]
-    assert record(second)["status"] == "complete"
-    assert_same_outputs(first, second)
-    third = run(tmp_path)   # the rebuilt entry replaced the damaged one
-    assert record(third)["clean_cache"]["status"] == "hit" and not cache_warnings(third)
+    for damage, (change, reason) in DAMAGE.items():
+        entry.write_bytes(change(entry.read_bytes()))
+        again = run(tmp_path)
+        status = record(again)["clean_cache"]
+        assert status["status"] == "rebuilt" and reason in status["reason"], damage
+        assert cache_warnings(again) == [f"cleaning cache entry {entry.name} ignored: {status['reason']}; "
+                                         "cleaning again and replacing it"]
+        assert record(again)["status"] == "complete"
+        assert_same_outputs(first, again)
+    last = run(tmp_path)   # the rebuilt entry replaced the damaged one
+    assert record(last)["clean_cache"]["status"] == "hit" and not cache_warnings(last)
 
 
 def test_an_entry_of_other_documents_under_this_key_is_rejected(tmp_path):
@@ -125,7 +124,7 @@ def test_an_entry_of_other_documents_under_this_key_is_rejected(tmp_path):
     assert_same_outputs(first, third)
 
 
-@pytest.mark.parametrize("sections, reason", [
+WRONG_SECTIONS = [
     ({"records": b"[]"}, "records are not one per input document"),
     ({"summary": b'"a JSON string, not a summary"'}, "of the wrong type"),
     ({"pipeline": b'{"unicode": 1}'}, "pipeline settings differ"),
@@ -135,16 +134,19 @@ def test_an_entry_of_other_documents_under_this_key_is_rejected(tmp_path):
     ({"texts": b"\xff\xfe"}, "cannot be decoded"),
     ({"text_lengths": b"\x01" * 8}, "text lengths do not match"),
     ({"records": b"{not json"}, "cannot be decoded"),
-])
-def test_a_valid_entry_of_the_wrong_shape_is_rebuilt(tmp_path, sections, reason):
+]
+
+
+def test_a_valid_entry_of_the_wrong_shape_is_rebuilt(tmp_path):
     first = run(tmp_path)
-    rewrite(entry_of(first), sections)
-    second = run(tmp_path)
-    status = record(second)["clean_cache"]
-    assert status["status"] == "rebuilt" and status["reason"].startswith("wrong content"), status
-    assert reason in status["reason"]
-    assert len(cache_warnings(second)) == 1 and record(second)["status"] == "complete"
-    assert_same_outputs(first, second)
+    for sections, reason in WRONG_SECTIONS:
+        rewrite(entry_of(first), sections)
+        again = run(tmp_path)
+        status = record(again)["clean_cache"]
+        assert status["status"] == "rebuilt" and status["reason"].startswith("wrong content"), status
+        assert reason in status["reason"], status
+        assert len(cache_warnings(again)) == 1 and record(again)["status"] == "complete"
+        assert_same_outputs(first, again)
 
 
 def test_an_entry_of_another_layout_or_with_moved_tokens_is_rebuilt(tmp_path):
@@ -243,6 +245,20 @@ def test_the_size_bound_evicts_the_least_recently_used_entry(tmp_path):
     assert a.exists() and not b.exists() and c.exists() and entry_of(d).exists()
     e = run(results, "tfidf.yaml", "clean.tokens.min_length=7", "cache.max_size=1")
     assert entry_of(e).exists() and sorted((results / ".cache").iterdir()) == [entry_of(e)]
+
+
+def test_concurrent_runs_leave_one_valid_entry(tmp_path):
+    command = [sys.executable, "-m", "research", "experiment", "tfidf.yaml", "--results", str(tmp_path)]
+    runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)]
+    folders = [Path(r.communicate(timeout=300)[0].decode().splitlines()[-1]) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0]
+    assert all(record(f)["status"] == "complete" and not cache_warnings(f) for f in folders)
+    assert [p.suffix for p in (tmp_path / ".cache").iterdir()] == [".entry"]   # no temporary left
+    after = run(tmp_path)
+    assert record(after)["clean_cache"]["status"] == "hit"
+    assert_same_outputs(folders[0], after)
+    assert_same_outputs(folders[1], after)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
