@@ -119,14 +119,16 @@ def cached_clean(raw: list[Document], settings: dict, directory: Path, max_size:
         try:
             with paused_gc():   # millions of new strings and dicts, none in a cycle
                 cleaned = read_entry(path, key, fingerprint, raw, settings)
+        except FileNotFoundError:   # evicted by a concurrent run since exists(): a miss
+            pass
         except Exception as exc:   # noqa: BLE001 - any fault in an entry means: rebuild it
-            reason = " ".join(str(exc).split()) if isinstance(exc, CacheProblem) else \
-                f"unreadable ({type(exc).__name__})"
+            reason = str(exc) if isinstance(exc, CacheProblem) else f"unreadable ({type(exc).__name__})"
             warn(f"cleaning cache entry {path.name} ignored: {reason}; cleaning again and replacing it")
         else:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):   # gone meanwhile: still a hit for this run
                 os.utime(path)   # last used
-            return cleaned, {**record, "status": "hit", "bytes": path.stat().st_size}
+                record["bytes"] = path.stat().st_size
+            return cleaned, {**record, "status": "hit"}
     cleaned = clean_corpus(raw, settings)
     record.update(status="rebuilt" if reason else "miss", reason=reason)
     try:
@@ -271,7 +273,7 @@ def read_entry(path: Path, key: str, fingerprint: str, raw: list[Document],
     except (ValueError, RecursionError):   # also JSONDecodeError and UnicodeDecodeError
         raise CacheProblem("wrong content: a section cannot be decoded") from None
     except (TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise CacheProblem(f"wrong content ({type(exc).__name__}: {exc})") from None
+        raise CacheProblem(f"wrong content ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 def _split_sections(payload: memoryview, layout: Any) -> dict[str, Any]:
