@@ -270,16 +270,19 @@ def test_cache_info_and_clear_through_the_cli(tmp_path):
     entry = entry_of(run(tmp_path))
     legacy = tmp_path / ".cache" / "clean-0123456789abcdef0123456789abcdef.pickle"
     legacy.write_bytes(b"\x80\x04N.")
+    damaged = tmp_path / ".cache" / "clean-fedcba9876543210fedcba9876543210.entry"
+    damaged.write_bytes(b"garbage")
     info = _cli("cache", "info", "--results", str(tmp_path))
     assert info.returncode == 0, info.stderr
     lines = info.stdout.splitlines()
     assert lines[0] == f"cleaning cache: {tmp_path / '.cache'}"
     assert any(line.startswith(entry.name) and line.endswith("ok") for line in lines)
     assert any(line.startswith(legacy.name) and "legacy pickle" in line for line in lines)
-    assert lines[-1].startswith("2 entries, ") and lines[-1].endswith("of cache.max_size 4.0 GB")
+    assert any(line.startswith(damaged.name) and "damaged: no manifest line" in line for line in lines)
+    assert lines[-1].startswith("3 entries, ") and lines[-1].endswith("of cache.max_size 4.0 GB")
     cleared = _cli("cache", "clear", "--results", str(tmp_path))
     assert cleared.returncode == 0, cleared.stderr
-    assert cleared.stdout.startswith("removed 2 cleaning cache entries (")
+    assert cleared.stdout.startswith("removed 3 cleaning cache entries (")
     assert not entry.exists() and not legacy.exists()
     empty = _cli("cache", "info", "--results", str(tmp_path))
     assert empty.returncode == 0 and empty.stdout.splitlines()[-1] == "0 entries, 0 B of cache.max_size 4.0 GB"
