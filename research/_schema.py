@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._sizes import parse_size
+
 PosInt = Annotated[int, Field(ge=1)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -220,6 +222,16 @@ class ReportCfg(Section):
     top_terms: PosInt
 
 
+class CacheCfg(Section):
+    max_size: int | str
+
+    @field_validator("max_size", mode="before")
+    @classmethod
+    def _size(cls, value):   # kept as given ("4GB"); research.cache.parse_size reads it
+        parse_size(value)
+        return value
+
+
 class ExperimentCfg(Section):
     name: str | None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -230,6 +242,7 @@ class ExperimentCfg(Section):
     topics: TopicsCfg
     tone: ToneCfg
     report: ReportCfg
+    cache: CacheCfg
 
 
 def validate(data: dict[str, Any]) -> ExperimentCfg:

@@ -1,4 +1,4 @@
-"""The ``compare``, ``sweep`` and ``report`` commands, registered into ``research.cli.EXTRA_COMMANDS``.
+"""The ``compare``, ``sweep``, ``report`` and ``cache`` commands, registered into ``research.cli.EXTRA_COMMANDS``.
 
 Importing this module registers them. The heavy modules (pandas, joblib, matplotlib) are
 imported only when a command runs.
@@ -90,13 +90,37 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_cache_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["info", "clear"],
+                        help="info: entries, sizes, last used, total against cache.max_size; "
+                             "clear: remove every entry")
+    parser.add_argument("--results", default="results",
+                        help="folder of run folders whose .cache to use (default: results)")
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from ._sizes import format_size, parse_size
+    from .cache import clear, describe
+    from .config import load_config
+
+    directory = Path(args.results) / ".cache"
+    if args.action == "info":
+        sys.stdout.write(describe(directory, parse_size(load_config()["cache"]["max_size"])))
+    else:
+        count, size = clear(directory)
+        print(f"removed {count} cleaning cache entries ({format_size(size)}) from {directory}")
+    return 0
+
+
 def register(commands: dict = EXTRA_COMMANDS) -> None:
-    """Add ``compare``, ``sweep`` and ``report`` to the command table."""
+    """Add ``compare``, ``sweep``, ``report`` and ``cache`` to the command table."""
     commands["compare"] = ("compare runs: a table of settings that differ and main metrics",
                            _add_compare_args, _cmd_compare)
     commands["sweep"] = ("run one experiment per combination of a grid of config values",
                          _add_sweep_args, _cmd_sweep)
     commands["report"] = ("(re)write a run folder's self-contained report.html", _add_report_args, _cmd_report)
+    commands["cache"] = ("the cleaning cache: info (entries, sizes, last used) or clear",
+                         _add_cache_args, _cmd_cache)
 
 
 register()

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import os
-import pickle
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from .artifacts import save_artifact
+from .cache import cached_clean, parse_size
 from .clean import TOKEN_PATTERN, CleanResult, clean_corpus
 from .config import Config
 from .corpus import read_corpus
@@ -75,33 +72,14 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
 
 
 def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanResult:
-    """Clean, or reuse the result of an identical cleaning: same documents (content hashes and
-    all metadata), same ``clean`` settings, same package version. Kept in ``<results>/.cache``."""
+    """Clean, or reuse an identical cleaning from ``<results>/.cache`` (:mod:`research.cache`)."""
     if not config["clean"]["cache"]:
+        run.record["clean_cache"] = {"status": "off"}
         return clean_corpus(raw, config["clean"])
-    from . import __version__
-
-    digest = hashlib.sha256(json.dumps([__version__, config["clean"]], sort_keys=True, default=str).encode())
-    for doc in raw:   # the whole document: text and every metadata field (labels are mapped before cleaning)
-        meta = json.dumps([doc.metadata(), doc.source], sort_keys=True, default=str)
-        digest.update(f"{doc.content_hash}\0{meta}\0".encode())
-    path = run.path.parent / ".cache" / f"clean-{digest.hexdigest()[:32]}.pickle"
-    if path.is_file():
-        try:
-            with path.open("rb") as handle:
-                cleaned = pickle.load(handle)
-            run.record["clean_cache"] = "hit"
-            run.log.info("cleaning reused from %s", path)
-            return cleaned
-        except Exception as exc:  # a damaged cache file is rebuilt, never trusted
-            run.warn(f"ignored unreadable cleaning cache {path.name}: {type(exc).__name__}")
-    cleaned = clean_corpus(raw, config["clean"])
-    path.parent.mkdir(exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:   # plain pickle: its C implementation is ~10x joblib's here
-        pickle.dump(cleaned, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
-    run.record["clean_cache"] = "miss"
+    cleaned, record = cached_clean(raw, config["clean"], run.path.parent / ".cache",
+                                   parse_size(config["cache"]["max_size"]), run.warn)
+    run.record["clean_cache"] = record
+    run.log.info("cleaning cache: %s %s", record["status"], record["entry"])
     return cleaned
 
 

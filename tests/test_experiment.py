@@ -236,23 +236,28 @@ def test_cleaning_cache_is_reused_and_a_damaged_one_rebuilt(tmp_path):
     config = load_config("tfidf.yaml")
     first = research.run_experiment(config, results_dir=tmp_path)
     second = research.run_experiment(config, results_dir=tmp_path)
-    assert json.loads((first / "run.json").read_text())["clean_cache"] == "miss"
-    assert json.loads((second / "run.json").read_text())["clean_cache"] == "hit"
+    miss = json.loads((first / "run.json").read_text())["clean_cache"]
+    hit = json.loads((second / "run.json").read_text())["clean_cache"]
+    assert miss["status"] == "miss" and hit["status"] == "hit" and hit["entry"] == miss["entry"]
     assert (first / "data.json").read_bytes() == (second / "data.json").read_bytes()
     for cached in (tmp_path / ".cache").iterdir():
         cached.write_bytes(b"garbage")
     third = research.run_experiment(config, results_dir=tmp_path)
     record = json.loads((third / "run.json").read_text())
-    assert record["clean_cache"] == "miss" and any("unreadable cleaning cache" in w for w in record["warnings"])
+    assert record["clean_cache"]["status"] == "rebuilt" and "manifest" in record["clean_cache"]["reason"]
+    assert [w for w in record["warnings"] if "cleaning cache entry" in w] == [
+        f"cleaning cache entry {miss['entry']} ignored: {record['clean_cache']['reason']}; "
+        "cleaning again and replacing it"]
     changed = research.run_experiment(load_config("tfidf.yaml", ["clean.tokens.min_length=4"]), results_dir=tmp_path)
-    assert json.loads((changed / "run.json").read_text())["clean_cache"] == "miss"
+    changed_cache = json.loads((changed / "run.json").read_text())["clean_cache"]
+    assert changed_cache["status"] == "miss" and changed_cache["entry"] != miss["entry"]
 
 
 def test_cleaning_cache_keeps_each_runs_own_labels(tmp_path):
     """The tone kind maps labels before cleaning: a tfidf run's cache must not leak raw labels."""
     research.run_experiment(load_config("tfidf.yaml"), results_dir=tmp_path)
     tone = research.run_experiment(load_config("tone.yaml"), results_dir=tmp_path)
-    assert json.loads((tone / "run.json").read_text())["clean_cache"] == "miss"
+    assert json.loads((tone / "run.json").read_text())["clean_cache"]["status"] == "miss"
     with (tone / "predictions.csv").open(encoding="utf-8") as handle:
         labels = {row["label"] for row in csv.DictReader(handle)}
     assert labels == {"opinion", "reported_news"}
