@@ -53,5 +53,5 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
         counts = {c: int(n) for c, n in zip(*np.unique([r["predicted"] for r in rows], return_counts=True))}
         run.write_json("metrics.json", {"documents": len(rows), "predicted": counts,
                                         "source_run": run.record["source_run"]})
-        run.write_yaml("config.yaml", {**config, "corpus": settings})
+        run.write_config({**config, "corpus": settings})
     return run.path

@@ -312,6 +312,18 @@ class RunFolder:
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
         return path
 
+    def write_config(self, data: dict[str, Any]) -> Path:
+        """config.yaml, and in run.json its SHA-256 and a JSON copy of it (what ``compare``
+        reads instead of parsing the YAML, as long as the file's hash still matches)."""
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        path = self.path / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        with self._lock:
+            self.record["config_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self.record["config"] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            self._write_record()
+        return path
+
     def _beat(self) -> None:
         """Refresh the heartbeat in run.json (this thread or the heartbeat thread)."""
         with self._lock:
