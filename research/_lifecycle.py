@@ -59,6 +59,12 @@ def _process_start(pid: int) -> str | None:
     return fields[19] if fields and len(fields) > 19 else None
 
 
+def parent_pid(pid: int) -> int | None:
+    """The parent of process ``pid`` (Linux), else None."""
+    fields = _proc_stat(pid)
+    return int(fields[1]) if fields and len(fields) > 1 and fields[1].isdigit() else None
+
+
 def process_identity() -> dict[str, Any]:
     """``pid`` and ``pid_started`` of this process, for ``run.json``."""
     return {"pid": os.getpid(), "pid_started": _process_start(os.getpid())}

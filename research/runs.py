@@ -95,8 +95,8 @@ def sha256_file(path: Path) -> str:
 _now = now_iso
 
 
-def unique_folder(results_dir: str | Path, name: str, infix: str = "") -> Path:
-    """Create ``<results>/<YYYYMMDD-HHMMSS>-<infix><name>-<6 hex>``: unique even within a second.
+def unique_folder(results_dir: str | Path, name: str, infix: str = "", prefix: str = "") -> Path:
+    """Create ``<results>/<prefix><YYYYMMDD-HHMMSS>-<infix><name>-<6 hex>``: unique even within a second.
 
     A name longer than :data:`MAX_NAME_BYTES` (UTF-8) is cut in the folder name (the hex id
     keeps it unique; run.json keeps the whole name). A results path that is a file, read-only
@@ -107,7 +107,7 @@ def unique_folder(results_dir: str | Path, name: str, infix: str = "") -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     safe = safe.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", errors="ignore")
     for _ in range(100):
-        path = results / f"{stamp}-{infix}{safe}-{secrets.token_hex(3)}"
+        path = results / f"{prefix}{stamp}-{infix}{safe}-{secrets.token_hex(3)}"
         try:
             path.mkdir()
             return path
@@ -137,6 +137,23 @@ def _what_to_do(exc: BaseException) -> str:
     return "make it writable or give --results a writable folder"
 
 
+STAGING = ".creating-"    # prefix of a run folder being created: .creating-<pid>-<name>
+
+
+def remove_dead_staging(results: Path) -> None:
+    """Remove ``.creating-<pid>-*`` folders whose process is gone (killed while creating one)."""
+    from ._lifecycle import pid_alive
+
+    try:
+        candidates = list(results.glob(f"{STAGING}*"))
+    except OSError:
+        return
+    for folder in candidates:
+        pid = folder.name[len(STAGING):].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_run_json(folder: Path) -> dict[str, Any]:
     path = Path(folder) / "run.json"
     try:
@@ -147,11 +164,20 @@ def read_run_json(folder: Path) -> dict[str, Any]:
         raise RunError(f"{path}: corrupt run.json ({exc}); the run cannot be read") from None
 
 
+class _LogFile(logging.FileHandler):
+    """log.txt, best effort: a full disk loses log lines, not the run's one-line error
+    (logging would print a traceback for every line it could not write)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 class RunFolder:
     """Writes one run. Use as a context manager: the status is always recorded on exit."""
 
-    def __init__(self, path: Path, kind: str, config_name: str, seed: int, command: list[str]):
-        self.path = path
+    def __init__(self, path: Path, kind: str, config_name: str, seed: int, command: list[str],
+                 staging: Path | None = None):
+        self.path = staging or path      # files go to the staging folder until create() renames it
         self.record: dict[str, Any] = {
             "id": path.name, "status": "running", "kind": kind, "config_name": config_name,
             "started": _now(), "ended": None, "duration_s": None, "stages": {}, "seed": seed,
@@ -170,27 +196,37 @@ class RunFolder:
     @classmethod
     def create(cls, results_dir: str | Path, config_name: str, kind: str, seed: int,
                command: list[str] | None = None) -> "RunFolder":
-        path = unique_folder(results_dir, config_name)
+        """Make the run folder: built as ``.creating-<pid>-<name>`` with its first run.json,
+        then renamed into place, so no visible folder ever lacks a run.json (a process
+        killed meanwhile leaves a hidden folder, removed by :func:`remove_dead_staging`)."""
+        remove_dead_staging(Path(results_dir))
+        prefix = f"{STAGING}{os.getpid()}-"
+        staging = unique_folder(results_dir, config_name, prefix=prefix)
+        path = staging.with_name(staging.name[len(prefix):])
         run = None
         try:
-            (path / "artifacts").mkdir()
-            (path / "figures").mkdir()
-            run = cls(path, kind, config_name, seed, command or sys.argv)
+            (staging / "artifacts").mkdir()
+            (staging / "figures").mkdir()
+            run = cls(path, kind, config_name, seed, command or sys.argv, staging=staging)
             run._write_record()
-        except OSError as exc:     # a full disk: no folder without run.json is left behind
+            os.rename(staging, path)
+            run.path = path
+        except BaseException as exc:     # a full disk, or an interrupt: nothing is left behind
             if run is not None:
                 run._close_logger()
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            if not isinstance(exc, OSError):
+                raise
             raise RunError(f"{path.parent}: cannot start a run there ({disk_error_hint(exc) or exc.strerror}); "
                            f"{_what_to_do(exc)}") from None
         run._heartbeat.start()
         return run
 
     def _make_logger(self) -> logging.Logger:
-        logger = logging.getLogger(f"research.run.{self.path.name}")
+        logger = logging.getLogger(f"research.run.{self.record['id']}")
         logger.setLevel(logging.INFO)
         logger.propagate = False
-        handler = logging.FileHandler(self.path / "log.txt", encoding="utf-8")
+        handler = _LogFile(self.path / "log.txt", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         console = logging.StreamHandler(sys.stderr)

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._lifecycle import now_iso, pid_alive
-from .runs import write_json
+from ._lifecycle import now_iso, parent_pid, pid_alive
+from .runs import STAGING, remove_dead_staging, write_json
 
 __all__ = ["SweepInterrupted", "fail_started_runs"]
 
@@ -64,6 +64,7 @@ def fail_started_runs(results: Path, sweep_id: str, message: str, wait: float = 
     how many were marked."""
     marker = f"(sweep {sweep_id} combination "
     marked = 0
+    _stop_creating(results, wait)          # first: a folder it was about to rename is seen below
     for run in sorted(p for p in results.iterdir() if p.is_dir()):
         try:
             record = json.loads((run / "run.json").read_text(encoding="utf-8"))
@@ -82,6 +83,15 @@ def fail_started_runs(results: Path, sweep_id: str, message: str, wait: float = 
         for tmp in run.glob("*.tmp"):    # a killed worker's half-written files
             tmp.unlink(missing_ok=True)
     return marked
+
+
+def _stop_creating(results: Path, wait: float) -> None:
+    """Kill this process's workers still creating a run folder; remove what they left."""
+    for folder in results.glob(f"{STAGING}*"):
+        pid = folder.name[len(STAGING):].split("-", 1)[0]
+        if pid.isdigit() and parent_pid(int(pid)) == os.getpid():
+            _stop_process({"pid": int(pid)}, wait)
+    remove_dead_staging(results)
 
 
 def _stop_process(record: dict[str, Any], wait: float) -> bool:
