@@ -2,13 +2,17 @@
 
 ``compare("results/*")`` returns a pandas DataFrame with one row per readable complete run:
 ``run``, ``config_name``, ``kind``, the flattened config keys whose values differ between
-those runs (``vectorizer.min_df``), every numeric metric in ``metrics.json``, and ``path``.
-:func:`collect` returns the whole picture the command line prints: that table, the runs that
-are not ranked (failed, running, unreadable), and sweep folders.
+those runs (``vectorizer.min_df``), every numeric metric in ``metrics.json``, ``edited`` and
+``path``. :func:`collect` returns the whole picture the command line prints: that table, the
+runs that are not ranked (failed, running, died, unreadable), and sweep folders.
 
 What is read: only ``run.json``, ``config.yaml`` and ``metrics.json`` of each folder (and
-``sweep.json`` of a sweep folder); artefacts are never loaded, so 200 runs take well under a
-second. A folder whose ``run.json`` is missing or corrupt is listed as ``unreadable``.
+``sweep.json`` of a sweep folder); artefacts are never loaded. ``config.yaml`` and
+``metrics.json`` are hashed as they are read: one whose SHA-256 differs from ``run.json`` is
+named in ``edited``; while config.yaml's hash matches, its JSON copy in run.json is used
+instead of parsing the YAML, so 1,000 runs take about a second. A folder whose ``run.json``
+is missing or corrupt is listed as ``unreadable``; a ``running`` run whose process is gone is
+``died`` (:func:`research._lifecycle.effective_status`).
 
 Which runs: with no targets, every folder under ``results_dir``. A target is a run folder, a
 run id (a folder name under ``results_dir``), a folder of runs, a glob (``"results/*lda*"``)
