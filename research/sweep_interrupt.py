@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ._lifecycle import now_iso, parent_pid, pid_alive
-from .runs import STAGING, remove_dead_staging, write_json
+from ._folders import STAGING, remove_dead_staging
+from .runs import write_json
 
 __all__ = ["SweepInterrupted", "fail_started_runs"]
 
@@ -53,15 +54,15 @@ def signals_interrupt():
 def interrupted(exc: KeyboardInterrupt, results: Path, folder: Path) -> SweepInterrupted:
     name = getattr(exc, "signal_name", "SIGINT")
     marked = fail_started_runs(results, folder.name, f"interrupted by {name}")
-    line = (f"sweep {folder} interrupted by {name}; {marked} unfinished run{'s' * (marked != 1)} "
-            f"recorded as failed; rerun the sweep to finish it")
+    line = (f"sweep {folder} interrupted by {name}; {marked} of its runs did not finish and "
+            f"{'is' if marked == 1 else 'are'} recorded as failed; rerun the sweep to finish it")
     return SweepInterrupted(name, line)
 
 
 def fail_started_runs(results: Path, sweep_id: str, message: str, wait: float = 10.0) -> int:
     """Record every run folder the sweep ``sweep_id`` started that is not complete as failed
     with ``message``, once its process is gone (a worker still running it is killed). Returns
-    how many were marked."""
+    how many of its runs are failed now."""
     marker = f"(sweep {sweep_id} combination "
     marked = 0
     _stop_creating(results, wait)          # first: a folder it was about to rename is seen below
@@ -75,11 +76,13 @@ def fail_started_runs(results: Path, sweep_id: str, message: str, wait: float = 
             continue
         if _stop_process(record, wait) and record.get("status") == "running":
             record = json.loads((run / "run.json").read_text(encoding="utf-8"))  # it may have ended
-        if record.get("status") == "running":
-            record.update(status="failed", ended=now_iso(),
+        error = record.get("error")
+        own = isinstance(error, dict) and error.get("type") == "KeyboardInterrupt"  # Ctrl-C reached the worker
+        if record.get("status") == "running" or own:
+            record.update(status="failed", ended=record.get("ended") or now_iso(),
                           error={"type": "KeyboardInterrupt", "message": message})
             write_json(run / "run.json", record)
-            marked += 1
+        marked += record.get("status") == "failed"
         for tmp in run.glob("*.tmp"):    # a killed worker's half-written files
             tmp.unlink(missing_ok=True)
     return marked

@@ -172,23 +172,30 @@ def test_sigkill_of_the_main_process_ends_its_helpers_and_compare_shows_it_died(
     assert json.loads((run_dirs(results)[0] / "run.json").read_text())["status"] == "running"  # the file as left
 
 
-@pytest.mark.parametrize("signum, delay", [(signal.SIGINT, 0.0), (signal.SIGINT, 1.5), (signal.SIGTERM, 0.5)])
-def test_an_interrupted_sweep_leaves_no_run_running(tmp_path, signum, delay):
+@pytest.mark.parametrize("signum, delay, group", [(signal.SIGINT, 0.0, False), (signal.SIGINT, 1.5, False),
+                                                  (signal.SIGTERM, 0.5, False), (signal.SIGINT, 1.0, True)])
+def test_an_interrupted_sweep_leaves_no_run_running(tmp_path, signum, delay, group):
+    """SIGINT to the sweep alone, or (``group``, like Ctrl-C in a terminal) to every process
+    of its group, workers included."""
     results = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "research", "sweep", "lda.yaml", "--grid",
                              "topics.num_topics=3,4,5,6", "--jobs", "2", "--results", str(results)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=group)
     deadline = time.monotonic() + 120
     while not [p for p in run_dirs(results) if "-sweep-" not in p.name]:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else ""
         time.sleep(0.05)
     time.sleep(delay)
-    proc.send_signal(signum)
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert proc.returncode == 130
     line = _error_line(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-    assert f"interrupted by {name}" in line and "recorded as failed" in line
+    assert f"interrupted by {name}" in line and "recorded as failed" in line and str(results) in line
     runs = _records(results)
     assert runs and all(r["status"] in ("complete", "failed") for r in runs.values()), runs
     assert any(r["status"] == "failed" and r["error"]["message"] == f"interrupted by {name}" for r in runs.values())
