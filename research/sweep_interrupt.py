@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._lifecycle import now_iso, parent_pid, pid_alive
 from ._folders import STAGING, remove_dead_staging
+from ._lifecycle import now_iso, parent_pid, pid_alive
 from .runs import write_json
 
 __all__ = ["SweepInterrupted", "fail_started_runs"]
