@@ -25,6 +25,7 @@ import errno
 import os
 import socket
 import threading
+import weakref
 from typing import Any, Callable
 
 __all__ = ["effective_status", "died_reason", "process_identity", "Heartbeat", "pid_alive",
@@ -132,7 +133,9 @@ class Heartbeat:
     error in it (a full disk) is kept quiet here: the run's own next write reports it."""
 
     def __init__(self, beat: Callable[[], None], interval: float | None = None):
-        self._beat = beat
+        # a weak reference: a run folder never exited (a bug elsewhere) is not kept alive, and
+        # its thread ends once the folder object is gone
+        self._beat = weakref.WeakMethod(beat) if hasattr(beat, "__self__") else (lambda: beat)
         self._interval = HEARTBEAT_INTERVAL if interval is None else interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="research-heartbeat", daemon=True)
@@ -143,10 +146,14 @@ class Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
+            beat = self._beat()
+            if beat is None:
+                return
             try:
-                self._beat()
+                beat()
             except Exception:  # noqa: BLE001 - never kill the run from this thread
                 pass
+            del beat
 
     def stop(self) -> None:
         self._stop.set()

@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -128,7 +127,7 @@ def test_heartbeat_thread_refreshes_run_json_and_stops_with_the_run(tmp_path, mo
             while json.loads((run.path / "run.json").read_text())["heartbeat"] == first["heartbeat"]:
                 assert time.monotonic() < deadline, "no heartbeat within 5 s"
                 time.sleep(0.1)
-    assert not [t for t in threading.enumerate() if t.name == "research-heartbeat"]
+    assert not run._heartbeat._thread.is_alive()
     assert json.loads((run.path / "run.json").read_text())["status"] == "complete"
 
 
