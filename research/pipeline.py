@@ -98,9 +98,13 @@ def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanR
     cleaned = clean_corpus(raw, config["clean"])
     path.parent.mkdir(exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:   # plain pickle: its C implementation is ~10x joblib's here
-        pickle.dump(cleaned, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as handle:   # plain pickle: its C implementation is ~10x joblib's here
+            pickle.dump(cleaned, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except BaseException:                # a full disk: no half-written .tmp is left in .cache
+        tmp.unlink(missing_ok=True)
+        raise
     run.record["clean_cache"] = "miss"
     return cleaned
 

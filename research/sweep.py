@@ -40,7 +40,7 @@ from typing import Any, Callable, Sequence
 from .comparison import MAIN_METRICS, read_summary
 from .config import Config, load_config
 from .errors import ConfigError, ResearchError
-from .runs import unique_folder
+from .runs import unique_folder, write_text_atomic
 from .sweep_interrupt import SweepInterrupted, interrupted, signals_interrupt
 
 __all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE", "SweepInterrupted"]
@@ -308,9 +308,7 @@ def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def _now() -> str:

@@ -240,6 +240,17 @@ def test_full_disk_is_one_line_and_every_folder_is_failed_with_no_tmp(mount_poin
     assert len(run_dirs(results)) >= 1
 
 
+def test_full_disk_while_writing_the_cleaning_cache_leaves_no_tmp(mount_point):
+    point = mount_point("300k")
+    filler = point / "someone-elses-file"
+    filler.write_bytes(b"x" * 250_000)       # ~50 kB left: less than the sample's cleaning cache
+    proc = _cli(["experiment", SAMPLE_CONFIG, "--results", str(point / "results")])
+    assert proc.returncode == 2 and "no space left" in _error_line(proc)
+    _no_tmp_files(point)
+    assert all(r["status"] == "failed" for r in _records(point / "results").values())   # or no folder
+    assert filler.stat().st_size == 250_000
+
+
 def _fill(path: Path) -> OSError:
     """Write ``path`` until the disk is full; the ENOSPC error."""
     with path.open("wb") as handle:
