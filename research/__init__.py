@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 from .errors import (CleaningError, ConfigError, CorpusError, ModelError, ResearchError, RunError,
-                     VectorizerError)
+                     UnscorableError, VectorizerError)
 
 __version__ = "0.1.0"
 
@@ -21,7 +21,7 @@ _LAZY = {
     "CorpusWarning": "corpus", "read_corpus": "corpus",
     "Document": "documents",
     "run_experiment": "experiment",
-    "Run": "reuse", "VersionWarning": "reuse", "load_run": "reuse",
+    "Run": "reuse", "VersionWarning": "reuse", "UnscorableWarning": "reuse", "load_run": "reuse",
     "compare": "comparison", "write_report": "report", "run_sweep": "sweep", "apply_run": "apply",
 }
 
@@ -36,6 +36,8 @@ __all__ = [
     "ResearchError",
     "Run",
     "RunError",
+    "UnscorableError",
+    "UnscorableWarning",
     "VectorizerError",
     "VersionWarning",
     "apply_run",

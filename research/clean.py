@@ -20,7 +20,7 @@ document survives, :class:`~research.errors.CleaningError` names the setting to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._gc import paused_gc
@@ -123,6 +123,22 @@ class TextPipeline:
         """Unicode repair, junk, furniture patterns, links and short lines of one text."""
         self._prepared()
         return clean_lines(repair_text(text, bool(self.unicode["repair"])), self.rules_)
+
+    def clean_for_scoring(self, text: str) -> str:
+        """The cleaned text of a new text given for scoring (reuse, ``apply``).
+
+        As :meth:`clean_text`, except that a text the short-line rule alone would empty is
+        kept: that rule tells a heading from the article under it and needs the page around
+        it, so a headline scored on its own (``"North Korea missile test"``) keeps its words.
+        Patterns, junk and links still apply. Training never calls this: a scraped page
+        whose every line is short is still dropped there, as before.
+        """
+        found = self.clean_text(text)
+        kept = found.text()
+        if kept.strip() or not any(r["reason"] == "short_line" for r in found.removed):
+            return kept
+        rules = replace(self.rules_, short_lines=False)
+        return clean_lines(repair_text(text, bool(self.unicode["repair"])), rules).text()
 
     def segments(self, cleaned_text: str) -> list[list[str]]:
         """Filtered tokens of already-cleaned text, in runs a phrase may not cross."""

@@ -60,7 +60,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
 def _cmd_apply(args: argparse.Namespace) -> int:
     from .apply import apply_run
 
-    print(apply_run(args.run, args.corpus, results_dir=args.results, command=sys.argv))
+    print(apply_run(args.run, args.corpus, results_dir=args.results, command=sys.argv, trusted=args.trusted))
     return 0
 
 
@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("run", help="a tone run folder under results/")
     apply.add_argument("corpus", help="a corpus path (read with the run's column settings) or 'sample'")
     apply.add_argument("--results", default="results")
+    apply.add_argument("--trusted", action="store_true",
+                       help="also load a legacy run's .joblib pickles (research 0.1.0); they can run code, "
+                            "so only for runs from someone you trust")
     apply.set_defaults(func=_cmd_apply)
     for name, (helptext, add_args, func) in EXTRA_COMMANDS.items():
         cmd = sub.add_parser(name, help=helptext)

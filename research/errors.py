@@ -12,6 +12,7 @@ command line prints that line and exits with code 2; library code lets it propag
     ├── VectorizerError    the vectoriser settings leave no vocabulary
     ├── ModelError         model settings that cannot work with this corpus
     └── RunError           a run folder that is missing, incomplete or altered
+        └── UnscorableError  texts a reused run cannot read (asked to refuse them)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "VectorizerError",
     "ModelError",
     "RunError",
+    "UnscorableError",
 ]
 
 
@@ -58,3 +60,7 @@ class ModelError(ResearchError):
 
 class RunError(ResearchError):
     """A run folder that is missing, incomplete, altered or of the wrong kind."""
+
+
+class UnscorableError(RunError):
+    """Texts given to a reused run leave it nothing to read (``empty="raise"``)."""

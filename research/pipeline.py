@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from scipy import sparse
 
+from .artifacts import save_artifact
 from .clean import TOKEN_PATTERN, CleanResult, clean_corpus
 from .config import Config
 from .corpus import read_corpus
@@ -59,7 +59,7 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
         cleaned = _clean_cached(raw, config, run)
         documents_kept = len(cleaned.documents)
         _write_data_json(run, raw, cleaned)
-        joblib.dump(cleaned.pipeline, run.path / "artifacts" / "cleaner.joblib")
+        save_artifact(cleaned.pipeline, run.path / "artifacts" / "cleaner")   # cleaner.json
         run.log.info("kept %d of %d documents after cleaning", len(cleaned.documents), len(raw))
         if config["corpus"]["unit"] == "paragraph":
             cleaned = to_paragraphs(cleaned, config["corpus"]["paragraph_min_words"])
@@ -67,7 +67,7 @@ def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
     with run.stage("vectorise"):
         lowercase = config["clean"]["tokens"]["lowercase"]
         vectorizer, matrix = fit_vectorizer(cleaned.tokens, config["vectorizer"], TOKEN_PATTERN, lowercase)
-        joblib.dump(vectorizer, run.path / "artifacts" / "vectorizer.joblib")
+        save_artifact(vectorizer, run.path / "artifacts" / "vectorizer")   # vectorizer.skops
         vocabulary = vectorizer.get_feature_names_out()
     prepared = Prepared(raw, cleaned, vectorizer, matrix, vocabulary)
     prepared.metrics.update(_front_metrics(prepared, documents_kept, config["corpus"]["unit"]))

@@ -9,7 +9,8 @@ Layout of ``results/<YYYYMMDD-HHMMSS>-<config name>-<short id>/``::
     metrics.json   the run's numbers
     data.json      each input document's id and content hash, and what cleaning did to it
     log.txt        the run's log
-    artifacts/     reusable objects (vectorizer.joblib, cleaner.joblib, model.joblib, ...) and tables
+    artifacts/     reusable objects, none of them a pickle (cleaner.json, vectorizer.skops,
+                   model.json + model.npz / model.skops; see research.artifacts)
     figures/       PNG figures
 
 A run is ``complete`` only once every file is written; an exception or interrupt leaves it
@@ -54,7 +55,7 @@ __all__ = ["RunFolder", "library_versions", "sha256_file", "read_run_json", "uni
 
 RUN_FILES = ("run.json", "config.yaml", "metrics.json", "data.json", "log.txt")
 KEPT_WHEN_FULL = ("run.json", "config.yaml", "log.txt")   # what a run that filled the disk keeps
-TRACKED_LIBRARIES = ("research", "numpy", "scipy", "scikit-learn", "gensim", "joblib", "matplotlib",
+TRACKED_LIBRARIES = ("research", "numpy", "scipy", "scikit-learn", "gensim", "skops", "joblib", "matplotlib",
                      "pandas", "ftfy", "simplemma", "pydantic", "pyyaml")
 
 

@@ -15,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 
+from .artifacts import save_artifact
 from .config import Config
 from .corpus import read_corpus
 from .documents import STANDARD_FIELDS, Document
@@ -28,6 +28,7 @@ from .pipeline import Prepared, write_csv
 from .runs import RunFolder
 from .tone import (PromotionalScorer, SentenceScorer, build_classifier, cross_validate, evaluate_holdout, explain,
                    paragraph_cross_validate, split_paragraphs, top_features)
+from .tone.evaluation import decide
 
 __all__ = ["DocumentToneModel", "load_training_documents", "score_documents"]
 
@@ -93,7 +94,7 @@ def _test_documents(config: Config, cleaner) -> list[Document]:
     for i, settings in enumerate(tone["test_sources"]):
         where = f"tone.test_sources.{i}"
         read = _map_labels(_read_source(settings, tone["group_column"], where), tone["label_map"], where)
-        docs += [d.with_text(cleaner.clean_text(d.text).text()) for d in read]
+        docs += [d.with_text(cleaner.clean_for_scoring(d.text)) for d in read]   # as reuse and apply do
     return _unique_ids(docs)
 
 
@@ -249,22 +250,33 @@ def _fit_final(config: Config, estimator, texts, labels) -> DocumentToneModel:
 
 
 def score_documents(model: DocumentToneModel, docs: list[Document], proba: np.ndarray, top: int,
-                    promotional: bool, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Rows of predictions.csv: metadata, prediction, class probabilities, promotional score, reasons."""
-    texts = [d.text for d in docs]
+                    promotional: bool, extra: dict[str, Any] | None = None,
+                    threshold: float = 0.5) -> list[dict[str, Any]]:
+    """Rows of predictions.csv: metadata, prediction, class probabilities, promotional score, reasons.
+
+    ``predicted`` follows ``threshold`` on P(positive) as the metrics do (:func:`decide`). A row
+    of NaN probabilities (a text with nothing left to read) gets empty scores."""
     classes = [str(c) for c in model.classes_]
     positive = classes.index(model.positive)
-    promo = model.promotional_score(texts, proba[:, positive]) if promotional else None
-    reasons = model.reasons(texts, top)
+    readable = np.flatnonzero(~np.isnan(proba).any(axis=1))
+    texts = [docs[i].text for i in readable]
+    promo = dict(zip(readable.tolist(), model.promotional_score(texts, proba[readable, positive]))) \
+        if promotional and len(readable) else {}
+    reasons = dict(zip(readable.tolist(), model.reasons(texts, top))) if len(readable) else {}
+    predicted = decide(proba, classes, model.positive, threshold)
     rows = []
     for i, doc in enumerate(docs):
-        row = {**doc.metadata(), **(extra or {}), "predicted": classes[int(np.argmax(proba[i]))]}
-        row.update({f"p_{c}": round(float(proba[i, k]), 6) for k, c in enumerate(classes)})
-        if promo is not None:
-            row["promotional_score"] = round(float(promo[i]), 6)
-        row["top_reasons"] = reasons[i]
+        row = {**doc.metadata(), **(extra or {}), "predicted": predicted[i] or ""}
+        row.update({f"p_{c}": _rounded(proba[i, k]) for k, c in enumerate(classes)})
+        if promotional:
+            row["promotional_score"] = _rounded(promo.get(i, np.nan))
+        row["top_reasons"] = reasons.get(i, "")
         rows.append(row)
     return rows
+
+
+def _rounded(value: float) -> float | str:
+    return "" if np.isnan(value) else round(float(value), 6)
 
 
 def _headline(evaluation) -> dict[str, Any]:
@@ -294,12 +306,12 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
         cv = _cross_validate(config, estimator, texts, labels, groups)
     with run.stage("fit"):
         model = _fit_final(config, estimator, texts, labels)
-        joblib.dump(model, run.path / "artifacts" / "model.joblib")
+        save_artifact(model, run.path / "artifacts" / "model")   # model.json + model.skops
     metrics: dict[str, Any] = {"evaluation": "cross_validation", "cv": _headline(cv)}
     cv_proba = _align(cv, model)
     rows = score_documents(model, docs, cv_proba, config["tone"]["explain_top"], tone["promotional"]["enabled"],
-                           {"split": "cv"})
-    eval_for_figures = cv
+                           {"split": "cv"}, tone["threshold"])
+    evaluations = {"cv": cv}
     if tone["test_sources"]:
         with run.stage("test"):
             test_docs = _test_documents(config, prepared.cleaned.pipeline)
@@ -310,14 +322,14 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
             metrics["test"] = _headline(test)
             metrics["evaluation"] = "held_out_test"
             rows += score_documents(model, test_docs, _align(test, model), config["tone"]["explain_top"],
-                                    tone["promotional"]["enabled"], {"split": "test"})
-            eval_for_figures = test
+                                    tone["promotional"]["enabled"], {"split": "test"}, tone["threshold"])
+            evaluations["test"] = test
     headline = metrics["test"] if "test" in metrics else metrics["cv"]
     metrics.update({k: headline[k] for k in ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier") if k in headline})
     metrics["intervals"] = headline["intervals"]
     with run.stage("outputs"):
         write_csv(run.path / "predictions.csv", rows)
-        _figures(run, model, eval_for_figures, tone["positive"])
+        _figures(run, model, evaluations, "test" if "test" in evaluations else "cv", tone["positive"])
         metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline).items()}
     metrics["documents"] = {r["id"]: {k: r[k] for k in r if k.startswith("p_") or k == "promotional_score"}
                             for r in rows[:50]}
@@ -331,13 +343,32 @@ def _align(evaluation, model: DocumentToneModel) -> np.ndarray:
     return np.asarray(evaluation.proba)[:, order]
 
 
-def _figures(run: RunFolder, model: DocumentToneModel, evaluation, positive: str) -> None:
-    from .tone.figures import plot_calibration, plot_confusion, plot_top_features   # matplotlib
+def _figures(run: RunFolder, model: DocumentToneModel, evaluations: dict[str, Any], shown: str,
+             positive: str) -> None:
+    """The figures of split ``shown`` (the headline one), and beside them the data of every
+    figure for every split (``figures/<name>.csv``), so each can be checked against
+    ``predictions.csv``."""
+    from .tone.figures import calibration_table, plot_calibration, plot_confusion, plot_top_features  # matplotlib
 
     figures = run.path / "figures"
+    calibration, confusion = [], []
+    for split, evaluation in evaluations.items():
+        classes = [str(c) for c in evaluation.classes]
+        p_positive = np.asarray(evaluation.proba)[:, classes.index(positive)]
+        calibration += [{"split": split, **{k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}}
+                        for row in calibration_table(evaluation.y_true, p_positive, positive)]
+        cm = np.asarray(evaluation.confusion)
+        confusion += [{"split": split, "true": t, "predicted": c, "documents": int(cm[i, j])}
+                      for i, t in enumerate(classes) for j, c in enumerate(classes)]
+    write_csv(figures / "calibration.csv", calibration)
+    write_csv(figures / "confusion.csv", confusion)
+    top = top_features(model.pipeline)
+    write_csv(figures / "top_features.csv", [{"class": c, "rank": r + 1, "feature": n, "weight": round(w, 6)}
+                                             for c, found in top.items() for r, (n, w) in enumerate(found)])
+    evaluation = evaluations[shown]
     classes = [str(c) for c in evaluation.classes]
-    y = np.asarray([str(v) for v in evaluation.y_true]) == positive
-    plot_calibration(y.astype(int), np.asarray(evaluation.proba)[:, classes.index(positive)], positive,
-                     figures / "calibration.png")
-    plot_confusion(np.asarray(evaluation.confusion), classes, figures / "confusion.png")
-    plot_top_features(top_features(model.pipeline), figures / "top_features.png")
+    plot_calibration(evaluation.y_true, np.asarray(evaluation.proba)[:, classes.index(positive)], positive,
+                     figures / "calibration.png", title=f"Reliability of P({{positive}}), {shown} split")
+    plot_confusion(np.asarray(evaluation.confusion), classes, figures / "confusion.png",
+                   title=f"Confusion matrix, {shown} split")
+    plot_top_features(top, figures / "top_features.png")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from ._workers import call
+from .artifacts import save_artifact
 from .config import Config
 from .corpus import read_corpus
 from .errors import ConfigError, ModelError
@@ -187,7 +187,7 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
     with run.stage("outputs"):
         if early is None:
             _draw_topic_figures(config, run, prepared, model, doc_topic)
-        joblib.dump(model, run.path / "artifacts" / "model.joblib")
+        save_artifact(model, run.path / "artifacts" / "model")   # model.json, .npz (+ .skops)
         extra = _write_outputs(config, run, prepared, model, doc_topic, metrics)
         if len(ks) > 1:
             _write_by_k(config, run, by_k, ks[best])

@@ -2,8 +2,8 @@
 
 The vectoriser is fitted on the cleaned tokens joined by spaces, with a ``token_pattern``
 that re-tokenises them exactly, so the saved object is a plain scikit-learn estimator:
-``joblib.load(path).transform(["any text"])`` works with only scikit-learn and joblib
-installed. Applied to raw text it does scikit-learn's part of the cleaning (lowercasing,
+``skops.io.load(path, trusted=VECTORIZER_TYPES).transform(["any text"])`` works with only
+scikit-learn and skops installed (README: "Reusing a vectoriser from other code"). Applied to raw text it does scikit-learn's part of the cleaning (lowercasing,
 tokens, vocabulary); :meth:`research.Run.vectorize` applies the full cleaning first.
 """
 

@@ -20,8 +20,8 @@ from research.runs import RunFolder
 from .helpers import ROOT, run_dirs, statuses, write_config
 
 RUN_FILES = ["run.json", "config.yaml", "metrics.json", "data.json", "log.txt", "cleaning.csv",
-             "top_terms_documents.csv", "top_terms_outlets.csv", "artifacts/vectorizer.joblib",
-             "artifacts/cleaner.joblib", "figures/top_terms_by_outlet.png"]
+             "top_terms_documents.csv", "top_terms_outlets.csv", "artifacts/vectorizer.skops",
+             "artifacts/cleaner.json", "figures/top_terms_by_outlet.png"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_run_folder_holds_everything(tfidf_run):
     assert record["status"] == "complete" and record["ended"] and record["error"] is None
     assert set(record["stages"]) >= {"load", "clean", "vectorise", "report"}
     assert record["seed"] == 42 and record["versions"]["scikit-learn"] and record["host"]["hostname"]
-    assert set(record["artifacts"]) >= {"artifacts/vectorizer.joblib", "metrics.json", "config.yaml"}
+    assert set(record["artifacts"]) >= {"artifacts/vectorizer.skops", "metrics.json", "config.yaml"}
 
 
 def test_data_json_records_every_input_document(tfidf_run, sample_dir):
@@ -73,18 +73,28 @@ def test_same_config_and_seed_give_identical_numbers(tfidf_run, tmp_path):
 
 
 def test_vectorizer_loads_without_this_package(tfidf_run):
-    """A bare interpreter with only the venv's site-packages (no editable install) can use it."""
+    """The README's snippet, in a bare interpreter with only the venv's site-packages (no
+    editable install, so no research), gives the run's own matrix."""
     import sklearn
 
+    from research.artifacts import VECTORIZER_TYPES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("### Reusing a vectoriser from other code", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert snippet.count("sklearn.feature_extraction.text.") == len(VECTORIZER_TYPES)
+    assert all(f'"{name}"' in snippet for name in VECTORIZER_TYPES)
+    snippet = snippet.replace("results/<run>", str(tfidf_run))
     site = str(Path(sklearn.__file__).parents[1])
     code = ("import sys; sys.path.append(%r)\n"
             "try:\n    import research\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('research importable')\n"
-            "import joblib; v = joblib.load(%r); m = v.transform(['Pakistan and the United States held talks'])\n"
-            "print(m.shape[0], m.nnz)") % (site, str(tfidf_run / "artifacts" / "vectorizer.joblib"))
+            "%s\nimport json; m = matrix.tocsr(); print(json.dumps([m.shape, m.indices.tolist(), m.data.tolist()]))"
+            ) % (site, snippet)
     proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd="/")
     assert proc.returncode == 0, proc.stderr
-    rows, nnz = map(int, proc.stdout.split())
-    assert rows == 1 and nnz >= 3
+    shape, indices, data = json.loads(proc.stdout)
+    expected = research.load_run(tfidf_run).vectorizer.transform(["Pakistan and the United States held talks"]).tocsr()
+    assert tuple(shape) == expected.shape and indices == expected.indices.tolist() and data == expected.data.tolist()
+    assert len(data) >= 3
 
 
 def test_load_run_reuses_config_metrics_and_vectorizer(tfidf_run):
@@ -101,7 +111,7 @@ def test_load_run_refuses_altered_artifacts(tfidf_run, tmp_path):
 
     copy = tmp_path / tfidf_run.name
     shutil.copytree(tfidf_run, copy)
-    with (copy / "artifacts" / "vectorizer.joblib").open("ab") as handle:
+    with (copy / "artifacts" / "vectorizer.skops").open("ab") as handle:
         handle.write(b"tampered")
     with pytest.raises(RunError, match="changed since the run wrote it"):
         research.load_run(copy).vectorizer

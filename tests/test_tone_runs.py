@@ -62,9 +62,9 @@ def test_apply_refuses_runs_that_are_not_tone_or_incomplete(tone_run, tmp_path, 
     import shutil
     broken = tmp_path / "broken"
     shutil.copytree(tone_run, broken)
-    (broken / "artifacts" / "model.joblib").unlink()
+    (broken / "artifacts" / "model.json").unlink()
     assert main(["apply", str(broken), str(sample_dir), "--results", str(tmp_path)]) == 2
-    assert "missing file artifacts/model.joblib" in capsys.readouterr().err
+    assert "missing file artifacts/model.json" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("overrides, error, match", [

@@ -36,7 +36,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from research.errors import ModelError
 from research.tone.features import split_paragraphs
 
-__all__ = ["SCHEMES", "ToneEvaluation", "classification_metrics", "bootstrap_intervals",
+__all__ = ["SCHEMES", "ToneEvaluation", "classification_metrics", "bootstrap_intervals", "decide",
            "make_folds", "cross_validate", "evaluate_holdout", "paragraph_cross_validate"]
 
 SCHEMES = ("auto", "stratified", "group", "leave_one_group_out")
@@ -95,6 +95,20 @@ def _predict(proba: np.ndarray, pos: int | None, threshold: float) -> np.ndarray
     if pos is None:
         return proba.argmax(axis=1)
     return np.where(proba[:, pos] > threshold, pos, 1 - pos)
+
+
+def decide(proba, classes, positive=None, threshold=0.5) -> list[str | None]:
+    """The predicted label of each row, by the rule the metrics use: with two classes
+    ``positive`` when P(positive) > ``threshold``, else the arg-max. A row holding NaN (a
+    text the model could not read) gets None."""
+    classes = [str(c) for c in classes]
+    proba = np.asarray(proba, dtype=float).reshape(-1, len(classes))
+    pos = None
+    if len(classes) == 2:
+        pos = classes.index(str(positive)) if positive is not None else 1
+    blank = np.isnan(proba).any(axis=1)
+    picked = _predict(np.where(blank[:, None], 0.0, proba), pos, threshold)
+    return [None if b else classes[int(k)] for b, k in zip(blank, picked)]
 
 
 def _metrics(y: np.ndarray, proba: np.ndarray, pos: int | None, threshold: float):

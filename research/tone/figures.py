@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from research.errors import ModelError
 
-__all__ = ["plot_calibration", "plot_confusion", "plot_top_features"]
+__all__ = ["calibration_table", "plot_calibration", "plot_confusion", "plot_top_features"]
 
 
 def _save(fig: Figure, path) -> Path:
@@ -23,19 +23,30 @@ def _save(fig: Figure, path) -> Path:
     return path
 
 
-def plot_calibration(y_true, proba_positive, positive, path, n_bins=10,
-                     title="Reliability of P({positive})") -> Path:
-    """Reliability curve: mean predicted probability vs observed share of ``positive``
-    per equal-width bin (marker size ~ documents in the bin), with the diagonal."""
+def calibration_table(y_true, proba_positive, positive, n_bins=10) -> list[dict]:
+    """The data of the reliability curve: per non-empty equal-width bin of P(``positive``)
+    (bin ``b`` holds ``b/n_bins <= p < (b+1)/n_bins``, the last bin includes 1), the mean
+    predicted probability, the observed share of ``positive`` among the labels and the
+    number of documents."""
     y = np.asarray([str(v) == str(positive) for v in y_true], dtype=float)
     p = np.asarray(proba_positive, dtype=float)
     if len(y) == 0 or len(y) != len(p):
         raise ModelError("tone.figures: calibration needs one probability per label")
     bins = np.clip((p * n_bins).astype(int), 0, n_bins - 1)
-    used = np.unique(bins)
-    mean_p = np.array([p[bins == b].mean() for b in used])
-    share = np.array([y[bins == b].mean() for b in used])
-    sizes = np.array([(bins == b).sum() for b in used])
+    return [{"bin": int(b), "lower": b / n_bins, "upper": (b + 1) / n_bins,
+             "mean_predicted": float(p[bins == b].mean()), "observed_share": float(y[bins == b].mean()),
+             "documents": int((bins == b).sum())} for b in np.unique(bins)]
+
+
+def plot_calibration(y_true, proba_positive, positive, path, n_bins=10,
+                     title="Reliability of P({positive})") -> Path:
+    """Reliability curve: mean predicted probability vs observed share of ``positive``
+    per equal-width bin (marker size ~ documents in the bin), with the diagonal; the
+    numbers are :func:`calibration_table`. ``y_true`` holds the labels themselves."""
+    table = calibration_table(y_true, proba_positive, positive, n_bins)
+    mean_p = np.array([r["mean_predicted"] for r in table])
+    share = np.array([r["observed_share"] for r in table])
+    sizes = np.array([r["documents"] for r in table])
     fig = Figure(figsize=(4.5, 4.5))
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=1, label="perfectly calibrated")
