@@ -1,18 +1,22 @@
-"""Compare benchmark: ``research compare`` over 200 run folders.
+"""Compare benchmark: ``research compare`` over 200 and 1,000 run folders.
 
-Target (compare issue): the table of 200 runs in under 2 s. The folders are copies of real
+Targets: the table of 200 runs in under 2 s (compare issue), and of 1,000 runs in under 2 s
+too (issue 10; it took 3.3 s while compare parsed every config.yaml: runs now keep a JSON
+copy of it in run.json, used while the file's SHA-256 still matches). The folders are copies of real
 runs on the embedded sample (one per kind the package can run: tfidf, lda, nmf, tone), each
 with its own id, seed and metrics; artefacts and figures are hard links, so they are there
 but cost no space (compare never opens them).
 
-Run: ``.venv/bin/python experiments/bench_compare.py [N]`` (N run folders, default 200).
+Run: ``.venv/bin/python experiments/bench_compare.py [N ...]`` (run folders; default 200 1000).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,69 +62,88 @@ def make_copies(bases: list[Path], results: Path, n: int) -> None:
         config["seed"] = i
         metrics = {k: v * (0.9 + 0.2 * rng.random()) if isinstance(v, float) else v
                    for k, v in json.loads((base / "metrics.json").read_text()).items()}
-        for name, text in (("run.json", json.dumps(record, indent=2)), ("metrics.json", json.dumps(metrics, indent=2)),
-                           ("config.yaml", yaml.safe_dump(config, sort_keys=False))):
+        texts = {"metrics.json": json.dumps(metrics, indent=2), "config.yaml": yaml.safe_dump(config, sort_keys=False)}
+        digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()}
+        record["artifacts"].update(digests)          # a copy as a run would have written it:
+        record.update(config=config, config_sha256=digests["config.yaml"])   # not "edited"
+        for name, text in (("run.json", json.dumps(record, indent=2)), *texts.items()):
             (run / name).unlink()                    # a hard link: replace, never write through
             (run / name).write_text(text)
 
 
-def time_in_process(results: Path, repeat: int = 5) -> float:
+def time_in_process(results: Path, repeat: int = 5) -> tuple[float, float]:
+    """Median wall and CPU seconds of collect + render in this process."""
     from research.comparison import collect
 
-    times = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         collect(results_dir=results, sort="vocabulary_size").render("text")
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def time_command(args: list[str], repeat: int = 3) -> tuple[float, str]:
-    """Median wall seconds of a fresh process (Python start-up and imports included)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_command(args: list[str], repeat: int = 3) -> tuple[float, float, str]:
+    """Median wall and CPU seconds of a fresh process (Python start-up and imports included).
+    CPU seconds say what the command costs when other work shares the cores."""
     commands = [[sys.executable, "-m", "research", *args],
                 [sys.executable, "-c", "import sys, research.cli_extra; from research.cli import main; "
                                        "sys.exit(main())", *args]]
     for command in commands:
         if subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0:
-            times = []
+            walls, cpus = [], []
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _children_cpu()
                 subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
-                times.append(time.perf_counter() - t0)
-            return statistics.median(times), "-m research" if command[1] == "-m" else "-c '<import cli_extra>'"
+                walls.append(time.perf_counter() - t0)
+                cpus.append(_children_cpu() - c0)
+            how = "-m research" if command[1] == "-m" else "-c '<import cli_extra>'"
+            return statistics.median(walls), statistics.median(cpus), how
     raise SystemExit(f"compare failed: {' '.join(args)}")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    sizes = [int(a) for a in sys.argv[1:]] or [200, 1000]
     work = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     try:
         bases = base_runs(work / "bases")
-        results = work / "results"
-        results.mkdir()
-        make_copies(bases, results, n)
         kinds = ", ".join(sorted({b.name.split("-")[2] for b in bases}))
-        in_process = time_in_process(results)
-        cli, how = time_command(["compare", "--results", str(results), "--sort", "vocabulary_size"])
-        cli_csv, _ = time_command(["compare", "--results", str(results), "--format", "csv"])
-        start_up, _ = time_command_import()
-        rows = [["collect + render, in process (median of 5)", n, in_process, "< 2 s"],
-                [f"python {how} compare --sort (median of 3)", n, cli, "< 2 s"],
-                [f"python {how} compare --format csv (median of 3)", n, cli_csv, "< 2 s"],
-                ["of which python -c 'import research' (start-up, median of 3)", "-", start_up, "-"]]
-        print(table(f"Compare over {n} run folders ({kinds}; wall seconds)",
-                    ["what", "runs", "wall_s", "target"], rows))
+        for n in sizes:
+            results = work / f"results-{n}"
+            results.mkdir()
+            make_copies(bases, results, n)
+            print(table(f"Compare over {n} run folders ({kinds}; wall seconds)",
+                        ["what", "runs", "wall_s", "cpu_s", "target"], time_rows(results, n)))
+            shutil.rmtree(results, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def time_command_import(repeat: int = 3) -> tuple[float, str]:
-    times = []
+def time_rows(results: Path, n: int) -> list[list]:
+    in_process = time_in_process(results)
+    cli = time_command(["compare", "--results", str(results), "--sort", "vocabulary_size"])
+    cli_csv = time_command(["compare", "--results", str(results), "--format", "csv"])
+    start_up = time_command_import()
+    return [["collect + render, in process (median of 5)", n, *in_process, "< 2 s"],
+            [f"python {cli[2]} compare --sort (median of 3)", n, *cli[:2], "< 2 s"],
+            [f"python {cli[2]} compare --format csv (median of 3)", n, *cli_csv[:2], "< 2 s"],
+            ["of which python -c 'import research' (start-up, median of 3)", "-", *start_up, "-"]]
+
+
+def time_command_import(repeat: int = 3) -> tuple[float, float]:
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         subprocess.run([sys.executable, "-c", "import research"], cwd=ROOT, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), "import research"
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_children_cpu() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 if __name__ == "__main__":

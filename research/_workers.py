@@ -18,6 +18,11 @@ inference" once blamed on forking were OpenBLAS raising the invalid flag spuriou
 processes that never forked; see :mod:`research.topics.lda`. Whatever crosses between
 processes is pickled with the standard pickler (loky's own calls back into Python for
 every object, 3-4x slower on millions of small strings).
+
+A helper never outlives the process that started it: :func:`watch_parent` (the pool's
+initializer) starts a daemon thread that ends the helper within :data:`PARENT_POLL`
+seconds once its parent is gone (SIGKILL, out of memory), instead of lingering until
+loky notices (about 100 s, holding its memory). Sweep workers call it too.
 """
 
 from __future__ import annotations
@@ -26,16 +31,40 @@ import concurrent.futures
 import os
 import pickle
 import tempfile
+import threading
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["map_shared", "Background", "warm_up", "helpers_for", "call", "shutdown"]
+__all__ = ["map_shared", "Background", "warm_up", "helpers_for", "call", "shutdown", "watch_parent"]
 
 IDLE_TIMEOUT = 60      # seconds an idle helper waits for work before it exits
 MIN_DOCUMENTS = 2000   # below this, a helper process costs more than it saves
 _pool: list = []       # [the executor], once made
 _stopping: list = []   # manager threads of pools told to stop, not yet waited for
+PARENT_POLL = 0.5      # seconds between a helper's checks that its parent is alive
+_watching: list = []   # the parent pid this process watches, once its watchdog runs
+
+
+def watch_parent() -> None:
+    """In a helper: exit at once (``os._exit``) when the process that started it dies.
+
+    A dead parent's children are re-parented (to init or a subreaper), so ``os.getppid()``
+    changes; polling it needs no pid of the parent's and cannot mistake a reused pid.
+    Idempotent: one watchdog thread per process."""
+    if _watching:
+        return
+    parent = os.getppid()
+    _watching.append(parent)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(70)     # no cleanup: the parent is gone and nobody waits for results
+
+    threading.Thread(target=watch, name="research-watch-parent", daemon=True).start()
 
 
 def helpers_for(workers: int, n_documents: int) -> int:
@@ -90,7 +119,7 @@ def _executor(helpers: int):
     if (executor is None or executor._max_workers != helpers
             or getattr(flags, "shutdown", False) or getattr(flags, "broken", None)):
         shutdown(wait=False)   # an unusable pool is still waited for at exit
-        executor = ProcessPoolExecutor(max_workers=helpers, timeout=IDLE_TIMEOUT)
+        executor = ProcessPoolExecutor(max_workers=helpers, timeout=IDLE_TIMEOUT, initializer=watch_parent)
         _pool[:] = [executor]
     return executor
 

@@ -73,7 +73,7 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
         run.write_json("metrics.json", {"documents": len(rows), "predicted": counts,
                                         "unscored": len(rows) - len(scored), "threshold": config["tone"]["threshold"],
                                         "source_run": run.record["source_run"]})
-        run.write_yaml("config.yaml", {**config, "corpus": settings})
+        run.write_config({**config, "corpus": settings})
         with run.stage("html"):
             write_report(run.path)
     return run.path

@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; the run (if one started) is recorded as failed", file=sys.stderr)
+    except KeyboardInterrupt as exc:   # a sweep's own line (research.sweep_interrupt) says more
+        line = getattr(exc, "line", "") or "interrupted; the run (if one started) is recorded as failed"
+        print(f"error: {line}", file=sys.stderr)
         return 130
 
 

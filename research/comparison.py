@@ -2,13 +2,17 @@
 
 ``compare("results/*")`` returns a pandas DataFrame with one row per readable complete run:
 ``run``, ``config_name``, ``kind``, the flattened config keys whose values differ between
-those runs (``vectorizer.min_df``), every numeric metric in ``metrics.json``, and ``path``.
-:func:`collect` returns the whole picture the command line prints: that table, the runs that
-are not ranked (failed, running, unreadable), and sweep folders.
+those runs (``vectorizer.min_df``), every numeric metric in ``metrics.json``, ``edited`` and
+``path``. :func:`collect` returns the whole picture the command line prints: that table, the
+runs that are not ranked (failed, running, died, unreadable), and sweep folders.
 
 What is read: only ``run.json``, ``config.yaml`` and ``metrics.json`` of each folder (and
-``sweep.json`` of a sweep folder); artefacts are never loaded, so 200 runs take well under a
-second. A folder whose ``run.json`` is missing or corrupt is listed as ``unreadable``.
+``sweep.json`` of a sweep folder); artefacts are never loaded. ``config.yaml`` and
+``metrics.json`` are hashed as they are read: one whose SHA-256 differs from ``run.json`` is
+named in ``edited``; while config.yaml's hash matches, its JSON copy in run.json is used
+instead of parsing the YAML, so 1,000 runs take about a second. A folder whose ``run.json``
+is missing or corrupt is listed as ``unreadable``; a ``running`` run whose process is gone is
+``died`` (:func:`research._lifecycle.effective_status`).
 
 Which runs: with no targets, every folder under ``results_dir``. A target is a run folder, a
 run id (a folder name under ``results_dir``), a folder of runs, a glob (``"results/*lda*"``)
@@ -19,6 +23,7 @@ are listed apart as sweeps; their runs are ordinary run folders and appear in th
 from __future__ import annotations
 
 import glob as _glob
+import hashlib
 import json
 import math
 import shlex
@@ -28,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import yaml
 
+from ._lifecycle import died_reason
 from .errors import ConfigError, RunError
 
 if TYPE_CHECKING:  # pandas is imported when a table is built: `import research` stays light
@@ -61,13 +67,14 @@ class RunSummary:
     """What ``compare`` knows about one folder (never raises while reading it)."""
 
     path: Path
-    status: str                      # complete / failed / running / unreadable / sweep
+    status: str                      # complete / failed / running / died / unreadable / sweep
     kind: str | None = None
     config_name: str | None = None
     record: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)    # flattened dotted keys
     metrics: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    edited: list[str] = field(default_factory=list)   # small files whose SHA-256 differs from run.json
 
     @property
     def id(self) -> str:
@@ -77,6 +84,8 @@ class RunSummary:
         """(found, value) for a run.json field, a dotted config key or a metric."""
         if key in ("id", "run"):
             return True, self.id
+        if key == "status" and self.status == "died":
+            return True, "died"
         if key in RUN_FIELDS and key in self.record:
             return True, self.record[key]
         for source in (self.config, self.metrics):
@@ -98,15 +107,53 @@ def read_summary(folder: str | Path) -> RunSummary:
         return RunSummary(folder, "unreadable", error="no run.json")
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return RunSummary(folder, "unreadable", error=f"corrupt run.json ({_one_line(exc)})")
-    summary = RunSummary(folder, str(record.get("status") or "unknown"), record.get("kind"),
-                         record.get("config_name"), record, error=_error_text(record.get("error")))
+    status, error = str(record.get("status") or "unknown"), _error_text(record.get("error"))
+    if status == "running" and (reason := died_reason(record)):
+        status, error = "died", f"died: {reason}"
+    summary = RunSummary(folder, status, record.get("kind"), record.get("config_name"), record, error=error)
     try:
-        summary.config = flatten(_read_yaml(folder / "config.yaml"))
-        summary.metrics = numeric_metrics(_read_json(folder / "metrics.json"))
+        summary.config, summary.edited = _read_config(folder, record)
+        metrics, edited = _read_checked(folder / "metrics.json", _recorded(record, "metrics.json"))
+        summary.metrics = numeric_metrics(_parse_json(metrics, "metrics.json"))
+        summary.edited += edited
     except (OSError, ValueError, yaml.YAMLError) as exc:
         if summary.status == "complete":
             summary.status, summary.error = "unreadable", _one_line(exc)
     return summary
+
+
+def _recorded(record: dict[str, Any], name: str) -> str | None:
+    """The SHA-256 run.json recorded for ``name`` (every output of a complete run; the
+    config of any run that records ``config_sha256``)."""
+    artifacts = record.get("artifacts")
+    digest = artifacts.get(name) if isinstance(artifacts, dict) else None
+    return digest or (record.get("config_sha256") if name == "config.yaml" else None)
+
+
+def _read_checked(path: Path, digest: str | None) -> tuple[bytes | None, list[str]]:
+    """The file's bytes (None if absent) and ``[name]`` when they differ from ``digest``."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None, []
+    edited = digest is not None and hashlib.sha256(data).hexdigest() != digest
+    return data, [path.name] if edited else []
+
+
+def _read_config(folder: Path, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The flattened config: from run.json's JSON copy when config.yaml's bytes are the ones
+    recorded (25x faster than parsing YAML), else from config.yaml itself."""
+    digest = _recorded(record, "config.yaml")
+    data, edited = _read_checked(folder / "config.yaml", digest)
+    if data is None:
+        return {}, []
+    copy = record.get("config")
+    if digest and not edited and isinstance(copy, dict):
+        return flatten(copy), []
+    parsed = yaml.load(data.decode("utf-8"), Loader=_Loader)
+    if parsed is not None and not isinstance(parsed, dict):
+        raise ValueError("config.yaml: not a mapping")
+    return flatten(parsed or {}), edited
 
 
 def _read_sweep(folder: Path) -> RunSummary:
@@ -117,23 +164,14 @@ def _read_sweep(folder: Path) -> RunSummary:
     return RunSummary(folder, "sweep", "sweep", record.get("config_name"), record)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    if data is not None and not isinstance(data, dict):
-        raise ValueError(f"{path.name}: not a mapping")
-    return data or {}
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+def _parse_json(data: bytes | None, name: str) -> dict[str, Any]:
+    if data is None:
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        parsed = json.loads(data.decode("utf-8"))
     except ValueError as exc:
-        raise ValueError(f"corrupt {path.name} ({_one_line(exc)})") from None
-    return data if isinstance(data, dict) else {}
+        raise ValueError(f"corrupt {name} ({_one_line(exc)})") from None
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -274,11 +312,11 @@ class Comparison:
 
     def render(self, fmt: str = "text") -> str:
         """The comparison as ``text``, ``markdown``, ``csv`` or ``json``."""
+        from .compare_render import render
+
         if fmt not in FORMATS:
             raise ConfigError(f"--format {fmt}: allowed: {', '.join(FORMATS)}")
-        if self.side_by_side:
-            return _render_side(self, fmt)
-        return _RENDERERS[fmt](self)
+        return render(self, fmt)
 
 
 def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
@@ -330,7 +368,7 @@ def differing_params(runs: Sequence[RunSummary]) -> list[str]:
         keys.update(dict.fromkeys(config))
     out = []
     for key in keys:
-        values = {_canonical(config[key]) for config in relevant if key in config}
+        values = {_value_key(config[key]) for config in relevant if key in config}
         if len(values) > 1:
             out.append(key)
     return out
@@ -339,6 +377,14 @@ def differing_params(runs: Sequence[RunSummary]) -> list[str]:
 def relevant_config(run: RunSummary) -> dict[str, Any]:
     """The run's flattened config without the sections its kind does not read (``tone.*`` for a
     topic run, ``topics.*`` for a tone run, the back-ends a topic run did not use)."""
+    cached = run.__dict__.get("_relevant")
+    if cached is not None and cached[0] is run.config:
+        return cached[1]
+    run.__dict__["_relevant"] = (run.config, _relevant(run))
+    return run.__dict__["_relevant"][1]
+
+
+def _relevant(run: RunSummary) -> dict[str, Any]:
     config = run.config
     kind = run.kind or config.get("model.kind")
     drop: list[str] = []
@@ -359,6 +405,17 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _value_key(value: Any) -> Any:
+    """Equal for values :func:`_canonical` makes equal (1 and 1.0 and True stay apart), but
+    without JSON for plain scalars (a 1,000-run comparison makes ~80,000 of them)."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool):
+        return kind, value
+    if kind is float:
+        return kind, repr(value)
+    return "json", _canonical(value)
+
+
 def _metric_names(runs: Sequence[RunSummary]) -> list[str]:
     names: dict[str, None] = {}
     for run in runs:
@@ -373,9 +430,9 @@ def _table(runs: Sequence[RunSummary], params: list[str], metrics: list[str]) ->
     relevant = [relevant_config(r) for r in runs]
     rows = [{"run": r.id, "config_name": r.config_name, "kind": r.kind,
              **{p: config.get(p) for p in params},
-             **{m: r.metrics.get(m, math.nan) for m in metrics}, "path": str(r.path)}
-            for r, config in zip(runs, relevant)]
-    columns = ["run", "config_name", "kind", *params, *metrics, "path"]
+             **{m: r.metrics.get(m, math.nan) for m in metrics}, "edited": " ".join(r.edited) or None,
+             "path": str(r.path)} for r, config in zip(runs, relevant)]
+    columns = ["run", "config_name", "kind", *params, *metrics, "edited", "path"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -463,214 +520,6 @@ def _same(value: Any, raw: str) -> bool:
     if _is_number(value) and _is_number(parsed):
         return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)
     return value == parsed or str(value) == raw or _canonical(value) == _canonical(parsed)
-
-
-# -- rendering -------------------------------------------------------------------------------
-def fmt_value(value: Any) -> str:
-    """A cell for people: ints as they are, floats to 4 significant digits (1 decimal from 1000)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value if isinstance(value, str) else json.dumps(value, default=str)
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.1f}" if 1e3 <= abs(value) < 1e6 else f"{value:.4g}"
-
-
-def fmt_delta(value: Any, base: Any) -> str:
-    if not (_is_number(value) and _is_number(base)) or math.isnan(value) or math.isnan(base):
-        return ""
-    delta = value - base
-    return f"{'+' if delta >= 0 else '-'}{fmt_value(abs(delta))}"
-
-
-def _sort_note(comp: Comparison) -> str:
-    if not comp.sort:
-        return ""
-    order = "lower is better" if comp.sort in LOWER_IS_BETTER else "higher is better"
-    return f", sorted by {comp.sort} ({order})"
-
-
-def _shown(comp: Comparison) -> tuple[list[str], list[list[str]]]:
-    params = comp.params[:MAX_TEXT_PARAMS]
-    columns = ["run", "config_name", "kind", *params, *comp.main_metrics]
-    headers = ["run", "config", "kind", *params, *comp.main_metrics]
-    return headers, _cells(comp.table, columns)
-
-
-def _more_params(comp: Comparison) -> str:
-    more = comp.params[MAX_TEXT_PARAMS:]
-    if not more:
-        return ""
-    return (f"{len(more)} more differing setting{'s' * (len(more) != 1)} not shown: {', '.join(more)} "
-            "(--format csv or json has them all)")
-
-
-def _sections(comp: Comparison) -> list[tuple[str, pd.DataFrame, list[str]]]:
-    out = []
-    if len(comp.not_ranked):
-        out.append((f"not ranked ({len(comp.not_ranked)} failed, running or unreadable)",
-                    comp.not_ranked, NOT_RANKED_COLUMNS))
-    if len(comp.sweeps):
-        out.append((f"sweeps ({len(comp.sweeps)}; compare one with: research compare <sweep folder>)",
-                    comp.sweeps, ["run", "config_name", "status", "combinations", "complete", "failed"]))
-    return out
-
-
-def _cells(frame: pd.DataFrame, columns: list[str], width: int = 100) -> list[list[str]]:
-    """Cells of a small table for people; long errors are cut (csv and json keep them whole)."""
-    rows = [[fmt_value(v) for v in row] for row in frame[columns].itertuples(index=False)]
-    return [[c if len(c) <= width else c[:width - 3] + "..." for c in row] for row in rows]
-
-
-def _title(comp: Comparison) -> str:
-    n = len(comp.table)
-    return f"{n} complete run{'s' * (n != 1)} in {comp.source}{_sort_note(comp)}"
-
-
-def _render_text(comp: Comparison) -> str:
-    parts = [_title(comp)]
-    if len(comp.table):
-        parts += [_text_table(*_shown(comp))] + ([_more_params(comp)] if _more_params(comp) else [])
-    for title, frame, columns in _sections(comp):
-        parts += ["", title + ":", _text_table(columns, _cells(frame, columns))]
-    return "\n".join(parts) + "\n"
-
-
-def _render_markdown(comp: Comparison) -> str:
-    parts = [_title(comp), ""]
-    if len(comp.table):
-        parts += [_md_table(*_shown(comp)), ""] + ([_more_params(comp), ""] if _more_params(comp) else [])
-    for title, frame, columns in _sections(comp):
-        parts += [f"**{title}**", "", _md_table(columns, _cells(frame, columns)), ""]
-    return "\n".join(parts)
-
-
-def _flat_frame(comp: Comparison) -> pd.DataFrame:
-    import pandas as pd
-
-    ranked = comp.table.assign(status="complete", error=None)
-    ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    others = pd.concat([f for f in (comp.not_ranked, comp.sweeps) if len(f)], ignore_index=True) \
-        if len(comp.not_ranked) or len(comp.sweeps) else None
-    columns = ["rank", "run", "config_name", "kind", "status", *comp.params, *comp.metrics, "error", "path"]
-    frames = [ranked] + ([others] if others is not None else [])
-    frames = [f.reindex(columns=columns).astype(object) for f in frames]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-
-
-def _render_csv(comp: Comparison) -> str:
-    frame = _flat_frame(comp)
-    frame["rank"] = frame["rank"].map(lambda v: "" if v is None or v != v else int(v))
-    for column in comp.params:          # lists as JSON, booleans as true/false, missing as empty
-        frame[column] = frame[column].map(_csv_param)
-    return frame.to_csv(index=False, lineterminator="\n")
-
-
-def _csv_param(value: Any) -> Any:
-    value = _jsonable(value)
-    return value if value is None or isinstance(value, str) else json.dumps(value)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _jsonable(value: Any) -> Any:
-    value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _render_json(comp: Comparison) -> str:
-    runs = _records(comp.table)
-    for rank, row in enumerate(runs, 1):
-        row["rank"] = rank
-    data = {"source": comp.source, "sort": comp.sort,
-            "ascending": comp.sort in LOWER_IS_BETTER if comp.sort else None,
-            "params": comp.params, "metrics": comp.metrics, "runs": runs,
-            "not_ranked": _records(comp.not_ranked), "sweeps": _records(comp.sweeps)}
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-
-
-_RENDERERS = {"text": _render_text, "markdown": _render_markdown, "csv": _render_csv, "json": _render_json}
-
-
-def side_by_side_frame(comp: Comparison) -> pd.DataFrame:
-    """Rows: config_name, kind, each differing config key, each metric; one column per run and
-    a ``delta <run>`` column (metric minus the first run's) for every run after the first."""
-    import pandas as pd
-
-    table = comp.table
-    ids = list(table["run"])
-    rows = []
-    items = [("run", c) for c in ("config_name", "kind")] + [("param", p) for p in comp.params] \
-        + [("metric", m) for m in comp.metrics]
-    for section, item in items:
-        values = list(table[item])
-        row = {"section": section, "item": item, **{i: _jsonable(v) for i, v in zip(ids, values)}}
-        if section == "metric":
-            row.update({f"delta {i}": _delta(v, values[0]) for i, v in zip(ids[1:], values[1:])})
-        rows.append(row)
-    columns = ["section", "item", *ids, *[f"delta {i}" for i in ids[1:]]]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _delta(value: Any, base: Any) -> float | None:
-    value, base = _jsonable(value), _jsonable(base)
-    if value is None or base is None or not (_is_number(value) and _is_number(base)):
-        return None
-    delta = value - base
-    return int(delta) if float(value).is_integer() and float(base).is_integer() else delta
-
-
-def _render_side(comp: Comparison, fmt: str) -> str:
-    frame = side_by_side_frame(comp)
-    ids = list(comp.table["run"])
-    if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n")
-    if fmt == "json":
-        data = {"baseline": ids[0], "runs": ids, "sort": comp.sort, "rows": _records(frame),
-                "not_ranked": _records(comp.not_ranked)}
-        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-    rows = []
-    for rec in frame.to_dict(orient="records"):
-        cells = [fmt_value(rec[ids[0]])]
-        for i in ids[1:]:
-            delta = fmt_delta(rec[i], rec[ids[0]]) if rec["section"] == "metric" else ""
-            cells.append(fmt_value(rec[i]) + (f" ({delta})" if delta else ""))
-        rows.append([rec["item"], *cells])
-    title = f"{len(ids)} runs side by side{_sort_note(comp)}; deltas vs {ids[0]}"
-    table = _text_table(["", *ids], rows) if fmt == "text" else _md_table(["", *ids], rows)
-    parts = [title, "", table] if fmt == "markdown" else [title, table]
-    for section_title, sub, columns in _sections(comp):
-        render = _text_table if fmt == "text" else _md_table
-        parts += ["", section_title + ":", render(columns, _cells(sub, columns))]
-    return "\n".join(parts) + "\n"
-
-
-def _text_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    numeric = [all(_looks_numeric(r[i]) for r in rows) and bool(rows) for i in range(len(headers))]
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
-def _looks_numeric(cell: str) -> bool:
-    head = cell.split(" (")[0]
-    try:
-        float(head)
-    except ValueError:
-        return head == "-"
-    return True
-
-
-def _md_table(headers: list[str], rows: list[list[str]]) -> str:
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
-    return "\n".join([line(headers), "|" + "---|" * len(headers)] + [line(r) for r in rows])
 
 
 # -- figure ----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
         PRECHECKS[kind](config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
     with run, paused_gc():
-        run.write_yaml("config.yaml", config.data)
+        run.write_config(config.data)
         run.log.info("run %s: config %s", run.path, config.source)
         prepared = prepare(config, run, LOADERS.get(kind))
         metrics = dict(prepared.metrics)

@@ -18,12 +18,11 @@ import base64
 import html
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .errors import RunError
-from .runs import read_run_json, sha256_file
+from .runs import read_run_json, sha256_file, write_text_atomic
 
 __all__ = ["write_report", "render_report", "REPORT_NAME"]
 
@@ -63,9 +62,7 @@ def write_report(run_folder: str | Path, *, update_record: bool = False) -> Path
         raise RunError(f"{folder}: no such run folder; give a folder under results/")
     page = render_report(folder)
     path = folder / REPORT_NAME
-    tmp = path.with_name(REPORT_NAME + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, page)        # no report.html.tmp is left on a full disk
     if update_record:
         _record_hash(folder, path)
     return path
@@ -77,9 +74,7 @@ def _record_hash(folder: Path, path: Path) -> None:
     if record.get("status") != "complete" or not isinstance(artifacts, dict):
         return
     artifacts[REPORT_NAME] = sha256_file(path)
-    tmp = folder / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / "run.json")
+    write_text_atomic(folder / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
 def render_report(folder: Path) -> str:

@@ -11,6 +11,11 @@ to the same config are refused with one :class:`~research.errors.ConfigError` li
 nothing is created. A combination that fails while running is recorded as failed; the
 others go on.
 
+SIGINT (Ctrl-C) or SIGTERM during a sweep stops it: the worker processes are stopped, every
+run folder a combination started that is not complete is recorded as ``failed`` with the
+error ``interrupted by SIGINT`` (or SIGTERM), the sweep itself as failed, and the command
+exits with one ``error:`` line (:class:`SweepInterrupted`).
+
 The sweep writes ``results/<stamp>-sweep-<config>-<id>/``:
 
     sweep.json   kind "sweep", status, the grid, the --set overrides, and per combination its
@@ -35,9 +40,10 @@ from typing import Any, Callable, Sequence
 from .comparison import MAIN_METRICS, read_summary
 from .config import Config, load_config
 from .errors import ConfigError, ResearchError
-from .runs import unique_folder
+from .runs import unique_folder, write_text_atomic
+from .sweep_interrupt import SweepInterrupted, interrupted, signals_interrupt
 
-__all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE"]
+__all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE", "SweepInterrupted"]
 
 SWEEP_FILE = "sweep.json"
 _OPEN, _CLOSE = "[{(", "]})"
@@ -168,27 +174,40 @@ def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any
                           "seconds": None} for i, combo in enumerate(combos)]}
     t0 = time.perf_counter()
     _write_json(folder / SWEEP_FILE, record)
+    tasks = [(i, cfg, str(results), [*base_command, f"(sweep {folder.name} combination {i})"])
+             for i, cfg in enumerate(configs)]
+    with signals_interrupt() as quiet:
+        try:
+            _run_tasks(tasks, jobs, record, folder, echo)
+            record["status"] = "complete"
+        except BaseException as exc:
+            quiet()                  # a second Ctrl-C must not cut the clean-up short
+            record["status"] = "failed"
+            record["error"] = {"type": type(exc).__name__, "message": " ".join(str(exc).split())}
+            if isinstance(exc, KeyboardInterrupt):
+                raise interrupted(exc, results, folder) from None
+            raise
+        finally:
+            record["ended"] = _now()
+            record["duration_s"] = round(time.perf_counter() - t0, 3)
+            _write_json(folder / SWEEP_FILE, record)
+            _write_summary(folder, record, configs)
+    return folder
+
+
+def _run_tasks(tasks: list[tuple], jobs: int, record: dict[str, Any], folder: Path,
+               echo: Callable[[str], None] | None) -> None:
+    outcomes = _execute(tasks, jobs)
     try:
-        tasks = [(i, cfg, str(results), [*base_command, f"(sweep {folder.name} combination {i})"])
-                 for i, cfg in enumerate(configs)]
-        for done, outcome in enumerate(_execute(tasks, jobs), 1):
+        for done, outcome in enumerate(outcomes, 1):
             record["combinations"][outcome["index"]].update(outcome)
             _write_json(folder / SWEEP_FILE, record)
             if echo:
                 combo = record["combinations"][outcome["index"]]
-                echo(f"[{done}/{len(combos)}] {combo['status']}: {_label(combo['overrides'])} -> "
+                echo(f"[{done}/{len(tasks)}] {combo['status']}: {_label(combo['overrides'])} -> "
                      f"{combo['run'] or '-'}{'  (' + combo['error'] + ')' if combo['error'] else ''}")
-        record["status"] = "complete"
-    except BaseException as exc:
-        record["status"] = "failed"
-        record["error"] = {"type": type(exc).__name__, "message": " ".join(str(exc).split())}
-        raise
     finally:
-        record["ended"] = _now()
-        record["duration_s"] = round(time.perf_counter() - t0, 3)
-        _write_json(folder / SWEEP_FILE, record)
-        _write_summary(folder, record, configs)
-    return folder
+        outcomes.close()             # an interrupt: joblib stops its workers
 
 
 def _execute(tasks: list[tuple], jobs: int):
@@ -199,7 +218,15 @@ def _execute(tasks: list[tuple], jobs: int):
 
     parallel = Parallel(n_jobs=min(jobs, len(tasks)) if jobs > 0 else jobs, backend="loky",
                         return_as="generator_unordered")
-    yield from parallel(delayed(_run_one)(*task) for task in tasks)
+    yield from parallel(delayed(_run_in_worker)(*task) for task in tasks)
+
+
+def _run_in_worker(*task) -> dict[str, Any]:
+    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies."""
+    from ._workers import watch_parent
+
+    watch_parent()
+    return _run_one(*task)
 
 
 def _run_one(index: int, config: Config, results_dir: str, command: list[str]) -> dict[str, Any]:
@@ -281,9 +308,7 @@ def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def _now() -> str:
