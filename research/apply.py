@@ -58,6 +58,7 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
         raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
     config = trained.config
     settings = _corpus_settings(config, str(corpus))
+    trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
     name = f"apply-{Path(str(run_path)).name.split('-', 2)[-1]}"
     run = RunFolder.create(results_dir, name, "apply", config["seed"], command)
     with run:
