@@ -32,7 +32,8 @@ from .errors import CleaningError, ConfigError
 from .furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
                         find_repeated_segments, segment_key_hashes)
 from .repair import repair_text
-from .tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, stop_word_set,
+from .tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, phrases_from_state,
+                     phrases_state, stop_word_set,
                      token_segments)
 
 __all__ = ["clean_corpus", "CleanResult", "TextPipeline", "TOKEN_PATTERN"]
@@ -155,10 +156,7 @@ class TextPipeline:
         """The settings and learned phrases as plain JSON data (no code, no pickle):
         what the cleaning cache and a run's ``cleaner`` artefact store."""
         frozen = getattr(self, "phrases_", None)
-        phrases = None if frozen is None else {
-            "threshold": float(frozen.threshold), "min_count": int(frozen.min_count),
-            "delimiter": frozen.delimiter, "connector_words": sorted(frozen.connector_words),
-            "phrasegrams": {str(k): float(v) for k, v in frozen.phrasegrams.items()}}
+        phrases = None if frozen is None else phrases_state(frozen)
         return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens,
                 "fitted": hasattr(self, "phrases_"), "phrases": phrases}
 
@@ -167,7 +165,7 @@ class TextPipeline:
         """Inverse of :meth:`to_state`: the same tokens for every text."""
         pipeline = cls(dict(state["unicode"]), dict(state["furniture"]), dict(state["tokens"]))
         if state.get("fitted"):
-            pipeline.phrases_ = None if state["phrases"] is None else _frozen_phrases(state["phrases"])
+            pipeline.phrases_ = None if state["phrases"] is None else phrases_from_state(state["phrases"])
         return pipeline
 
     def fit_phrases(self, segment_lists: list[list[list[str]]]) -> "TextPipeline":
@@ -194,18 +192,6 @@ class TextPipeline:
         without sentence punctuation) gives no tokens, ``"Washington said so."`` does.
         """
         return self.tokens_of(self.clean_text(text).text())
-
-
-def _frozen_phrases(state: dict):
-    """A gensim ``FrozenPhrases`` rebuilt from :meth:`TextPipeline.to_state` data."""
-    from gensim.models.phrases import FrozenPhrases, npmi_scorer
-
-    frozen = FrozenPhrases.__new__(FrozenPhrases)
-    frozen.threshold, frozen.min_count = state["threshold"], state["min_count"]
-    frozen.delimiter, frozen.scoring = state["delimiter"], npmi_scorer
-    frozen.connector_words = frozenset(state["connector_words"])
-    frozen.phrasegrams = dict(state["phrasegrams"])
-    return frozen
 
 
 @dataclass

@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["TOKEN_PATTERN", "stop_word_set", "token_segments", "learn_phrases", "apply_phrases"]
+__all__ = ["TOKEN_PATTERN", "stop_word_set", "token_segments", "learn_phrases", "apply_phrases",
+           "phrases_state", "phrases_from_state"]
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 
@@ -146,3 +147,22 @@ def apply_phrases(segments: list[list[str]], frozen) -> list[str]:
     for segment in segments:
         tokens.extend(frozen[segment] if frozen is not None and len(segment) > 1 else segment)
     return tokens
+
+
+def phrases_state(frozen) -> dict:
+    """A gensim ``FrozenPhrases`` as plain JSON data (for the cache and ``cleaner.json``)."""
+    return {"threshold": float(frozen.threshold), "min_count": int(frozen.min_count),
+            "delimiter": frozen.delimiter, "connector_words": sorted(frozen.connector_words),
+            "phrasegrams": {str(k): float(v) for k, v in frozen.phrasegrams.items()}}
+
+
+def phrases_from_state(state: dict):
+    """A gensim ``FrozenPhrases`` rebuilt from :func:`phrases_state` data (no pickle)."""
+    from gensim.models.phrases import FrozenPhrases, npmi_scorer
+
+    frozen = FrozenPhrases.__new__(FrozenPhrases)
+    frozen.threshold, frozen.min_count = state["threshold"], state["min_count"]
+    frozen.delimiter, frozen.scoring = state["delimiter"], npmi_scorer
+    frozen.connector_words = frozenset(state["connector_words"])
+    frozen.phrasegrams = dict(state["phrasegrams"])
+    return frozen

@@ -286,15 +286,27 @@ def _headline(evaluation) -> dict[str, Any]:
             "n": summary["n"]}
 
 
+def _training_groups(tone: dict[str, Any], docs: list[Document]) -> list[str] | None:
+    """Each training document's group, when a source names a group column (never for paragraphs)."""
+    if tone["unit"] == "paragraph" or not (tone["group_column"] or any(
+            s["group_column"] for s in tone["extra_sources"])):
+        return None
+    return [str(d.meta.get("group")) for d in docs]
+
+
+def _promote_headline(metrics: dict[str, Any]) -> None:
+    """Copy the headline split's (test, else cv) numbers and intervals to the top level."""
+    headline = metrics["test"] if "test" in metrics else metrics["cv"]
+    metrics.update({k: headline[k] for k in ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier") if k in headline})
+    metrics["intervals"] = headline["intervals"]
+
+
 @register_kind("tone", precheck=precheck, loader=load_training_documents)
 def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
     tone = config["tone"]
     docs = prepared.documents
     texts, labels = [d.text for d in docs], [str(d.label) for d in docs]
-    groups = [str(d.meta.get("group")) for d in docs] if tone["group_column"] or any(
-        s["group_column"] for s in tone["extra_sources"]) else None
-    if tone["unit"] == "paragraph":
-        groups = None
+    groups = _training_groups(tone, docs)
     _check_training(config, labels, groups)
     if len(docs) < SMALL_CORPUS:
         run.warn(f"only {len(docs)} training documents: enough to exercise the pipeline, not to support "
@@ -314,19 +326,12 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     evaluations = {"cv": cv}
     if tone["test_sources"]:
         with run.stage("test"):
-            test_docs = _test_documents(config, prepared.cleaned.pipeline)
-            _, test = evaluate_holdout(FrozenEstimator(model.pipeline), texts, labels,
-                                       [d.text for d in test_docs], [str(d.label) for d in test_docs],
-                                       positive=tone["positive"], threshold=tone["threshold"],
-                                       n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
+            test, test_rows = _held_out(config, prepared, model, texts, labels)
             metrics["test"] = _headline(test)
             metrics["evaluation"] = "held_out_test"
-            rows += score_documents(model, test_docs, _align(test, model), config["tone"]["explain_top"],
-                                    tone["promotional"]["enabled"], {"split": "test"}, tone["threshold"])
+            rows += test_rows
             evaluations["test"] = test
-    headline = metrics["test"] if "test" in metrics else metrics["cv"]
-    metrics.update({k: headline[k] for k in ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier") if k in headline})
-    metrics["intervals"] = headline["intervals"]
+    _promote_headline(metrics)
     with run.stage("outputs"):
         write_csv(run.path / "predictions.csv", rows)
         _figures(run, model, evaluations, "test" if "test" in evaluations else "cv", tone["positive"])
@@ -335,6 +340,19 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
                             for r in rows[:50]}
     metrics["training_documents"] = len(docs)
     return metrics
+
+
+def _held_out(config: Config, prepared: Prepared, model: DocumentToneModel, texts, labels):
+    """The final model on ``tone.test_sources``: its evaluation and its predictions.csv rows."""
+    tone = config["tone"]
+    test_docs = _test_documents(config, prepared.cleaned.pipeline)
+    _, test = evaluate_holdout(FrozenEstimator(model.pipeline), texts, labels,
+                               [d.text for d in test_docs], [str(d.label) for d in test_docs],
+                               positive=tone["positive"], threshold=tone["threshold"],
+                               n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
+    rows = score_documents(model, test_docs, _align(test, model), tone["explain_top"],
+                           tone["promotional"]["enabled"], {"split": "test"}, tone["threshold"])
+    return test, rows
 
 
 def _align(evaluation, model: DocumentToneModel) -> np.ndarray:
