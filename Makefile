@@ -26,7 +26,7 @@ RESULTS     ?= results
 # code. The targets hand such NAME=value words to research/_make.py, which splits the list
 # variables (SET, RUNS, WHERE, PYTEST_ARGS) like shell words and runs the command without a shell.
 q = '$(subst ','\'',$(value $(1)))'
-MAKE_PY = $(call q,PY) -m research._make
+MAKE_PY = $(call q,PY) -m research.cli.make
 # Values reach the commands only as quoted arguments: not exporting them keeps make from
 # expanding a '$(...)' inside a value when it builds the recipes' environment.
 unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS

@@ -4,7 +4,7 @@
     .venv/bin/python experiments/bench_clean.py --corpus bbc    # or hyperpartisan, editorials
     /usr/bin/time -v .venv/bin/python experiments/bench_clean.py   # + peak RSS of the process
 
-Default ``clean:`` settings from research/defaults.yaml. Prints load and clean seconds, the
+Default ``clean:`` settings from research/config/defaults.yaml. Prints load and clean seconds, the
 peak RSS of this process, the summary and the share of characters removed from the kept
 documents (for BBC this is the "real text lost" figure: BBC pages carry no furniture).
 """
@@ -24,8 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from research.clean import clean_corpus  # noqa: E402
-from research.documents import Document  # noqa: E402
+from research.clean.cleaner import clean_corpus  # noqa: E402
+from research.corpus.documents import Document  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--corpus", default="20ng",
                         choices=["20ng", "bbc", "hyperpartisan", "editorials"])
     args = parser.parse_args()
-    settings = yaml.safe_load((ROOT / "research" / "defaults.yaml").read_text())["clean"]
+    settings = yaml.safe_load((ROOT / "research" / "config" / "defaults.yaml").read_text())["clean"]
     t0 = time.perf_counter()
     docs = load(args.corpus)
     t1 = time.perf_counter()

@@ -73,7 +73,7 @@ def make_copies(bases: list[Path], results: Path, n: int) -> None:
 
 def time_in_process(results: Path, repeat: int = 5) -> tuple[float, float]:
     """Median wall and CPU seconds of collect + render in this process."""
-    from research.comparison import collect
+    from research.runs.compare import collect
 
     walls, cpus = [], []
     for _ in range(repeat):
@@ -93,7 +93,7 @@ def time_command(args: list[str], repeat: int = 3) -> tuple[float, float, str]:
     """Median wall and CPU seconds of a fresh process (Python start-up and imports included).
     CPU seconds say what the command costs when other work shares the cores."""
     commands = [[sys.executable, "-m", "research", *args],
-                [sys.executable, "-c", "import sys, research.cli_extra; from research.cli import main; "
+                [sys.executable, "-c", "import sys, research.cli.extra; from research.cli.main import main; "
                                        "sys.exit(main())", *args]]
     for command in commands:
         if subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0:

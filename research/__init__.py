@@ -2,6 +2,20 @@
 
 corpus -> clean -> vectorise -> model -> evaluate -> run folder -> compare / reuse
 
+One sub-package per stage, each importing only the layers below it (checked by
+import-linter, see ``[tool.importlinter]`` in pyproject.toml)::
+
+    cli          command line and make targets
+    experiment   a config through the stages: runner, stages, topic / tone kinds, apply, sweep
+    runs         the run folder: artefacts, reuse (load_run), compare, report
+    config       defaults.yaml, the schema, loading and overrides
+    topics tone  the models (scikit-learn estimators); evaluate: topic-model metrics
+    vectorise    TF-IDF / count vectorisers
+    clean        furniture, repair, duplicates, tokens, the cleaning cache
+    corpus       reading corpora into Documents
+    util         worker processes, hashing, GC pause, sizes, figure saving
+    errors       the exceptions every layer raises
+
 Names are imported on first use, so ``python -m research compare`` does not pay for
 scikit-learn and gensim.
 """
@@ -11,18 +25,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import (CleaningError, ConfigError, CorpusError, ModelError, ResearchError, RunError,
-                     UnscorableError, VectorizerError)
+from research.errors import (CleaningError, ConfigError, CorpusError, ModelError, ParameterError, ResearchError,
+                             RunError, UnscorableError, VectorizerError)
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Config": "config", "load_config": "config",
-    "CorpusWarning": "corpus", "read_corpus": "corpus",
-    "Document": "documents",
-    "run_experiment": "experiment",
-    "Run": "reuse", "VersionWarning": "reuse", "UnscorableWarning": "reuse", "load_run": "reuse",
-    "compare": "comparison", "write_report": "report", "run_sweep": "sweep", "apply_run": "apply",
+    "Config": "config.load", "load_config": "config.load",
+    "CorpusWarning": "corpus.read", "read_corpus": "corpus.read",
+    "Document": "corpus.documents",
+    "run_experiment": "experiment.runner",
+    "Run": "runs.reuse", "VersionWarning": "runs.reuse", "UnscorableWarning": "runs.reuse", "load_run": "runs.reuse",
+    "compare": "runs.compare", "write_report": "runs.report", "run_sweep": "experiment.sweep",
+    "apply_run": "experiment.apply",
 }
 
 __all__ = [
@@ -33,6 +48,7 @@ __all__ = [
     "CorpusWarning",
     "Document",
     "ModelError",
+    "ParameterError",
     "ResearchError",
     "Run",
     "RunError",

@@ -1,7 +1,7 @@
 import sys
 
-from ._workers import shutdown
-from .cli import main
+from research.util.workers import shutdown
+from research.cli.main import main
 
 try:
     code = main()

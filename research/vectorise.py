@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from .errors import VectorizerError
+from research.errors import VectorizerError
 
 __all__ = ["build_vectorizer", "fit_vectorizer", "top_terms_per_row", "top_terms_by_group", "joined"]
 

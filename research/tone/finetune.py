@@ -177,7 +177,7 @@ class FineTunedSentenceClassifier(ClassifierMixin, BaseEstimator):
             bad("n_threads", "an integer >= 1 or None", v)
 
     def fit(self, X, y):
-        from research.tone.sentences import binary_target
+        from research.tone.labels import binary_target
         self._check_params()
         texts = [str(x) for x in X]
         self.classes_, target = binary_target(y, self.positive)

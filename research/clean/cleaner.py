@@ -1,0 +1,446 @@
+"""Cleaning: documents in, cleaned documents + tokens + an audit trail out.
+
+``clean_corpus(documents, settings)`` runs, with ``settings`` the resolved ``clean:``
+section of ``defaults.yaml``:
+
+1. per text (also what :meth:`TextPipeline.tokenize` does to a new text): unicode repair
+   and junk removal (:mod:`research.clean.repair`), page furniture by pattern and short-line
+   rule, inline links (:mod:`research.clean.furniture`);
+2. per document: paragraphs repeated inside it (``duplicates.paragraphs``,
+   :mod:`research.clean.dedup`);
+3. per corpus: near-duplicate clusters, then lines repeated across an outlet's documents
+   (each cluster counted once), then exact and near-duplicate documents on the final text
+   (``duplicates.action``: drop the later copy, or keep both and report the pair);
+4. tokens (:mod:`research.clean.tokens`), with phrases learned on the kept documents; documents
+   with fewer than ``min_tokens`` tokens are dropped and recorded.
+
+Every input document gets a JSON-serialisable record of what was removed and why; if no
+document survives, :class:`~research.errors.CleaningError` names the setting to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from research.util.gc import paused_gc
+from research.util.workers import helpers_for, map_shared
+from research.clean.dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
+                    paragraphs, repeated_paragraphs, shingle_entries)
+from research.corpus.documents import Document
+from research.errors import CleaningError, ConfigError
+from research.clean.furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
+                        find_repeated_segments, segment_key_hashes)
+from research.clean.repair import repair_text
+from research.clean.tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, phrases_from_state,
+                     phrases_state, stop_word_set,
+                     token_segments)
+
+__all__ = ["clean_corpus", "CleanResult", "TextPipeline", "TOKEN_PATTERN"]
+
+_CHOICES = {
+    "duplicates.action": ("drop", "keep"),
+    "duplicates.paragraphs": ("drop", "keep", "off"),
+    "tokens.numbers": ("drop", "keep"),
+    "tokens.stop_words": ("english", "none"),
+}
+_RANGES = {  # key: (low, high, low inclusive)
+    "duplicates.threshold": (0.0, 1.0, False),
+    "duplicates.paragraph_threshold": (0.0, 1.0, False),
+    "tokens.phrases.threshold": (-1.0, 1.0, False),
+    "furniture.repeated_min_share": (0.0, 1.0, True),
+}
+
+
+def _get(settings: dict, dotted: str) -> Any:
+    node: Any = settings
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"clean.{dotted} is missing from the settings; "
+                              "pass the resolved clean: section of defaults.yaml")
+        node = node[part]
+    return node
+
+
+def _choice(settings: dict, dotted: str) -> str:
+    value = _get(settings, dotted)
+    value = {False: "off", None: "none"}.get(value, value)  # YAML 1.1: off -> False
+    if value not in _CHOICES[dotted]:
+        raise ConfigError(f"clean.{dotted}: expected one of {', '.join(_CHOICES[dotted])}, "
+                          f"got {value!r}")
+    return value
+
+
+def _check_settings(settings: dict) -> None:
+    for dotted in _CHOICES:
+        _choice(settings, dotted)
+    for dotted, (low, high, closed) in _RANGES.items():
+        value = _get(settings, dotted)
+        if not isinstance(value, (int, float)) or not (low <= value <= high) or (
+                not closed and value == low):
+            bracket = "[" if closed else "("
+            raise ConfigError(f"clean.{dotted}: expected a number in {bracket}{low}, {high}], "
+                              f"got {value!r}")
+    language = _get(settings, "tokens.language")
+    if _get(settings, "tokens.lemmatize") and check_language(language) is not None:
+        raise ConfigError(f"clean.tokens.language: simplemma has no lemmas for {language!r}; "
+                          "use a code such as en, de, fr, es, or set clean.tokens.lemmatize: "
+                          "false")
+
+
+class TextPipeline:
+    """The per-text steps of a cleaning run, picklable, to tokenise new texts as in training.
+
+    ``unicode``, ``furniture`` and ``tokens`` are the sections of the same name under
+    ``clean:``. Learned state: ``phrases_`` (gensim ``FrozenPhrases`` or None). Corpus
+    steps (repeated lines, duplicates, repeated paragraphs) are not part of it.
+    """
+
+    def __init__(self, unicode: dict, furniture: dict, tokens: dict):
+        self.unicode = unicode
+        self.furniture = furniture
+        self.tokens = tokens
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "TextPipeline":
+        return cls(dict(_get(settings, "unicode")), dict(_get(settings, "furniture")),
+                   dict(_get(settings, "tokens")))
+
+    def get_params(self, deep: bool = False) -> dict:
+        return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens}
+
+    def _prepared(self) -> "TextPipeline":
+        if not hasattr(self, "rules_"):
+            self.rules_ = FurnitureRules.from_settings(self.furniture,
+                                                       bool(self.unicode["drop_junk"]))
+            stop = self.tokens["stop_words"]
+            self.stop_words_ = stop_word_set(None if stop in (None, "none") else stop,
+                                             self.tokens["extra_stop_words"] or [])
+            self.token_options_ = {k: self.tokens[k] for k in (
+                "lowercase", "lemmatize", "language", "numbers", "min_length")}
+        return self
+
+    def clean_text(self, text: str) -> CleanedText:
+        """Unicode repair, junk, furniture patterns, links and short lines of one text."""
+        self._prepared()
+        return clean_lines(repair_text(text, bool(self.unicode["repair"])), self.rules_)
+
+    def clean_for_scoring(self, text: str) -> str:
+        """The cleaned text of a new text given for scoring (reuse, ``apply``).
+
+        As :meth:`clean_text`, except that a text the short-line rule alone would empty is
+        kept: that rule tells a heading from the article under it and needs the page around
+        it, so a headline scored on its own (``"North Korea missile test"``) keeps its words.
+        Patterns, junk and links still apply. Training never calls this: a scraped page
+        whose every line is short is still dropped there, as before.
+        """
+        found = self.clean_text(text)
+        kept = found.text()
+        if kept.strip() or not any(r["reason"] == "short_line" for r in found.removed):
+            return kept
+        rules = replace(self.rules_, short_lines=False)
+        return clean_lines(repair_text(text, bool(self.unicode["repair"])), rules).text()
+
+    def segments(self, cleaned_text: str) -> list[list[str]]:
+        """Filtered tokens of already-cleaned text, in runs a phrase may not cross."""
+        self._prepared()
+        if not hasattr(self, "_token_cache"):
+            self._token_cache: dict = {}
+        return token_segments(cleaned_text, self.token_options_, self.stop_words_,
+                              self._token_cache, breaks=bool(self.tokens["phrases"]["enabled"]))
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_token_cache"}
+
+    def to_state(self) -> dict:
+        """The settings and learned phrases as plain JSON data (no code, no pickle):
+        what the cleaning cache and a run's ``cleaner`` artefact store."""
+        frozen = getattr(self, "phrases_", None)
+        phrases = None if frozen is None else phrases_state(frozen)
+        return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens,
+                "fitted": hasattr(self, "phrases_"), "phrases": phrases}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TextPipeline":
+        """Inverse of :meth:`to_state`: the same tokens for every text."""
+        pipeline = cls(dict(state["unicode"]), dict(state["furniture"]), dict(state["tokens"]))
+        if state.get("fitted"):
+            pipeline.phrases_ = None if state["phrases"] is None else phrases_from_state(state["phrases"])
+        return pipeline
+
+    def fit_phrases(self, segment_lists: list[list[list[str]]]) -> "TextPipeline":
+        """Learn phrases from the segments of the corpus (no-op when phrases are off)."""
+        options = self.tokens["phrases"]
+        self.phrases_ = None
+        if options["enabled"]:
+            flat = [segment for segments in segment_lists for segment in segments]
+            self.phrases_ = learn_phrases(flat, int(options["min_count"]),
+                                          float(options["threshold"]))
+        return self
+
+    def fit(self, texts: list[str]) -> "TextPipeline":
+        """Learn phrases from raw texts (the per-text steps are applied first)."""
+        return self.fit_phrases([self.segments(self.clean_text(t).text()) for t in texts])
+
+    def tokens_of(self, cleaned_text: str) -> list[str]:
+        return apply_phrases(self.segments(cleaned_text), getattr(self, "phrases_", None))
+
+    def tokenize(self, text: str) -> list[str]:
+        """Raw text -> tokens, exactly as a training document with the same text.
+
+        The line rules apply to a single line too: ``"Washington said"`` (a short line
+        without sentence punctuation) gives no tokens, ``"Washington said so."`` does.
+        """
+        return self.tokens_of(self.clean_text(text).text())
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_corpus` returns.
+
+    ``documents``/``tokens``: the kept documents (input order, cleaned text, id and metadata
+    untouched) and their tokens. ``records``: one JSON-serialisable dict per *input*
+    document: id, chars_before, chars_after (length of the cleaned text, also for a dropped
+    document), lines_removed [{line, reason}], paragraphs_removed [{text,
+    duplicate_of_paragraph, similarity}] (``paragraphs: drop``), repeated_paragraphs_kept
+    (same, ``paragraphs: keep``), junk_removed (characters), links_removed, duplicate_of,
+    duplicate_similarity, kept, drop_reason (None | duplicate | too_few_tokens), n_tokens.
+    ``duplicate_pairs``: [{a, b, similarity, kind: exact|near}], b the later document.
+    ``summary``: counts over the corpus (chars_after over kept documents only).
+    ``pipeline``: the fitted :class:`TextPipeline`.
+    """
+
+    documents: list[Document]
+    tokens: list[list[str]]
+    records: list[dict]
+    duplicate_pairs: list[dict]
+    summary: dict
+    pipeline: TextPipeline = field(repr=False)
+
+    def __getstate__(self) -> dict:
+        """Pickled with each document's tokens as one string (tokens hold no spaces): 70x
+        faster to write than millions of small strings (the cleaning cache)."""
+        packed = []
+        for tokens in self.tokens:
+            text = " ".join(tokens)
+            packed.append(text if text.count(" ") == len(tokens) - 1 and all(tokens) else tokens)
+        return {**self.__dict__, "tokens": packed}
+
+    def __setstate__(self, state: dict) -> None:
+        state["tokens"] = [t if isinstance(t, list) else t.split(" ") if t else []
+                           for t in state["tokens"]]
+        self.__dict__.update(state)
+
+
+def _drop_paragraphs(cleaned: CleanedText, mode: str, threshold: float) -> list[dict]:
+    """Find paragraphs that repeat an earlier one; remove them when mode is drop."""
+    if mode == "off":
+        return []
+    groups = paragraphs(cleaned.lines)
+    texts = [" ".join(" ".join(cleaned.lines[i]) for i in group) for group in groups]
+    found = []
+    for later, earlier, similarity in repeated_paragraphs(texts, threshold):
+        found.append({"text": texts[later][:200], "duplicate_of_paragraph": earlier,
+                      "similarity": similarity})
+        if mode == "drop":
+            for i in groups[later]:
+                cleaned.lines[i] = None
+    return found
+
+
+@dataclass
+class _Pass:
+    """What the per-document pass found for one text (see :func:`_per_document`)."""
+
+    cleaned: CleanedText | None  # None once pickled: rebuilt from the raw text when needed
+    removed: list[dict]          # cleaned.removed (the same list while cleaned is here)
+    junk: int
+    links: int
+    found: list[dict]
+    text: str
+    tokens: str                  # token segments of text: tokens joined by " ", segments by "\n"
+    keys: Any = None             # segment_key_hashes of cleaned, when repeated lines are looked for
+    shingles: Any = None         # shingle_entries of text, when duplicates are looked for
+
+    def __getstate__(self) -> dict:   # a helper's results travel without the lines
+        return {**self.__dict__, "cleaned": None}
+
+
+def _pack(segments: list[list[str]]) -> str:
+    return "\n".join(" ".join(segment) for segment in segments)
+
+
+def _unpack(packed: str) -> list[list[str]]:
+    return [segment.split(" ") for segment in packed.split("\n")] if packed else []
+
+
+def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
+    """Every step that needs only the document itself; corpus steps come after."""
+    cleaned = pipeline.clean_text(text)
+    found = _drop_paragraphs(cleaned, options["mode"], options["threshold"])
+    joined = cleaned.text()
+    return _Pass(cleaned, cleaned.removed, cleaned.junk, cleaned.links, found, joined,
+                 _pack(pipeline.segments(joined)))
+
+
+def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
+                    clusters: list[int], pipeline: TextPipeline, options: dict) -> list[int]:
+    """Remove lines repeated across an outlet's documents; the indices of changed documents."""
+    outlets = [d.outlet for d in docs]
+    keys = [p.keys for p in passes]
+    repeated = find_repeated_segments(keys, outlets, clusters,
+                                      int(furniture["repeated_min_docs"]),
+                                      float(furniture["repeated_min_share"]))
+    by_outlet: dict = {}
+    for outlet, key in repeated:
+        by_outlet.setdefault(outlet, set()).add(key)
+    changed = []
+    for i, (p, outlet) in enumerate(zip(passes, outlets)):
+        if outlet not in by_outlet or by_outlet[outlet].isdisjoint(keys[i].tolist()):
+            continue
+        if p.cleaned is None:   # made in a helper process: the same steps again, here
+            p.cleaned = _per_document(pipeline, docs[i].text, options).cleaned
+            p.removed = p.cleaned.removed
+        if drop_repeated_segments(p.cleaned, outlet, repeated):
+            changed.append(i)
+    return changed
+
+
+def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipeline,
+                settings: dict, options: dict) -> list[DuplicatePair]:
+    """Near-duplicate pairs, with repeated lines removed in between (texts updated in place)."""
+    enabled = bool(_get(settings, "duplicates.enabled"))
+    threshold = float(_get(settings, "duplicates.threshold"))
+    # the per-document pass hashed every text; the second search reuses the unchanged ones
+    cache = ShingleCache({p.text: p.shingles for p in passes if p.shingles is not None})
+    pairs = find_duplicates([p.text for p in passes], threshold, cache) if enabled else []
+    furniture = settings["furniture"]
+    if furniture["enabled"] and furniture["repeated_lines"]:
+        changed = _repeated_lines(passes, docs, furniture, cluster_labels(len(docs), pairs),
+                                  pipeline, options)
+        for i in changed:
+            p = passes[i]
+            p.text = p.cleaned.text()
+            p.tokens = _pack(pipeline.segments(p.text))
+        if changed and enabled:
+            pairs = find_duplicates([p.text for p in passes], threshold, cache)
+    return pairs
+
+
+def _record(doc: Document, p: _Pass, mode: str) -> dict:
+    return {"id": doc.id, "chars_before": len(doc.text), "chars_after": len(p.text),
+            "lines_removed": p.removed,
+            "paragraphs_removed": p.found if mode == "drop" else [],
+            "repeated_paragraphs_kept": p.found if mode == "keep" else [],
+            "junk_removed": p.junk, "links_removed": p.links,
+            "duplicate_of": None, "duplicate_similarity": None,
+            "kept": True, "drop_reason": None, "n_tokens": 0}
+
+
+def _mark_duplicates(records: list[dict], docs: list[Document], pairs: list[DuplicatePair],
+                     action: str) -> None:
+    for b, pair in assign_duplicates(len(docs), pairs, drop=action == "drop").items():
+        records[b].update(duplicate_of=docs[pair.a].id, duplicate_similarity=pair.similarity)
+        if action == "drop":
+            records[b].update(kept=False, drop_reason="duplicate")
+
+
+def _tokenize_kept(pipeline: TextPipeline, passes: list[_Pass], records: list[dict],
+                   min_tokens: int) -> list[list[str]]:
+    """Tokens of every document (empty for duplicates); drops those below min_tokens."""
+    kept = [i for i, r in enumerate(records) if r["kept"]]
+    segments = {i: _unpack(passes[i].tokens) for i in kept}
+    pipeline.fit_phrases([segments[i] for i in kept])
+    tokens: list[list[str]] = [[] for _ in passes]
+    for i in kept:
+        tokens[i] = apply_phrases(segments[i], pipeline.phrases_)
+        records[i]["n_tokens"] = len(tokens[i])
+        if len(tokens[i]) < min_tokens:
+            records[i].update(kept=False, drop_reason="too_few_tokens")
+    return tokens
+
+
+def _summary(records: list[dict]) -> dict:
+    reasons: dict[str, int] = {}
+    for r in records:
+        for line in r["lines_removed"]:
+            reasons[line["reason"]] = reasons.get(line["reason"], 0) + 1
+    kept = [r for r in records if r["kept"]]
+    return {"documents_in": len(records), "documents_kept": len(kept),
+            "dropped_duplicates": sum(r["drop_reason"] == "duplicate" for r in records),
+            "dropped_empty": sum(r["drop_reason"] == "too_few_tokens" for r in records),
+            "lines_removed_by_reason": dict(sorted(reasons.items())),
+            "paragraphs_removed": sum(len(r["paragraphs_removed"]) for r in records),
+            "junk_removed": sum(r["junk_removed"] for r in records),
+            "chars_before": sum(r["chars_before"] for r in records),
+            "chars_after": sum(r["chars_after"] for r in kept)}
+
+
+def _fail(summary: dict, min_tokens: int) -> None:
+    raise CleaningError(
+        f"no documents left after cleaning ({summary['documents_in']} read, "
+        f"{summary['dropped_duplicates']} duplicates, {summary['dropped_empty']} with fewer "
+        f"than clean.min_tokens={min_tokens} tokens); lower clean.min_tokens or check "
+        "clean.furniture and clean.tokens")
+
+
+_CHUNK_DOCS = 100          # small chunks: the process that finishes first waits little
+
+
+def _pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list[_Pass]:
+    """:func:`_per_document` for a chunk of texts, then the chunk's hashes. A helper
+    unpickles ``pipeline`` once for all its chunks, so its token cache stays warm."""
+    with paused_gc():
+        passes = [_per_document(pipeline, t, options) for t in texts]
+    # hashes for the corpus steps, the same in every process, in one numpy pass per chunk
+    if options["keys"]:
+        for p, keys in zip(passes, segment_key_hashes([p.cleaned for p in passes])):
+            p.keys = keys
+    if options["shingles"]:
+        for p, entry in zip(passes, shingle_entries([p.text for p in passes])):
+            p.shingles = entry
+    return passes
+
+
+def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
+                      workers: int) -> list[_Pass]:
+    """:func:`_per_document` for every text, shared between this process and
+    ``workers - 1`` helper processes for large corpora (same results as one process; see
+    :mod:`research.util.workers`)."""
+    pipeline._prepared()   # compiled once here; helpers need no scikit-learn import then
+    chunks = [texts[i:i + _CHUNK_DOCS] for i in range(0, len(texts), _CHUNK_DOCS)]
+    helpers = helpers_for(workers, len(texts))
+    if not helpers:
+        return [p for chunk in chunks for p in _pass_chunk(chunk, pipeline, options)]
+    parts = map_shared(_pass_chunk, chunks, helpers, pipeline, options)
+    return [p for part in parts for p in part]
+
+
+def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
+    """Clean ``documents`` with the ``clean:`` settings; see the module docstring."""
+    _check_settings(settings)
+    if not documents:
+        raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
+    pipeline = TextPipeline.from_settings(settings)
+    mode = _choice(settings, "duplicates.paragraphs")
+    furniture = settings["furniture"]
+    options = {"mode": mode, "threshold": float(_get(settings, "duplicates.paragraph_threshold")),
+               "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
+               "shingles": bool(_get(settings, "duplicates.enabled"))}
+    passes = _per_document_all(pipeline, [d.text for d in documents], options,
+                               int(settings.get("workers", 1)))
+    pairs = _duplicates(passes, documents, pipeline, settings, options)
+    records = [_record(d, p, mode) for d, p in zip(documents, passes)]
+    _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
+    min_tokens = int(_get(settings, "min_tokens"))
+    tokens = _tokenize_kept(pipeline, passes, records, min_tokens)
+    summary = _summary(records)
+    if summary["documents_kept"] == 0:
+        _fail(summary, min_tokens)
+    keep = [i for i, r in enumerate(records) if r["kept"]]
+    return CleanResult(documents=[documents[i].with_text(passes[i].text) for i in keep],
+                       tokens=[tokens[i] for i in keep], records=records,
+                       duplicate_pairs=[{"a": documents[p.a].id, "b": documents[p.b].id,
+                                         "similarity": p.similarity, "kind": p.kind}
+                                        for p in pairs],
+                       summary=summary, pipeline=pipeline)

@@ -1,0 +1,1 @@
+"""The command line (``python -m research``) and the Makefile's argument handling."""

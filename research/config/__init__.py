@@ -1,0 +1,1 @@
+"""Configuration: ``defaults.yaml`` (every default), the schema (every range), loading with overrides."""

@@ -1,0 +1,249 @@
+"""The config schema: types and allowed ranges of every key in ``defaults.yaml``.
+
+Defaults are NOT declared here (every field is required): they live only in
+``defaults.yaml``, which is merged under each experiment file before validation. A test
+checks that the defaults file validates, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from research.util.sizes import parse_size
+
+PosInt = Annotated[int, Field(ge=1)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CorpusCfg(Section):
+    source: Annotated[str, Field(min_length=1)]
+    format: Literal["auto", "txt", "csv", "tsv", "jsonl"]
+    text_column: str
+    id_column: str | None
+    title_column: str | None
+    outlet_column: str | None
+    date_column: str | None
+    label_column: str | None
+    file_column: str
+    columns: list[str] | None
+    keep_columns: list[str]
+    where: dict[str, Union[str, int, float, bool, list[Union[str, int, float, bool]]]]
+    limit: PosInt | None
+    quoting: bool
+    strip_email_headers: bool
+    unit: Literal["document", "paragraph"]
+    paragraph_min_words: Annotated[int, Field(ge=1)]
+
+
+class UnicodeCfg(Section):
+    repair: bool
+    drop_junk: bool
+
+
+class FurnitureCfg(Section):
+    enabled: bool
+    patterns: Union[Literal["default"], list[str]]
+    extra_patterns: list[str]
+    short_lines: bool
+    short_line_max_words: Annotated[int, Field(ge=0, le=50)]
+    repeated_lines: bool
+    repeated_min_docs: Annotated[int, Field(ge=2)]
+    repeated_min_share: Share
+
+
+class DuplicatesCfg(Section):
+    enabled: bool
+    threshold: Share
+    action: Literal["drop", "keep"]
+    paragraphs: Literal["drop", "keep", "off"]
+    paragraph_threshold: Share
+
+    @field_validator("paragraphs", mode="before")
+    @classmethod
+    def _yaml_off(cls, value):   # YAML 1.1 reads a bare `off` as false
+        return "off" if value is False else value
+
+
+class PhrasesCfg(Section):
+    enabled: bool
+    min_count: PosInt
+    threshold: Annotated[float, Field(gt=-1, le=1)]
+
+
+class TokensCfg(Section):
+    lowercase: bool
+    stop_words: Literal["english", "none"]
+    extra_stop_words: list[str]
+    min_length: PosInt
+    numbers: Literal["drop", "keep"]
+    lemmatize: bool
+    language: str
+    phrases: PhrasesCfg
+
+
+class CleanCfg(Section):
+    unicode: UnicodeCfg
+    furniture: FurnitureCfg
+    duplicates: DuplicatesCfg
+    tokens: TokensCfg
+    min_tokens: Annotated[int, Field(ge=0)]
+    workers: Annotated[int, Field(ge=1, le=64)]
+    cache: bool
+
+
+DocFreq = Union[int, float]
+
+
+def _check_doc_freq(key: str, value: int | float) -> None:
+    if isinstance(value, bool) or (isinstance(value, int) and value < 0) or (
+            isinstance(value, float) and not 0.0 <= value <= 1.0):
+        raise ValueError(f"vectorizer.{key}: allowed: an integer >= 0 (a number of documents) "
+                         f"or a float in [0, 1] (a share of documents), got {value!r}")
+
+
+class VectorizerCfg(Section):
+    kind: Literal["tfidf", "count"]
+    min_df: DocFreq
+    max_df: DocFreq
+    max_features: PosInt | None
+    ngram_range: Annotated[list[PosInt], Field(min_length=2, max_length=2)]
+    binary: bool
+    norm: Literal["l1", "l2"] | None
+    use_idf: bool
+    smooth_idf: bool
+    sublinear_tf: bool
+
+    @model_validator(mode="after")
+    def _ngram_order(self):
+        _check_doc_freq("min_df", self.min_df)
+        _check_doc_freq("max_df", self.max_df)
+        lo, hi = self.ngram_range
+        if lo > hi:
+            raise ValueError(f"vectorizer.ngram_range must be [min, max] with min <= max, got {self.ngram_range}")
+        return self
+
+
+class ModelCfg(Section):
+    kind: Literal["tfidf", "lda", "nmf", "tone"]
+
+
+Params = dict[str, Any]   # back-end settings: keys fixed by defaults.yaml, values checked by the back-end
+
+
+class TopicEvalCfg(Section):
+    coherence: list[Literal["c_npmi", "u_mass", "c_v", "c_uci"]]
+    coherence_top_n: Annotated[int, Field(ge=2)]
+    reference: str | None
+    diversity_top_n: PosInt
+    similarity: Literal["jaccard", "rbo"]
+    heldout: Annotated[float, Field(ge=0, lt=1)]
+    stability_seeds: list[Annotated[int, Field(ge=0)]]
+    group_by: list[str]
+
+
+class TopicsCfg(Section):
+    num_topics: Union[int, list[int]]
+    best_by: str
+    lda_backend: Literal["gensim", "sklearn"]
+    nmf_backend: Literal["sklearn", "sklearn_minibatch"]
+    top_n: PosInt
+    lda_gensim: Params
+    lda_sklearn: Params
+    nmf_sklearn: Params
+    nmf_sklearn_minibatch: Params
+    evaluate: TopicEvalCfg
+
+    @model_validator(mode="after")
+    def _num_topics(self):
+        values = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        if not values or any(isinstance(v, bool) or v < 2 for v in values):
+            raise ValueError(f"topics.num_topics: allowed: an integer >= 2 or a non-empty list of them, "
+                             f"got {self.num_topics!r}")
+        return self
+
+
+class SourceCfg(CorpusCfg):
+    label: str | None
+    group_column: str | None
+    max_documents: PosInt | None
+
+
+class SentencesCfg(Section):
+    subjectivity: str
+    propaganda: str
+    C: Annotated[float, Field(gt=0)]
+    char_ngrams: bool
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    min_words: PosInt
+
+
+class PromotionalCfg(Section):
+    enabled: bool
+    prior: Annotated[float, Field(gt=0)]
+
+
+class ToneEvalCfg(Section):
+    scheme: Literal["auto", "stratified", "group", "leave_one_group_out"]
+    folds: Annotated[int, Field(ge=2)]
+    bootstrap: Annotated[int, Field(ge=0)]
+
+
+class ToneCfg(Section):
+    label_map: dict[str, str]
+    positive: str
+    unit: Literal["document", "paragraph"]
+    paragraph_min_words: PosInt
+    extra_sources: list[SourceCfg]
+    test_sources: list[SourceCfg]
+    group_column: str | None
+    features: Annotated[list[Literal["tfidf", "tone", "sentences"]], Field(min_length=1)]
+    tone_features: list[str] | None
+    model: Literal["logreg", "linear_svm", "naive_bayes"]
+    C: Annotated[float, Field(gt=0)]
+    class_weight: Literal["balanced"] | None
+    max_iter: PosInt
+    calibration_folds: Annotated[int, Field(ge=2)]
+    nb_alpha: Annotated[float, Field(gt=0)]
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    sentences: SentencesCfg
+    promotional: PromotionalCfg
+    evaluation: ToneEvalCfg
+    explain_top: PosInt
+
+
+class ReportCfg(Section):
+    top_terms: PosInt
+
+
+class CacheCfg(Section):
+    max_size: int | str
+
+    @field_validator("max_size", mode="before")
+    @classmethod
+    def _size(cls, value):   # kept as given ("4GB"); research.clean.cache.parse_size reads it
+        parse_size(value)
+        return value
+
+
+class ExperimentCfg(Section):
+    name: str | None
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)]
+    corpus: CorpusCfg
+    clean: CleanCfg
+    vectorizer: VectorizerCfg
+    model: ModelCfg
+    topics: TopicsCfg
+    tone: ToneCfg
+    report: ReportCfg
+    cache: CacheCfg
+
+
+def validate(data: dict[str, Any]) -> ExperimentCfg:
+    return ExperimentCfg.model_validate(data)

@@ -1,0 +1,80 @@
+"""Apply a trained tone run to another corpus: ``research apply RUN CORPUS``.
+
+The corpus is read with the training run's column settings (its ``source`` replaced),
+cleaned with the run's saved per-text cleaning and scored exactly as
+``load_run(run).predict_proba`` does (labels by the run's ``tone.threshold``);
+``predictions.csv``, ``metrics.json`` and ``report.html`` go into a new run folder of kind
+``apply`` whose path is printed last.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from research.corpus.read import read_corpus
+from research.errors import RunError
+from research.experiment.stages import write_csv
+from research.runs.report import write_report
+from research.runs.reuse import UnscorableWarning, load_run
+from research.runs.folder import RunFolder
+
+__all__ = ["apply_run"]
+
+
+def _corpus_settings(run_config: dict[str, Any], corpus: str) -> dict[str, Any]:
+    settings = {**run_config["corpus"], "source": corpus, "where": {}, "limit": None}
+    if not Path(corpus).exists() and corpus != "sample":
+        raise RunError(f"CORPUS: no such file or folder: {corpus}")
+    return settings
+
+
+def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
+    """predictions.csv rows: cleaned and scored as ``load_run(...).predict_proba`` does; a
+    document with no text left after cleaning gets empty scores and a run warning."""
+    from research.experiment.tone import score_documents
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnscorableWarning)   # reported below, with the ids
+        cleaned, proba = trained.clean_and_score([d.text for d in docs], empty="nan")
+    unread = [d.id for d, row in zip(docs, proba) if np.isnan(row).any()]
+    if unread:
+        run.warn(f"{len(unread)} of {len(docs)} document(s) have no text left after the run's cleaning "
+                 f"(e.g. '{unread[0]}'); their scores in predictions.csv are empty")
+    tone = trained.config["tone"]
+    return score_documents(trained.model, [d.with_text(t) for d, t in zip(docs, cleaned)], proba,
+                           tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
+
+
+def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "results",
+              command: list[str] | None = None, trusted: bool = False) -> Path:
+    """Score ``corpus`` with the tone run at ``run_path``; returns the new run folder.
+    ``trusted=True`` is needed for a run written by research 0.1.0 (pickled artefacts)."""
+    trained = load_run(run_path, trusted=trusted)
+    if trained.kind != "tone":
+        raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
+    config = trained.config
+    settings = _corpus_settings(config, str(corpus))
+    trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
+    name = f"apply-{Path(str(run_path)).name.split('-', 2)[-1]}"
+    run = RunFolder.create(results_dir, name, "apply", config["seed"], command)
+    with run:
+        run.record["source_run"] = str(Path(run_path).resolve())
+        run.record["corpus"] = str(corpus)
+        with run.stage("load"):
+            docs = read_corpus(settings)
+        with run.stage("score"):
+            rows = _score(trained, docs, run)
+            write_csv(run.path / "predictions.csv", rows)
+        scored = [r["predicted"] for r in rows if r["predicted"]]
+        counts = {c: int(n) for c, n in zip(*np.unique(scored, return_counts=True))}
+        run.write_json("metrics.json", {"documents": len(rows), "predicted": counts,
+                                        "unscored": len(rows) - len(scored), "threshold": config["tone"]["threshold"],
+                                        "source_run": run.record["source_run"]})
+        run.write_config({**config, "corpus": settings})
+        with run.stage("html"):
+            write_report(run.path)
+    return run.path

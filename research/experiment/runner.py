@@ -1,0 +1,49 @@
+"""Run one experiment from a config: the front stages, the kind's runner, the run folder.
+
+Each ``model.kind`` names a runner ``(config, run, prepared) -> metrics`` registered in
+:mod:`research.experiment.kinds`; an unknown kind lists the valid ones. The front stages
+(load, clean, vectorise) are shared (:mod:`research.experiment.stages`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from research.util.gc import paused_gc
+from research.util.workers import shutdown
+from research.config.load import Config
+import research.experiment.tfidf  # noqa: F401  (registers the tfidf kind)
+import research.experiment.tone  # noqa: F401  (registers the tone kind)
+import research.experiment.topic  # noqa: F401  (registers the lda and nmf kinds)
+from research.experiment.kinds import LOADERS, RUNNERS, PRECHECKS, precheck, register_kind
+from research.experiment.stages import prepare
+from research.runs.folder import RunFolder
+
+__all__ = ["run_experiment", "register_kind", "RUNNERS", "PRECHECKS"]
+
+def run_experiment(config: Config, results_dir: str | Path = "results",
+                   command: list[str] | None = None) -> Path:
+    """Run the experiment; return the run folder (complete), or raise (run left as failed)."""
+    kind = config["model"]["kind"]
+    runner = precheck(config)
+    run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
+    with run, paused_gc():
+        run.write_config(config.data)
+        run.log.info("run %s: config %s", run.path, config.source)
+        prepared = prepare(config, run, LOADERS.get(kind))
+        metrics = dict(prepared.metrics)
+        metrics.update(runner(config, run, prepared) or {})
+        run.write_json("metrics.json", metrics)
+        run.background.wait()
+        if run.background.helpers:
+            shutdown(wait=False)   # the helpers exit while the report is written
+        _write_report(run)
+    return run.path
+
+
+def _write_report(run: RunFolder) -> None:
+    """report.html, from the files the run has written."""
+    from research.runs.report import write_report
+
+    with run.stage("html"):
+        write_report(run.path)

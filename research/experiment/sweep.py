@@ -1,0 +1,311 @@
+"""Sweeps: one ordinary run per combination of a grid of config values, run in parallel.
+
+``run_sweep("lda.yaml", "topics.num_topics=10,20,40 seed=1,2,3", jobs=2)`` runs the 9
+combinations of the cartesian product, each as a normal run folder under ``results/``
+(named like any run of that config; its ``run.json`` command ends with
+``(sweep <id> combination <i>)``), in parallel joblib (loky) worker processes.
+
+Every combination's config is resolved and validated before any run starts: an unknown key,
+a bad value, a key given both in the grid and in ``--set``, or two combinations that resolve
+to the same config are refused with one :class:`~research.errors.ConfigError` line, and
+nothing is created. A combination that fails while running is recorded as failed; the
+others go on.
+
+SIGINT (Ctrl-C) or SIGTERM during a sweep stops it: the worker processes are stopped, every
+run folder a combination started that is not complete is recorded as ``failed`` with the
+error ``interrupted by SIGINT`` (or SIGTERM), the sweep itself as failed, and the command
+exits with one ``error:`` line (:class:`SweepInterrupted`).
+
+The sweep writes ``results/<stamp>-sweep-<config>-<id>/``:
+
+    sweep.json   kind "sweep", status, the grid, the --set overrides, and per combination its
+                 overrides, run folder name, status, error and seconds (updated as runs end)
+    sweep.csv    one row per combination: index, grid values, status, main metrics, run, error
+    figures/     the main metric across the combinations (PNG)
+
+``research compare results/<sweep folder>`` compares the sweep's runs; listing ``results/``
+shows sweep folders in their own small table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from research.runs.summary import MAIN_METRICS, read_summary
+from research.config.load import Config, load_config
+from research.errors import ConfigError, ResearchError
+from research.runs.folder import unique_folder, write_text_atomic
+from research.experiment.sweep_interrupt import SweepInterrupted, interrupted, signals_interrupt
+
+__all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE", "SweepInterrupted"]
+
+SWEEP_FILE = "sweep.json"
+_OPEN, _CLOSE = "[{(", "]})"
+
+
+def parse_grid(grid: str | Sequence[str]) -> dict[str, list[str]]:
+    """``"a.b=1,2 c=x,y"`` (or a list of such strings) -> ``{"a.b": ["1", "2"], "c": ["x", "y"]}``.
+
+    Values stay text (parsed as YAML by the config, like ``--set``); commas and spaces inside
+    brackets or quotes belong to the value: ``vectorizer.ngram_range=[1, 1],[1, 2]``.
+    """
+    text = grid if isinstance(grid, str) else " ".join(grid)
+    items: list[str] = []
+    for chunk in _split(text, " \t\n"):
+        if items and "=" not in _top_level(chunk) and (items[-1].endswith(",") or chunk.startswith(",")):
+            items[-1] += chunk                          # "seed=1, 2" -> "seed=1,2"
+        else:
+            items.append(chunk)
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--grid '{item}' must look like key.path=v1,v2 (e.g. topics.num_topics=10,20)")
+        if key in out:
+            raise ConfigError(f"--grid names '{key}' twice; give all its values once: {key}=v1,v2")
+        values = [v.strip() for v in _split(raw, ",")]
+        if not values or any(v == "" for v in values):
+            raise ConfigError(f"--grid '{item}': empty value; give comma-separated values, e.g. {key}=1,2")
+        if len(set(values)) != len(values):
+            raise ConfigError(f"--grid '{item}': a value is repeated")
+        out[key] = values
+    if not out:
+        raise ConfigError("--grid is empty; give e.g. --grid \"topics.num_topics=10,20 seed=1,2\"")
+    return out
+
+
+def _split(text: str, separators: str) -> list[str]:
+    """Split on any of ``separators`` outside brackets and quotes; drop empty parts."""
+    parts, current, depth, quote = [], [], 0, ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _OPEN:
+            depth += 1
+        elif char in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif char in separators and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()] if separators.strip() == "" else parts
+
+
+def _top_level(chunk: str) -> str:
+    return _split(chunk, ",")[0]
+
+
+def grid_combinations(grid: dict[str, list[str]]) -> list[dict[str, str]]:
+    """The cartesian product, first key varying slowest."""
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+def _label(combo: dict[str, str]) -> str:
+    return " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in combo.items())
+
+
+def _validate(config: str | Path, combos: list[dict[str, str]], overrides: Sequence[str]) -> list[Config]:
+    set_keys = {o.split("=", 1)[0].strip() for o in overrides}
+    clash = sorted(set_keys & set(combos[0]))
+    if clash:
+        raise ConfigError(f"--grid and --set both give {', '.join(clash)}; keep it in one of them")
+    configs, seen = [], {}
+    for index, combo in enumerate(combos):
+        try:
+            resolved = load_config(config, [*overrides, *(f"{k}={v}" for k, v in combo.items())])
+            _precheck(resolved)
+        except ResearchError as exc:
+            raise ConfigError(f"--grid combination {_label(combo)}: {exc}") from None
+        key = json.dumps(resolved.data, sort_keys=True, default=str)
+        if key in seen:
+            raise ConfigError(f"--grid combinations {_label(combos[seen[key]])} and {_label(combo)} "
+                              "resolve to the same config; drop one value")
+        seen[key] = index
+        configs.append(resolved)
+    return configs
+
+
+def _precheck(config: Config) -> None:
+    """What ``run_experiment`` checks before it creates a run folder: a known model.kind and
+    the kind's own checks of its settings."""
+    import research.experiment.runner  # noqa: F401  (registers every kind)
+    from research.experiment.kinds import precheck
+
+    precheck(config)
+
+
+def _check_jobs(jobs: Any) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not (jobs >= 1 or jobs == -1):
+        raise ConfigError(f"--jobs: allowed: an integer >= 1, or -1 for every core, got {jobs!r}")
+    return jobs
+
+
+def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any]], *,
+              overrides: Sequence[str] = (), jobs: int = 2, results_dir: str | Path = "results",
+              command: list[str] | None = None, echo: Callable[[str], None] | None = print) -> Path:
+    """Run every combination of ``grid``; return the sweep folder (see the module docstring)."""
+    jobs = _check_jobs(jobs)
+    grid = {k: [str(v) for v in vs] for k, vs in grid.items()} if isinstance(grid, dict) else parse_grid(grid)
+    combos = grid_combinations(grid)
+    configs = _validate(config, combos, list(overrides))            # before anything is created
+    results = Path(results_dir)
+    folder = unique_folder(results, configs[0].name, infix="sweep-")
+    base_command = list(command if command is not None else sys.argv)
+    record: dict[str, Any] = {
+        "id": folder.name, "kind": "sweep", "status": "running", "config": str(config),
+        "config_name": configs[0].name, "grid": grid, "overrides": list(overrides), "jobs": jobs,
+        "started": _now(), "ended": None, "duration_s": None, "command": base_command,
+        "combinations": [{"index": i, "overrides": combo, "run": None, "status": "pending", "error": None,
+                          "seconds": None} for i, combo in enumerate(combos)]}
+    t0 = time.perf_counter()
+    _write_json(folder / SWEEP_FILE, record)
+    tasks = [(i, cfg, str(results), [*base_command, f"(sweep {folder.name} combination {i})"])
+             for i, cfg in enumerate(configs)]
+    with signals_interrupt() as quiet:
+        try:
+            _run_tasks(tasks, jobs, record, folder, echo)
+            record["status"] = "complete"
+        except BaseException as exc:
+            quiet()                  # a second Ctrl-C must not cut the clean-up short
+            record["status"] = "failed"
+            record["error"] = {"type": type(exc).__name__, "message": " ".join(str(exc).split())}
+            if isinstance(exc, KeyboardInterrupt):
+                raise interrupted(exc, results, folder) from None
+            raise
+        finally:
+            record["ended"] = _now()
+            record["duration_s"] = round(time.perf_counter() - t0, 3)
+            _write_json(folder / SWEEP_FILE, record)
+            _write_summary(folder, record, configs)
+    return folder
+
+
+def _run_tasks(tasks: list[tuple], jobs: int, record: dict[str, Any], folder: Path,
+               echo: Callable[[str], None] | None) -> None:
+    outcomes = _execute(tasks, jobs)
+    try:
+        for done, outcome in enumerate(outcomes, 1):
+            record["combinations"][outcome["index"]].update(outcome)
+            _write_json(folder / SWEEP_FILE, record)
+            if echo:
+                combo = record["combinations"][outcome["index"]]
+                echo(f"[{done}/{len(tasks)}] {combo['status']}: {_label(combo['overrides'])} -> "
+                     f"{combo['run'] or '-'}{'  (' + combo['error'] + ')' if combo['error'] else ''}")
+    finally:
+        outcomes.close()             # an interrupt: joblib stops its workers
+
+
+def _execute(tasks: list[tuple], jobs: int):
+    if jobs == 1 or len(tasks) == 1:
+        yield from (_run_one(*task) for task in tasks)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=min(jobs, len(tasks)) if jobs > 0 else jobs, backend="loky",
+                        return_as="generator_unordered")
+    yield from parallel(delayed(_run_in_worker)(*task) for task in tasks)
+
+
+def _run_in_worker(*task) -> dict[str, Any]:
+    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies."""
+    from research.util.workers import watch_parent
+
+    watch_parent()
+    return _run_one(*task)
+
+
+def _run_one(index: int, config: Config, results_dir: str, command: list[str]) -> dict[str, Any]:
+    """Run one combination (in a worker process); never raises for a failed run."""
+    from research.experiment.runner import run_experiment
+
+    t0 = time.perf_counter()
+    outcome: dict[str, Any] = {"index": index, "status": "complete", "error": None}
+    try:
+        outcome["run"] = run_experiment(config, results_dir=results_dir, command=command).name
+    except Exception as exc:  # one failed combination must not stop the others
+        outcome.update(status="failed", run=_find_run(Path(results_dir), command),
+                       error=f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+    outcome["seconds"] = round(time.perf_counter() - t0, 3)
+    return outcome
+
+
+def _find_run(results: Path, command: list[str]) -> str | None:
+    """The run folder a failed combination left (its run.json records the unique command)."""
+    for folder in sorted(results.iterdir(), reverse=True) if results.is_dir() else []:
+        try:
+            if json.loads((folder / "run.json").read_text(encoding="utf-8")).get("command") == command:
+                return folder.name
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) -> None:
+    """sweep.csv and the figure of the main metric, from the runs' metrics.json."""
+    import pandas as pd
+
+    results = folder.parent
+    rows, keys = [], list(record["grid"])
+    for combo in record["combinations"]:
+        metrics = read_summary(results / combo["run"]).metrics if combo["run"] else {}
+        rows.append({"index": combo["index"], **combo["overrides"], "status": combo["status"],
+                     **metrics, "run": combo["run"], "error": combo["error"]})
+    frame = pd.DataFrame(rows)
+    present = [m for m in MAIN_METRICS if m in frame.columns]
+    frame = frame.reindex(columns=["index", *keys, "status", *present, "run", "error"])
+    for metric in present:          # counts stay integers next to a failed combination's gap
+        values = frame[metric].dropna()
+        if len(values) and all(float(v).is_integer() for v in values):
+            frame[metric] = frame[metric].astype("Int64")
+    frame.to_csv(folder / "sweep.csv", index=False)
+    metric = _main_metric(configs[0], present, frame)
+    if metric:
+        _plot(frame, metric, record, folder / "figures" / f"{metric}.png")
+
+
+def _main_metric(config: Config, present: list[str], frame) -> str | None:
+    best_by = (config.data.get("topics") or {}).get("best_by")
+    candidates = ([best_by] if best_by in present else []) + present
+    return next((m for m in candidates if frame[m].notna().any()), None)
+
+
+def _plot(frame, metric: str, record: dict[str, Any], path: Path) -> Path:
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from research.runs.summary import LOWER_IS_BETTER
+
+    labels = [_label(c["overrides"]) + ("" if c["status"] == "complete" else f" ({c['status']})")
+              for c in record["combinations"]]
+    values = [0.0 if pd.isna(v) else float(v) for v in frame[metric]]
+    fig = Figure(figsize=(7.5, 0.32 * len(labels) + 1.3))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.barh(labels[::-1], values[::-1], color="#4477aa")
+    order = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
+    ax.set_xlabel(f"{metric} ({order})")
+    ax.set_title(f"Sweep {record['config_name']}: {metric} by combination", fontsize=10)
+    ax.tick_params(axis="y", labelsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def _write_json(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")

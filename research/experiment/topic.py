@@ -1,0 +1,314 @@
+"""The ``lda`` and ``nmf`` experiment kinds: fit, evaluate, write tables and figures.
+
+With a list of ``topics.num_topics`` one model is fitted per K; every metric is recorded
+per K (``metrics.json: by_k``), the best K by ``topics.best_by`` is marked, and its model,
+tables and figures are the run's outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research.util.workers import call
+from research.runs.artifacts import save_artifact
+from research.config.load import Config
+from research.corpus.read import read_corpus
+from research.errors import ConfigError, ModelError
+from research.evaluate import (CoherenceScorer, fit_across_seeds, heldout_fit, label_agreement, month_of,
+                       prevalence_by_group, topic_diversity, topic_similarity, topic_stability)
+from research.experiment.kinds import register_kind
+from research.experiment.stages import Prepared, write_csv
+from research.runs.folder import RunFolder
+from research.topics import build_topic_model
+
+__all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
+
+LOWER_IS_BETTER = {"perplexity", "reconstruction_error", "topic_similarity"}
+OTHER_METRICS = ("topic_diversity", "topic_similarity", "perplexity", "reconstruction_error", "nmi", "ari",
+                 "stability")
+
+
+def topic_metric_names(config: Config) -> list[str]:
+    return list(config["topics"]["evaluate"]["coherence"]) + list(OTHER_METRICS)
+
+
+def _backend(config: Config) -> tuple[str, str, dict[str, Any]]:
+    kind = config["model"]["kind"]
+    backend = config["topics"][f"{kind}_backend"]
+    return kind, backend, dict(config["topics"][f"{kind}_{backend}"])
+
+
+def _ks(config: Config) -> list[int]:
+    value = config["topics"]["num_topics"]
+    return list(value) if isinstance(value, list) else [value]
+
+
+def build_model(config: Config, k: int, seed: int | None = None):
+    """The configured back-end, with the back-end's own error re-pathed to the config key."""
+    kind, backend, params = _backend(config)
+    section = f"topics.{kind}_{backend}"
+    try:
+        return build_topic_model(kind, backend, k, config["seed"] if seed is None else seed,
+                                 key_prefix=section, **params)
+    except ModelError as exc:
+        raise ModelError(str(exc).replace("model.num_topics", "topics.num_topics")) from None
+
+
+def precheck(config: Config) -> None:
+    """Everything about the model settings that can be refused before reading any data."""
+    kind = config["model"]["kind"]
+    if kind == "lda" and config["vectorizer"]["kind"] != "count":
+        raise ConfigError("vectorizer.kind is 'tfidf' but LDA is a model of word counts: its likelihood "
+                          "draws whole words from topics, so TF-IDF weights are not valid input; "
+                          "set vectorizer.kind: count")
+    for k in _ks(config):
+        build_model(config, k)
+    valid = topic_metric_names(config)
+    if config["topics"]["best_by"] not in valid:
+        raise ConfigError(f"topics.best_by: unknown metric '{config['topics']['best_by']}'; valid: {', '.join(valid)}")
+    reference = config["topics"]["evaluate"]["reference"]
+    if reference is not None and not Path(reference).exists():
+        raise ConfigError(f"topics.evaluate.reference: no such file or folder: {reference}; "
+                          "give an existing corpus path or null for the training texts")
+
+
+def _check_sizes(config: Config, prepared: Prepared) -> None:
+    n_docs, n_words = prepared.matrix.shape
+    for k in _ks(config):
+        if k > n_docs:
+            raise ModelError(f"topics.num_topics={k} is more than the {n_docs} documents the corpus allows; "
+                             "lower it (or use corpus.unit: paragraph for a small corpus)")
+    for key in ("top_n", "evaluate.coherence_top_n", "evaluate.diversity_top_n"):
+        value = config.get(f"topics.{key}")
+        if value > n_words:
+            raise ModelError(f"topics.{key}={value} is larger than the vocabulary ({n_words} words); lower it")
+
+
+def _split(n_docs: int, share: float, seed: int, max_k: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n_docs)
+    n_out = int(round(share * n_docs))
+    if n_out < 1 or n_docs - n_out < max_k:
+        return np.sort(order), np.array([], dtype=int)
+    return np.sort(order[n_out:]), np.sort(order[:n_out])
+
+
+def _reference_tokens(config: Config, prepared: Prepared, run: RunFolder) -> list[list[str]]:
+    reference = config["topics"]["evaluate"]["reference"]
+    if reference is None:
+        return prepared.tokens
+    docs = read_corpus({**config["corpus"], "source": reference, "where": {}, "limit": None})
+    run.log.info("coherence reference: %d documents from %s", len(docs), reference)
+    return [prepared.cleaned.pipeline.tokenize(d.text) for d in docs]
+
+
+def _evaluate(config: Config, model, prepared: Prepared, scorers: dict, heldout: np.ndarray) -> dict[str, Any]:
+    ev = config["topics"]["evaluate"]
+    result = model.result()
+    topics = result.topics(ev["coherence_top_n"])
+    out: dict[str, Any] = {"num_topics": result.num_topics}
+    for name, scorer in scorers.items():
+        score = scorer.score(topics, ev["coherence_top_n"])
+        out[name] = score.mean
+        out[f"{name}_per_topic"] = list(score.per_topic)
+    out["topic_diversity"] = topic_diversity(result.topics(ev["diversity_top_n"]), ev["diversity_top_n"])
+    similarity = topic_similarity(result.topics(ev["coherence_top_n"]), ev["similarity"], ev["coherence_top_n"])
+    out["topic_similarity"] = float(similarity.mean)
+    if heldout.size:
+        out.update(heldout_fit(model, prepared.matrix[heldout]))
+        out["heldout_documents"] = int(heldout.size)
+    return out
+
+
+def _doc_topic(model, prepared: Prepared, heldout: np.ndarray) -> np.ndarray:
+    return model.transform(prepared.matrix) if heldout.size else model.doc_topic_
+
+
+def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, float]:
+    labels = [d.label for d in prepared.documents]
+    if any(lab is None for lab in labels) or len(set(labels)) < 2:
+        return {}
+    return label_agreement(doc_topic, labels)
+
+
+def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, heldout: np.ndarray,
+             scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """Fit and evaluate one K; ``fitted(model, doc_topic)`` is called before evaluating."""
+    model = build_model(config, k).fit(prepared.matrix[train], list(prepared.vocabulary))
+    doc_topic = _doc_topic(model, prepared, heldout)
+    if fitted is not None:
+        fitted(model, doc_topic)
+    metrics = _evaluate(config, model, prepared, scorers, heldout)
+    metrics.update(_labels_agreement(prepared, doc_topic))
+    seeds = config["topics"]["evaluate"]["stability_seeds"]
+    if len(seeds) >= 2:
+        ev = config["topics"]["evaluate"]
+        fitted = fit_across_seeds(build_model(config, k), prepared.matrix[train], list(prepared.vocabulary), seeds)
+        stability = topic_stability([m.result().topics(ev["coherence_top_n"]) for m in fitted],
+                                    ev["similarity"], ev["coherence_top_n"])
+        metrics["stability"] = float(stability.mean)
+        metrics["stability_seeds"] = list(seeds)
+    summary = ", ".join(f"{key}={metrics[key]:.4f}" for key in scorers if key in metrics)
+    run.log.info("K=%d: %s, diversity=%.3f", k, summary, metrics["topic_diversity"])
+    return model, doc_topic, metrics
+
+
+def _best(by_k: list[dict[str, Any]], metric: str) -> int:
+    values = [m.get(metric) for m in by_k]
+    if any(v is None for v in values):
+        raise ModelError(f"topics.best_by: metric '{metric}' was not computed for every K; pick a computed one")
+    pick = np.argmin if metric in LOWER_IS_BETTER else np.argmax
+    return int(pick(values))
+
+
+@register_kind("lda", precheck=precheck)
+@register_kind("nmf", precheck=precheck)
+def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
+    _check_sizes(config, prepared)
+    ev = config["topics"]["evaluate"]
+    ks = _ks(config)
+    train, heldout = _split(prepared.matrix.shape[0], ev["heldout"], config["seed"], max(ks))
+    if ev["heldout"] > 0 and not heldout.size:
+        run.warn(f"topics.evaluate.heldout={ev['heldout']}: too few documents to hold any out; no held-out fit")
+    with run.stage("fit+evaluate"):
+        reference = _reference_tokens(config, prepared, run)
+        scorers = {m: CoherenceScorer(reference, m) for m in ev["coherence"]}
+        # one K and a helper process (large corpora): the helper draws its figures while it
+        # is evaluated; otherwise they are drawn with the outputs, for the best K
+        early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
+            if len(ks) == 1 and run.background.helpers else None
+        fitted = [_fit_one(config, k, prepared, train, heldout, scorers, run, early) for k in ks]
+    by_k = [metrics for _, _, metrics in fitted]
+    best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
+    model, doc_topic, metrics = fitted[best]
+    with run.stage("outputs"):
+        if early is None:
+            _draw_topic_figures(config, run, prepared, model, doc_topic)
+        save_artifact(model, run.path / "artifacts" / "model")   # model.json, .npz (+ .skops)
+        extra = _write_outputs(config, run, prepared, model, doc_topic, metrics)
+        if len(ks) > 1:
+            _write_by_k(config, run, by_k, ks[best])
+        run.background.wait()
+    out = {k: v for k, v in metrics.items() if not k.endswith("_per_topic")}
+    out.update(extra)
+    out.update({"model": model.name, "best_k": ks[best], "best_by": config["topics"]["best_by"],
+                "by_k": [{k: v for k, v in m.items() if not k.endswith("_per_topic")} for m in by_k],
+                "documents_heldout": int(heldout.size)})
+    if len(ks) > 1:
+        names = [n for n in topic_metric_names(config) if all(isinstance(m.get(n), float) for m in by_k)]
+        out["mean_over_k"] = {n: float(np.mean([m[n] for m in by_k])) for n in names}
+    return out
+
+
+def _full_result(prepared: Prepared, model, doc_topic: np.ndarray):
+    """The model's result with every document's topic shares (held-out ones included)."""
+    result = model.result()
+    ids = tuple(d.id for d in prepared.documents)
+    return type(result)(result.topic_word, doc_topic, result.vocabulary, ids, result.model, result.params)
+
+
+def _draw_topic_figures(config: Config, run: RunFolder, prepared: Prepared, model,
+                        doc_topic: np.ndarray) -> None:
+    result, figures = _full_result(prepared, model, doc_topic), run.path / "figures"
+    _draw(run, "plot_top_words", result, figures / "top_words.png", n=config["topics"]["top_n"])
+    _draw(run, "plot_doc_topic_heatmap", result, figures / "doc_topic_heatmap.png")
+    _draw(run, "plot_intertopic_map", result, figures / "intertopic_map.png")
+
+
+def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, doc_topic: np.ndarray,
+                   metrics: dict[str, Any]) -> dict[str, Any]:
+    result = _full_result(prepared, model, doc_topic)
+    top_n = config["topics"]["top_n"]
+    write_csv(run.path / "topics.csv", [{"topic": t, "rank": r + 1, "word": w, "weight": round(x, 8)}
+                                        for t, words in enumerate(result.top_words(top_n))
+                                        for r, (w, x) in enumerate(words)])
+    write_csv(run.path / "doc_topics.csv", [{**d.metadata(), **{f"topic_{k}": round(float(v), 6)
+                                                                for k, v in enumerate(row)}}
+                                            for d, row in zip(prepared.documents, doc_topic)])
+    _write_topic_table(run, result, metrics, top_n)
+    if config["model"]["kind"] == "lda":
+        _write_ldavis(run, prepared, result)
+    return _write_prevalence(config, run, prepared, result)
+
+
+def _draw(run: RunFolder, figure: str, *args: Any, **kwargs: Any) -> None:
+    """Draw a figure of :mod:`research.topics.figures` as a background job of the run (in a
+    helper process for large corpora; this process then never imports matplotlib)."""
+    run.background.submit(call, f"research.topics.figures.{figure}", *args, **kwargs)
+
+
+def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
+    """pyLDAvis's interactive view, when pyLDAvis is installed (optional). Topics keep the
+    numbering of topics.csv (``sort_topics=False``; pyLDAvis numbers from 1)."""
+    try:
+        import pyLDAvis
+    except ImportError:
+        return
+    counts = np.asarray(prepared.matrix.sum(axis=0)).ravel()
+    keep = counts > 0
+    data = pyLDAvis.prepare(topic_term_dists=result.topic_word[:, keep], doc_topic_dists=result.doc_topic,
+                            doc_lengths=np.asarray(prepared.matrix.sum(axis=1)).ravel(),
+                            vocab=[w for w, k in zip(result.vocabulary, keep) if k], term_frequency=counts[keep],
+                            sort_topics=False, start_index=0)
+    (run.path / "ldavis.html").write_text(pyLDAvis.prepared_data_to_html(data), encoding="utf-8")
+
+
+def _write_topic_table(run: RunFolder, result, metrics: dict[str, Any], top_n: int) -> None:
+    prevalence = result.prevalence()
+    rows = []
+    for t, words in enumerate(result.topics(top_n)):
+        row = {"topic": t, "prevalence": round(float(prevalence[t]), 6), "top_words": " ".join(words)}
+        for key, values in metrics.items():
+            if key.endswith("_per_topic"):
+                row[key.removesuffix("_per_topic")] = round(values[t], 6)
+        rows.append(row)
+    write_csv(run.path / "topic_metrics.csv", rows)
+
+
+def _group_values(prepared: Prepared, group: str) -> list[Any]:
+    docs = prepared.documents
+    if group == "month":
+        return month_of([d.date for d in docs])
+    return [d.field(group) for d in docs]
+
+
+def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:
+    """Mean topic share per group, and each group's most distinctive topic."""
+    distinctive: dict[str, Any] = {}
+    for group in config["topics"]["evaluate"]["group_by"]:
+        values = _group_values(prepared, group)
+        if sum(v is not None for v in values) == 0 or len({v for v in values if v is not None}) < 2:
+            continue
+        table = prevalence_by_group(result.doc_topic, values)
+        table.to_csv(run.path / f"prevalence_by_{group}.csv", float_format="%.6f")
+        kind = "lines" if group == "month" else "heatmap"
+        _draw(run, "plot_prevalence_by_group", result, values,
+              run.path / "figures" / f"prevalence_by_{group}.png", kind=kind)
+        distinctive[group] = _distinctive(table)
+    return {"distinctive_topics": distinctive} if distinctive else {}
+
+
+def _distinctive(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """For each group: the topic whose share most exceeds its mean share in the other groups."""
+    shares = table.drop(columns="documents")
+    out = {}
+    for group in shares.index:
+        others = shares.drop(index=group).mean(axis=0)
+        lift = shares.loc[group] - others
+        topic = str(lift.idxmax())
+        out[str(group)] = {"topic": int(topic.removeprefix("topic_")), "share": round(float(shares.loc[group, topic]), 4),
+                           "others_share": round(float(others[topic]), 4)}
+    return out
+
+
+def _write_by_k(config: Config, run: RunFolder, by_k: list[dict[str, Any]], best_k: int) -> None:
+    names = [n for n in topic_metric_names(config) if all(n in m for m in by_k)]
+    table = pd.DataFrame([{n: m[n] for n in names} for m in by_k], index=[m["num_topics"] for m in by_k])
+    table.index.name = "num_topics"
+    table.to_csv(run.path / "metrics_by_k.csv", float_format="%.6f")
+    best_by = config["topics"]["best_by"]
+    _draw(run, "plot_metric_vs_k", table, run.path / "figures" / "metrics_vs_k.png", best_by=best_by,
+          higher_is_better=best_by not in LOWER_IS_BETTER)

@@ -1,0 +1,1 @@
+"""Run folders: writing and status, artefacts, reuse (``load_run``), comparison and reports."""

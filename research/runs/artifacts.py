@@ -1,0 +1,322 @@
+"""What a run trains, saved in formats that cannot run code when they are loaded.
+
+``save_artifact(obj, folder / "model")`` picks the format by the object's type and returns
+the main file it wrote; ``load_artifact(path)`` reads it back:
+
+    object                                  files
+    cleaner (research.clean.cleaner.TextPipeline)   cleaner.json     settings and learned phrases
+    vectoriser (scikit-learn)               vectorizer.skops
+    topic model (research.topics)           model.json       class, settings, fitted scalars
+                                            model.npz        topic-word, doc-topic (and gensim) arrays
+                                            model.skops      the scikit-learn estimator, if any
+    tone model (DocumentToneModel)          model.json + model.skops (the scikit-learn pipeline)
+
+Loading never unpickles: JSON is data; ``.npz`` files are read with
+``allow_pickle=False``; ``.skops`` files are read by :func:`skops.io.load` with an explicit
+list of trusted types (:data:`VECTORIZER_TYPES`, :data:`TOPIC_SKLEARN_TYPES`,
+:data:`TONE_TYPES`, on top of skops's own defaults: scikit-learn, numpy and scipy types), so
+a file naming any other type is refused before anything is built; a ``model.json`` names
+its class from :data:`MODEL_CLASSES` only. Objects are rebuilt by setting attributes; the
+gensim ``LdaModel`` is rebuilt from its arrays (sufficient statistics, ``expElogbeta``,
+``alpha``, ``eta`` and the state's ``eta``) and gives the same topic shares and perplexity as the original.
+
+A legacy ``.joblib`` artefact (research 0.1.0) is a pickle: :func:`load_artifact` opens it
+only with ``trusted=True``. Objects that cannot be saved this way (the fine-tuned torch
+sentence model of :mod:`research.tone.finetune`, reachable only from Python) are refused
+at save time with a :class:`~research.errors.ModelError`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from research import _compat
+from research.errors import ModelError, RunError
+
+__all__ = ["save_artifact", "load_artifact", "VECTORIZER_TYPES", "TOPIC_SKLEARN_TYPES", "TONE_TYPES",
+           "MODEL_CLASSES", "FORMAT"]
+
+FORMAT = "research.artifact/1"
+VECTORIZER_TYPES = ["sklearn.feature_extraction.text.TfidfVectorizer",
+                    "sklearn.feature_extraction.text.CountVectorizer",
+                    "sklearn.feature_extraction.text.TfidfTransformer"]
+TOPIC_SKLEARN_TYPES = ["sklearn.decomposition._lda.LatentDirichletAllocation",
+                       "sklearn.decomposition._nmf.NMF", "sklearn.decomposition._nmf.MiniBatchNMF"]
+TONE_TYPES = VECTORIZER_TYPES + [
+    "research.tone.features.ToneFeatures", "research.tone.sentences.SentenceShares",
+    "research.tone.sentences.SentenceScorer", "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
+    "sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler",
+    "sklearn.linear_model._logistic.LogisticRegression", "sklearn.svm._classes.LinearSVC",
+    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration", "sklearn.naive_bayes.MultinomialNB"]
+TOPIC_CLASSES = {"research.topics.lda.GensimLDA": "gensim", "research.topics.lda.SklearnLDA": "skops",
+                 "research.topics.nmf.SklearnNMF": "skops",
+                 "research.topics.nmf.MiniBatchSklearnNMF": "skops"}
+TONE_CLASS = "research.tone.classifier.DocumentToneModel"
+CLEANER_CLASS = "research.clean.cleaner.TextPipeline"
+MODEL_CLASSES = (*TOPIC_CLASSES, TONE_CLASS, CLEANER_CLASS)
+TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
+TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_")
+GENSIM_SETTINGS = {"num_topics": int, "num_terms": int, "dtype": str, "chunksize": int, "decay": float,
+                   "offset": float, "passes": int, "iterations": int, "gamma_threshold": float,
+                   "numdocs": int, "num_updates": int}
+DTYPES = ("float16", "float32", "float64")
+
+
+def _name(obj_or_cls: Any) -> str:
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# -- saving --------------------------------------------------------------------------------
+def save_artifact(obj: Any, path: str | Path) -> Path:
+    """Save ``obj`` beside ``path`` (its suffix is replaced); returns the main file written."""
+    base = Path(path).with_suffix("")
+    name = _name(obj)
+    if name == CLEANER_CLASS:
+        return _write_json(base.with_suffix(".json"), name, obj.to_state())
+    if name in TOPIC_CLASSES:
+        return _save_topic_model(obj, base, name)
+    if name == TONE_CLASS:
+        return _save_tone_model(obj, base)
+    if name.startswith("sklearn.feature_extraction.text."):
+        _skops_dump(obj, base.with_suffix(".skops"), VECTORIZER_TYPES)
+        return base.with_suffix(".skops")
+    raise ModelError(f"{base.name}: a {name} cannot be saved as a run artefact without pickle; "
+                     "only the package's cleaner, vectorisers, topic models and tone models can")
+
+
+def _write_json(path: Path, name: str, state: dict[str, Any]) -> Path:
+    text = json.dumps({"format": FORMAT, "class": name, "state": state}, indent=1, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def _skops_dump(obj: Any, path: Path, trusted: list[str]) -> None:
+    """Write ``obj`` with skops, refusing (before writing) anything the loader would not trust."""
+    import skops.io as sio
+
+    try:
+        data = sio.dumps(obj)
+    except Exception as exc:  # noqa: BLE001 - skops cannot represent it
+        raise ModelError(f"{path.name}: cannot save a {_name(obj)} without pickle ({type(exc).__name__}: "
+                         f"{exc}); {_UNSUPPORTED}") from None
+    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
+    if unknown:
+        python_only = [t for t in unknown if t.startswith(_PYTHON_ONLY)]
+        raise ModelError(f"{path.name}: cannot save a {_name(obj)} without pickle: it holds "
+                         f"{', '.join(unknown)}, which a run artefact may not; "
+                         + (_PYTHON_ONLY_HINT if python_only else _UNSUPPORTED))
+    path.write_bytes(data)
+
+
+_PYTHON_ONLY = ("research.tone.finetune.", "research.tone.embeddings.", "torch.")
+_PYTHON_ONLY_HINT = ("the fine-tuned sentence model (research.tone.finetune) and sentence embeddings are "
+                     "reachable only from Python and cannot be stored in a run folder; save them yourself")
+_UNSUPPORTED = "only the types in research.runs.artifacts lists (scikit-learn and the package's own) can be stored"
+
+
+def _save_topic_model(model: Any, base: Path, name: str) -> Path:
+    state: dict[str, Any] = {"params": model.get_params(), "vocabulary_": [str(w) for w in model.vocabulary_]}
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in vars(model).items():
+        if key in TOPIC_SCALARS:
+            state[key] = TOPIC_SCALARS[key](value)
+        elif key in TOPIC_ARRAYS:
+            arrays[key] = np.asarray(value)
+        elif key not in ("model_", "vocabulary_") and key not in state["params"]:
+            raise ModelError(f"{base.name}: {name} holds {key!r}, which research.runs.artifacts does not "
+                             "know how to save; add it to TOPIC_SCALARS or TOPIC_ARRAYS")
+    if TOPIC_CLASSES[name] == "gensim":
+        state["gensim"] = _gensim_state(model.model_, arrays)
+    else:
+        _skops_dump(model.model_, base.with_suffix(".skops"), TOPIC_SKLEARN_TYPES)
+    np.savez(base.with_suffix(".npz"), **arrays)
+    return _write_json(base.with_suffix(".json"), name, state)
+
+
+def _gensim_state(lda: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The arrays and settings an ``LdaModel`` needs for inference and its bound."""
+    arrays.update({"gensim.sstats": lda.state.sstats, "gensim.expElogbeta": lda.expElogbeta,
+                   "gensim.alpha": np.asarray(lda.alpha), "gensim.eta": np.asarray(lda.eta),
+                   "gensim.state_eta": np.asarray(lda.state.eta)})   # eta='auto' leaves the state's own
+    settings = {"dtype": np.dtype(lda.dtype).name, "numdocs": lda.state.numdocs}
+    for key, kind in GENSIM_SETTINGS.items():
+        if key not in settings:
+            settings[key] = kind(getattr(lda, key))
+    return settings
+
+
+def _save_tone_model(model: Any, base: Path) -> Path:
+    from sklearn.frozen import FrozenEstimator
+
+    promo = model.promotional
+    if not (isinstance(getattr(promo, "advocacy_", None), FrozenEstimator)
+            and promo.advocacy_.estimator is model.pipeline):
+        raise ModelError(f"{base.name}: the promotional scorer must use the tone model's own pipeline "
+                         "(FrozenEstimator(model.pipeline)) to be saved as a run artefact")
+    _skops_dump(model.pipeline, base.with_suffix(".skops"), TONE_TYPES)
+    state = {"positive": str(model.positive), "unit": model.unit,
+             "paragraph_min_words": int(model.paragraph_min_words),
+             "promotional": {"positive": str(promo.positive), "prior": float(promo.prior),
+                             "positive_index_": int(promo.positive_index_)}}
+    return _write_json(base.with_suffix(".json"), TONE_CLASS, state)
+
+
+# -- loading -------------------------------------------------------------------------------
+def load_artifact(path: str | Path, trusted: bool = False) -> Any:
+    """Load what :func:`save_artifact` wrote at ``path`` (``.json`` or ``.skops``); a legacy
+    ``.joblib`` pickle only with ``trusted=True``. Raises :class:`RunError` for a file that
+    names a type or class outside the allowed lists, or is damaged."""
+    path = Path(path)
+    if path.suffix == ".joblib":
+        if trusted is not True:
+            raise RunError(f"{path}: a pickle (written by research 0.1.0); loading it can run code: pass "
+                           "trusted=True only if you trust who made it")
+        import joblib
+
+        with _compat.legacy_modules():
+            return joblib.load(path)
+    if path.suffix == ".skops":
+        return _check_type(_skops_load(path, VECTORIZER_TYPES), path, "sklearn.feature_extraction.text.")
+    if path.suffix == ".json":
+        return _load_json_artifact(path)
+    raise RunError(f"{path}: not a run artefact (.json, .skops, or a legacy .joblib)")
+
+
+def _skops_load(path: Path, trusted: list[str]) -> Any:
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        with _compat.legacy_modules():
+            return sio.load(path, trusted=_compat.with_legacy(trusted))
+    except UntrustedTypesFoundException as exc:
+        raise RunError(f"{path}: names types that a run artefact may not hold ({exc}); refusing to load it; "
+                       "the folder was not written by this package or has been tampered with") from None
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing; the run is incomplete and cannot be reused") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or schema
+        raise RunError(f"{path}: unreadable skops file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_type(obj: Any, path: Path, prefix: str) -> Any:
+    if not _name(obj).startswith(prefix):
+        raise RunError(f"{path}: holds a {_name(obj)} where a {prefix}* was expected; refusing to use it")
+    return obj
+
+
+def _load_json_artifact(path: Path) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing; the run is incomplete and cannot be reused") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path}: corrupt JSON ({exc})") from None
+    name = _compat.current(data["class"]) if isinstance(data, dict) and isinstance(data.get("class"), str) else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or name not in MODEL_CLASSES:
+        raise RunError(f"{path}: not a {FORMAT} artefact of an allowed class (got class {name!r}); "
+                       f"allowed: {', '.join(MODEL_CLASSES)}")
+    state = data.get("state")
+    try:
+        if name == CLEANER_CLASS:
+            from research.clean.cleaner import TextPipeline
+
+            return TextPipeline.from_state(state)
+        if name == TONE_CLASS:
+            return _load_tone_model(path, state)
+        return _load_topic_model(path, name, state)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RunError(f"{path}: damaged {name} state ({type(exc).__name__}: {exc})") from None
+
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    npz = path.with_suffix(".npz")
+    if not npz.is_file():
+        raise RunError(f"{npz}: missing; the run is incomplete and cannot be reused")
+    with np.load(npz, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
+    from research import topics
+
+    cls = getattr(topics, name.rsplit(".", 1)[1])
+    allowed = set(topics.default_params(*cls.name.split(".", 1)))
+    params = dict(state["params"])
+    unknown = set(params) - allowed - {"num_topics", "seed"}
+    if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values()):
+        raise RunError(f"{path}: unexpected settings of {cls.name}: {sorted(unknown) or params}")
+    model = cls(**params)
+    model.vocabulary_ = [str(w) for w in state["vocabulary_"]]
+    for key, kind in TOPIC_SCALARS.items():
+        if key in state:
+            setattr(model, key, kind(state[key]))
+    arrays = _arrays(path)
+    for key in TOPIC_ARRAYS:
+        if key in arrays:
+            setattr(model, key, arrays[key])
+    if TOPIC_CLASSES[name] == "gensim":
+        model.model_ = _rebuild_lda(path, state["gensim"], arrays)
+    else:
+        model.model_ = _check_type(_skops_load(path.with_suffix(".skops"), TOPIC_SKLEARN_TYPES), path,
+                                   "sklearn.decomposition.")
+    _check_topic_shapes(path, model)
+    return model
+
+
+def _check_topic_shapes(path: Path, model: Any) -> None:
+    k, v = model.num_topics, len(model.vocabulary_)
+    if getattr(model, "topic_word_", np.zeros(0)).shape != (k, v) or model.n_features_in_ != v:
+        raise RunError(f"{path}: topic-word array, vocabulary and settings disagree in size; damaged artefact")
+
+
+def _rebuild_lda(path: Path, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """A gensim ``LdaModel`` with the saved state: same inference and bound as the original."""
+    from gensim.models import LdaModel
+
+    s = {key: kind(settings[key]) for key, kind in GENSIM_SETTINGS.items()}
+    if s["dtype"] not in DTYPES:
+        raise RunError(f"{path}: gensim dtype {s['dtype']!r} is not one of {', '.join(DTYPES)}")
+    dtype = np.dtype(s["dtype"]).type
+    sstats, expelog = arrays["gensim.sstats"], arrays["gensim.expElogbeta"]
+    shape = (s["num_topics"], s["num_terms"])
+    if sstats.shape != shape or expelog.shape != shape:
+        raise RunError(f"{path}: gensim arrays are not {shape}; damaged artefact")
+    lda = LdaModel(corpus=None, num_topics=s["num_topics"], id2word={i: str(i) for i in range(s["num_terms"])},
+                   chunksize=s["chunksize"], passes=s["passes"], alpha=arrays["gensim.alpha"],
+                   eta=arrays["gensim.eta"], decay=s["decay"], offset=s["offset"], eval_every=None,
+                   iterations=s["iterations"], gamma_threshold=s["gamma_threshold"], random_state=0, dtype=dtype)
+    lda.state.sstats = sstats.astype(dtype, copy=False)
+    lda.state.eta = arrays["gensim.state_eta"].astype(dtype, copy=False)
+    lda.state.numdocs = s["numdocs"]
+    lda.num_updates = s["num_updates"]
+    lda.expElogbeta = expelog.astype(dtype, copy=False)
+    return lda
+
+
+def _load_tone_model(path: Path, state: dict[str, Any]) -> Any:
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    from research.tone import PromotionalScorer
+    from research.tone.classifier import DocumentToneModel
+
+    pipeline = _skops_load(path.with_suffix(".skops"), TONE_TYPES)
+    if not isinstance(pipeline, Pipeline):
+        raise RunError(f"{path}: the tone model's .skops file holds a {_name(pipeline)}, not a Pipeline")
+    unit, promo = state["unit"], state["promotional"]
+    if unit not in ("document", "paragraph"):
+        raise RunError(f"{path}: unknown tone unit {unit!r}")
+    scorer = PromotionalScorer(FrozenEstimator(pipeline), positive=str(promo["positive"]),
+                               prior=float(promo["prior"]))
+    scorer.advocacy_ = scorer.advocacy
+    scorer.positive_index_ = [str(c) for c in pipeline.classes_].index(scorer.positive)
+    if scorer.positive_index_ != int(promo["positive_index_"]):
+        raise RunError(f"{path}: the promotional class index disagrees with the pipeline's classes")
+    return DocumentToneModel(pipeline, scorer, str(state["positive"]), unit, int(state["paragraph_min_words"]))
