@@ -132,7 +132,7 @@ def octis_table(data: Path, settings: list, seed: int) -> None:
         npmi, td, seconds = [], [], 0.0
         for k in KS:
             t0 = time.perf_counter()
-            model = build_topic_model(kind, backend, k, seed, **params).fit(X, vocabulary)
+            model = build_topic_model(f"{kind}.{backend}", k, seed, **params).fit(X, feature_names=vocabulary)
             seconds += time.perf_counter() - t0
             result = model.result()
             npmi.append(scorer.score(result.topics(10)).mean)
@@ -202,8 +202,8 @@ def newsgroups_table(data: Path, seed: int) -> None:
             with st("TF-IDF matrix"):
                 Xt = vectoriser(vec, analyzer=identity, min_df=5, max_df=0.5).fit_transform(texts)
         with st(f"fit {label}"):
-            models[label] = build_topic_model(kind, backend, 20, seed, **params).fit(
-                Xc if kind == "lda" else Xt, vocabulary)
+            models[label] = build_topic_model(f"{kind}.{backend}", 20, seed, **params).fit(
+                Xc if kind == "lda" else Xt, feature_names=vocabulary)
     prep = ("load + strip headers", "tokenise")
     rows = [[name, f"{w:.2f}", f"{c:.2f}"] for name, (w, c) in st.rows.items()]
     for label, kind, *_ in NEWSGROUPS:

@@ -149,16 +149,25 @@ class TopicEvalCfg(Section):
 
 
 class TopicsCfg(Section):
+    """Besides the keys below: ``<family>_backend`` (a registered back-end: checked against
+    ``research.topics.TOPIC_BACKENDS`` by the experiment) and one ``<family>_<backend>``
+    section of settings per back-end, whose keys defaults.yaml fixes and the back-end checks."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
     num_topics: Union[int, list[int]]
     best_by: str
-    lda_backend: Literal["gensim", "sklearn"]
-    nmf_backend: Literal["sklearn", "sklearn_minibatch"]
     top_n: PosInt
-    lda_gensim: Params
-    lda_sklearn: Params
-    nmf_sklearn: Params
-    nmf_sklearn_minibatch: Params
     evaluate: TopicEvalCfg
+
+    @model_validator(mode="after")
+    def _backend_sections(self):
+        for key, value in (self.model_extra or {}).items():
+            if key.endswith("_backend") and not isinstance(value, str):
+                raise ValueError(f"topics.{key}: a back-end name, got {value!r}")
+            if not key.endswith("_backend") and not isinstance(value, dict):
+                raise ValueError(f"topics.{key}: a mapping of back-end settings, got {value!r}")
+        return self
 
     @model_validator(mode="after")
     def _num_topics(self):

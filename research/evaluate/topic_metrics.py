@@ -134,7 +134,7 @@ def topic_stability(runs: Sequence[Topics], method: str = "jaccard", topn: int =
 
 def fit_across_seeds(model, X, vocabulary: Sequence[str], seeds: Sequence[int]) -> list:
     """Fit a copy of an (unfitted) topic model once per seed; returns the fitted copies."""
-    return [clone(model).set_params(seed=int(s)).fit(X, vocabulary) for s in seeds]
+    return [clone(model).set_params(seed=int(s)).fit(X, feature_names=vocabulary) for s in seeds]
 
 
 def label_agreement(doc_topic: np.ndarray, labels: Sequence[Hashable]) -> dict[str, float]:

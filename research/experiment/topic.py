@@ -17,13 +17,13 @@ from research.util.workers import call
 from research.runs.artifacts import save_artifact
 from research.config.load import Config
 from research.corpus.read import read_corpus
-from research.errors import ConfigError, ModelError
+from research.errors import ConfigError, ModelError, ParameterError
 from research.evaluate import (CoherenceScorer, fit_across_seeds, heldout_fit, label_agreement, month_of,
                        prevalence_by_group, topic_diversity, topic_similarity, topic_stability)
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
 from research.runs.folder import RunFolder
-from research.topics import build_topic_model
+from research.topics import TOPIC_BACKENDS, build_topic_model
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
 
@@ -37,9 +37,15 @@ def topic_metric_names(config: Config) -> list[str]:
 
 
 def _backend(config: Config) -> tuple[str, str, dict[str, Any]]:
+    """(registered back-end name, its config section, its settings) for ``model.kind``."""
     kind = config["model"]["kind"]
     backend = config["topics"][f"{kind}_backend"]
-    return kind, backend, dict(config["topics"][f"{kind}_{backend}"])
+    section = f"topics.{kind}_{backend}"
+    if f"{kind}.{backend}" not in TOPIC_BACKENDS:
+        allowed = [n.split(".", 1)[1] for n in TOPIC_BACKENDS.names(f"{kind}.")]
+        raise ConfigError(f"topics.{kind}_backend: unknown back-end {backend!r}; registered {kind} back-ends: "
+                          f"{' or '.join(repr(a) for a in allowed)}")
+    return f"{kind}.{backend}", section, dict(config["topics"].get(f"{kind}_{backend}") or {})
 
 
 def _ks(config: Config) -> list[int]:
@@ -48,23 +54,23 @@ def _ks(config: Config) -> list[int]:
 
 
 def build_model(config: Config, k: int, seed: int | None = None):
-    """The configured back-end, with the back-end's own error re-pathed to the config key."""
-    kind, backend, params = _backend(config)
-    section = f"topics.{kind}_{backend}"
+    """The configured back-end; a library :class:`ParameterError` is re-raised naming the
+    config key the value came from (``topics.nmf_sklearn.max_iter``, ``topics.num_topics``)."""
+    name, section, params = _backend(config)
     try:
-        return build_topic_model(kind, backend, k, config["seed"] if seed is None else seed,
-                                 key_prefix=section, **params)
-    except ModelError as exc:
-        raise ModelError(str(exc).replace("model.num_topics", "topics.num_topics")) from None
+        return build_topic_model(name, k, config["seed"] if seed is None else seed, **params)
+    except ParameterError as exc:
+        keys = {"num_topics": "topics.num_topics", "seed": "seed"}
+        raise exc.at(keys.get(exc.param, f"{section}.{exc.param}")) from None
 
 
 def precheck(config: Config) -> None:
     """Everything about the model settings that can be refused before reading any data."""
-    kind = config["model"]["kind"]
-    if kind == "lda" and config["vectorizer"]["kind"] != "count":
-        raise ConfigError("vectorizer.kind is 'tfidf' but LDA is a model of word counts: its likelihood "
-                          "draws whole words from topics, so TF-IDF weights are not valid input; "
-                          "set vectorizer.kind: count")
+    name, _, _ = _backend(config)
+    if TOPIC_BACKENDS.get(name).needs_counts and config["vectorizer"]["kind"] != "count":
+        raise ConfigError(f"vectorizer.kind is 'tfidf' but {name.split('.')[0].upper()} is a model of word "
+                          "counts: its likelihood draws whole words from topics, so TF-IDF weights are not "
+                          "valid input; set vectorizer.kind: count")
     for k in _ks(config):
         build_model(config, k)
     valid = topic_metric_names(config)
@@ -137,7 +143,7 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
 def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, heldout: np.ndarray,
              scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any]]:
     """Fit and evaluate one K; ``fitted(model, doc_topic)`` is called before evaluating."""
-    model = build_model(config, k).fit(prepared.matrix[train], list(prepared.vocabulary))
+    model = build_model(config, k).fit(prepared.matrix[train], feature_names=list(prepared.vocabulary))
     doc_topic = _doc_topic(model, prepared, heldout)
     if fitted is not None:
         fitted(model, doc_topic)

@@ -247,7 +247,7 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
     from research import topics
 
     cls = getattr(topics, name.rsplit(".", 1)[1])
-    allowed = set(topics.default_params(*cls.name.split(".", 1)))
+    allowed = set(topics.backend_params(cls.name))
     params = dict(state["params"])
     unknown = set(params) - allowed - {"num_topics", "seed"}
     if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values()):

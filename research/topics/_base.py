@@ -2,8 +2,9 @@
 
 A back-end subclasses :class:`TopicModel` and implements ``_fit(X)`` (which sets the fitted
 library object and returns raw topic-word and doc-topic weights) and ``_transform(X)``.
-``fit`` here does the rest: checks the settings (one :class:`~research.errors.ModelError`
-naming ``model.<param>``), checks the matrix, normalises rows and stores the learned state.
+``fit`` here does the rest: checks the settings (one :class:`~research.errors.ParameterError`
+naming the parameter), checks the matrix, normalises rows and stores the learned state. The
+class registers itself in :data:`TOPIC_BACKENDS` under its ``name``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_non_negative, validate_data
 
-from research.errors import ModelError
+from research.errors import ParameterError
+from research.util.registry import Registry
 
-__all__ = ["TopicModel", "TopicResult", "normalize_rows", "top_words_of"]
+__all__ = ["TOPIC_BACKENDS", "TopicModel", "TopicResult", "normalize_rows", "top_words_of"]
 
 
 @dataclass(frozen=True)
@@ -104,40 +108,66 @@ NONE: Check = (lambda v: v is None, "null")
 POSITIVE: Check = real_range(0, low_open=True)
 
 
-class TopicModel(BaseEstimator):
-    """Base estimator: ``fit(X, vocabulary)`` -> self with ``topic_word_``, ``doc_topic_``.
+TOPIC_BACKENDS: Registry[type[TopicModel]] = Registry("topic back-end")
+"""``"lda.gensim"`` -> :class:`~research.topics.lda.GensimLDA`, ...: each back-end module
+registers its class; :class:`research.topics.LDA` / ``NMF`` and the experiment look it up."""
 
-    Subclasses declare ``name`` ("lda.gensim"), ``needs_counts`` and ``_constraints``
-    (param -> (predicate, description)); ``__init__`` only stores its keyword arguments.
+
+class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base estimator: ``fit(X, feature_names=...)`` -> self with ``topic_word_``, ``doc_topic_``.
+
+    Subclasses declare ``name`` ("lda.gensim") and ``_constraints`` (param -> (predicate,
+    description)), implement ``_fit``, ``_transform`` and ``score``; ``__init__`` only stores
+    its keyword arguments (their defaults agree with ``defaults.yaml``, a test checks).
+    A bad setting raises :class:`~research.errors.ParameterError` naming the parameter.
     """
 
     name: ClassVar[str] = ""
-    needs_counts: ClassVar[bool] = False
+    needs_counts: ClassVar[bool] = False   # an experiment refuses vectorizer.kind: tfidf for it
     _constraints: ClassVar[dict[str, Check]] = {}
 
     # -- public API ------------------------------------------------------------------------
-    def fit(self, X, vocabulary: Sequence[str], texts: Sequence[Sequence[str]] | None = None):
-        """Fit on a documents x words matrix whose columns are ``vocabulary``.
+    def fit(self, X, y=None, feature_names: Sequence[str] | None = None,
+            texts: Sequence[Sequence[str]] | None = None):
+        """Fit on a documents x words matrix (counts or TF-IDF; ``y`` is ignored).
 
-        ``texts`` (the cleaned token lists) is accepted so that every back-end has one
-        signature; the current back-ends do not need it (coherence is computed by
-        :mod:`research.evaluate` from the texts the caller holds).
+        ``feature_names``: the words of X's columns (``vectorizer.get_feature_names_out()``);
+        without them the words are ``x0, x1, ...`` and :func:`research.topics.topic_words`
+        takes them from the vectoriser in front of the model in a ``Pipeline``. ``texts``
+        (the cleaned token lists) is accepted so that every back-end has one signature.
         """
         self.validate_params()
-        X = self._check_matrix(X, len(vocabulary))
+        X = self._check_matrix(X, reset=True)
+        vocabulary = _vocabulary(feature_names, X.shape[1])
         self._check_num_topics(X)
         topic_word, doc_topic = self._fit(X)
         self.topic_word_ = normalize_rows(topic_word)
         self.doc_topic_ = normalize_rows(doc_topic)
-        self.vocabulary_ = list(vocabulary)
-        self.n_features_in_ = X.shape[1]
+        self.vocabulary_ = vocabulary
         return self
+
+    def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
+        """``fit`` and the training documents' topic shares (``doc_topic_``)."""
+        return self.fit(X, y, **fit_params).doc_topic_
 
     def transform(self, X_new) -> np.ndarray:
         """Topic shares of new documents (rows sum to 1), columns ordered as ``topic_word_``."""
         self._check_fitted()
-        X_new = self._check_matrix(X_new, self.n_features_in_)
-        return normalize_rows(self._transform(X_new))
+        return normalize_rows(self._transform(self._check_matrix(X_new)))
+
+    def score(self, X, y=None) -> float:
+        """Higher is better (``GridSearchCV`` maximises it); see the back-end."""
+        raise NotImplementedError
+
+    @property
+    def components_(self) -> np.ndarray:
+        """``topic_word_`` under scikit-learn's name (K x V, rows sum to 1)."""
+        self._check_fitted()
+        return self.topic_word_
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.topic_word_.shape[0]
 
     def top_words(self, n: int = 10) -> list[list[tuple[str, float]]]:
         """The ``n`` heaviest words of each topic with their weight in ``topic_word_``."""
@@ -154,20 +184,25 @@ class TopicModel(BaseEstimator):
                            None if doc_ids is None else tuple(map(str, doc_ids)),
                            self.name, self.get_params())
 
-    def validate_params(self, key_prefix: str = "model") -> None:
-        """Raise :class:`ModelError` for the first bad setting, naming its config key:
-        ``model.num_topics``, ``seed``, and ``<key_prefix>.<param>`` for the back-end's own."""
+    def validate_params(self) -> None:
+        """Raise :class:`ParameterError` for the first bad setting (``num_topics``, ``seed``
+        and the back-end's own); the experiment re-raises it naming the config key."""
         params = self.get_params()
-        keys = {"num_topics": "model.num_topics", "seed": "seed"}
         for name, (ok, allowed) in {"num_topics": int_range(2), "seed": int_range(0),
                                     **self._constraints}.items():
             if not ok(params[name]):
-                key = keys.get(name, f"{key_prefix}.{name}")
-                raise ModelError(f"{key} must be {allowed}; got {params[name]!r}")
-        self._check_combinations(key_prefix)
+                raise ParameterError(name, allowed, params[name])
+        self._check_combinations()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
 
     # -- for subclasses ------------------------------------------------------------------
-    def _check_combinations(self, key_prefix: str) -> None:
+    def _check_combinations(self) -> None:
         """Settings that are fine alone but not together (override)."""
 
     def _fit(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -179,25 +214,28 @@ class TopicModel(BaseEstimator):
     # -- checks ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "topic_word_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
-    def _check_matrix(self, X, n_columns: int) -> sp.csr_matrix:
-        X = sp.csr_matrix(X, dtype=np.float64)
-        if X.shape[1] != n_columns:
-            raise ValueError(f"X has {X.shape[1]} columns but the vocabulary has {n_columns} "
-                             "words")
-        if X.shape[0] == 0:
-            raise ValueError("X has no documents")
-        if X.nnz and (X.data.min() < 0 or not np.all(np.isfinite(X.data))):
-            raise ValueError("X must hold finite, non-negative weights")
-        if self.needs_counts and not np.array_equal(X.data, np.round(X.data)):
-            raise ModelError(f"{self.name} needs word counts but X holds non-integer weights "
-                             "(TF-IDF?); set vectorizer.kind=count")
-        return X
+    def _check_matrix(self, X, reset: bool = False) -> sp.csr_matrix:
+        """X as float64 CSR: scikit-learn's own checks (shape, NaN, infinity, column count
+        against the fitted one), then non-negativity and at least one document."""
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float64)
+        check_non_negative(X, type(self).__name__)
+        return sp.csr_matrix(X)
 
     def _check_num_topics(self, X: sp.csr_matrix) -> None:
         n_docs, n_words = X.shape
         if self.num_topics > n_docs or self.num_topics > n_words:
-            raise ModelError(f"model.num_topics must be at most the number of documents "
-                             f"({n_docs}) and of vocabulary words ({n_words}); got "
-                             f"{self.num_topics}")
+            raise ParameterError("num_topics", f"at most the number of documents (n_samples = "
+                                 f"{n_docs}) and of vocabulary words (n_features = {n_words})",
+                                 self.num_topics)
+
+
+def _vocabulary(feature_names: Sequence[str] | None, n_words: int) -> list[str]:
+    if feature_names is None:
+        return [f"x{j}" for j in range(n_words)]
+    names = [str(w) for w in feature_names]
+    if len(names) != n_words:
+        raise ParameterError("feature_names", f"one word per column of X ({n_words})",
+                             f"{len(names)} words")
+    return names

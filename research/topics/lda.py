@@ -1,7 +1,11 @@
 """LDA back-ends: gensim (``lda.gensim``) and scikit-learn (``lda.sklearn``).
 
-Both take a document x word matrix of *counts*; TF-IDF weights raise a ModelError that says
-to set ``vectorizer.kind=count``.
+Both take a document x word matrix of counts. Fractional weights (TF-IDF) are accepted, as
+scikit-learn's own LDA accepts them, so that either vectoriser can stand in front of them in a
+``Pipeline``; an experiment config refuses ``vectorizer.kind: tfidf`` for LDA, because LDA's
+likelihood draws whole words.
+
+``score(X)`` is the per-word variational bound of ``X`` (a log-likelihood: higher is better).
 
 Perplexity (held-out documents, lower is better) is each library's own definition, so the
 two back-ends' numbers are not comparable with each other:
@@ -19,8 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import LatentDirichletAllocation
 
-from research.errors import ModelError
-from research.topics._base import (NONE, POSITIVE, TopicModel, either, int_range, one_of,
+from research.errors import ModelError, ParameterError
+from research.topics._base import (NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of,
                                    real_range)
 
 __all__ = ["GensimLDA", "SklearnLDA"]
@@ -53,12 +57,16 @@ def _finite(values, what: str) -> np.ndarray:
     return values
 
 
-def _bow(X: sp.csr_matrix) -> list[list[tuple[int, int]]]:
-    """CSR counts -> gensim bag-of-words lists (built once, iterated every pass)."""
-    ind, data, ptr = X.indices.tolist(), X.data.astype(np.int64).tolist(), X.indptr.tolist()
+def _bow(X: sp.csr_matrix) -> list[list[tuple[int, float]]]:
+    """CSR counts -> gensim bag-of-words lists (built once, iterated every pass); counts stay
+    integers, fractional weights stay as they are."""
+    counts = np.array_equal(X.data, np.round(X.data))
+    ind, ptr = X.indices.tolist(), X.indptr.tolist()
+    data = (X.data.astype(np.int64) if counts else X.data).tolist()
     return [list(zip(ind[a:b], data[a:b])) for a, b in zip(ptr[:-1], ptr[1:])]
 
 
+@TOPIC_BACKENDS.register("lda.gensim")
 class GensimLDA(TopicModel):
     """gensim ``LdaModel`` (``workers=1``) or ``LdaMulticore`` (``workers > 1``).
 
@@ -88,7 +96,7 @@ class GensimLDA(TopicModel):
         "workers": int_range(1),
     }
 
-    def __init__(self, num_topics: int = 20, seed: int = 42, *, alpha="symmetric",
+    def __init__(self, num_topics: int = 10, seed: int = 42, *, alpha="symmetric",
                  eta="symmetric", passes: int = 10, iterations: int = 50,
                  chunksize: int = 2000, decay: float = 0.5, offset: float = 1.0,
                  gamma_threshold: float = 0.001, eval_every: int | None = None,
@@ -106,11 +114,10 @@ class GensimLDA(TopicModel):
         self.eval_every = eval_every
         self.workers = workers
 
-    def _check_combinations(self, key_prefix: str) -> None:
+    def _check_combinations(self) -> None:
         if self.workers > 1 and self.alpha == "auto":
-            p = key_prefix
-            raise ModelError(f"{p}.alpha='auto' is not supported by gensim LdaMulticore "
-                             f"({p}.workers > 1); set {p}.workers=1 or a fixed {p}.alpha")
+            raise ParameterError("alpha", "symmetric, asymmetric or a number when workers > 1 "
+                                 "(gensim LdaMulticore does not support 'auto')", self.alpha)
 
     def _fit(self, X):
         corpus = _bow(X)
@@ -146,10 +153,17 @@ class GensimLDA(TopicModel):
     def perplexity(self, X) -> float:
         """gensim's held-out perplexity ``2 ** (-per-word bound)`` of count matrix ``X``."""
         self._check_fitted()
-        corpus = _bow(self._check_matrix(X, self.n_features_in_))
+        corpus = _bow(self._check_matrix(X))
         with self._fixed_random_state(), _blas_flags_ignored():
             bound = self.model_.log_perplexity(corpus)
         return float(2.0 ** -_finite(bound, "per-word bound"))
+
+    def score(self, X, y=None) -> float:
+        """gensim's per-word variational bound of ``X`` (``log_perplexity``; higher is better)."""
+        self._check_fitted()
+        corpus = _bow(self._check_matrix(X))
+        with self._fixed_random_state(), _blas_flags_ignored():
+            return float(_finite(self.model_.log_perplexity(corpus), "per-word bound"))
 
     @contextmanager
     def _fixed_random_state(self):
@@ -163,6 +177,7 @@ class GensimLDA(TopicModel):
             self.model_.random_state = saved
 
 
+@TOPIC_BACKENDS.register("lda.sklearn")
 class SklearnLDA(TopicModel):
     """scikit-learn ``LatentDirichletAllocation``, batch or online variational Bayes.
 
@@ -183,7 +198,7 @@ class SklearnLDA(TopicModel):
         "max_doc_update_iter": int_range(1),
     }
 
-    def __init__(self, num_topics: int = 20, seed: int = 42, *,
+    def __init__(self, num_topics: int = 10, seed: int = 42, *,
                  learning_method: str = "batch", max_iter: int = 10, batch_size: int = 128,
                  learning_decay: float = 0.7, learning_offset: float = 10.0,
                  doc_topic_prior: float | None = None, topic_word_prior: float | None = None,
@@ -217,4 +232,10 @@ class SklearnLDA(TopicModel):
     def perplexity(self, X) -> float:
         """scikit-learn's perplexity ``exp(-bound / word count)`` of count matrix ``X``."""
         self._check_fitted()
-        return float(self.model_.perplexity(self._check_matrix(X, self.n_features_in_)))
+        return float(self.model_.perplexity(self._check_matrix(X)))
+
+    def score(self, X, y=None) -> float:
+        """scikit-learn's variational bound of ``X`` per word (higher is better)."""
+        self._check_fitted()
+        X = self._check_matrix(X)
+        return float(self.model_.score(X) / max(X.sum(), 1.0))

@@ -23,8 +23,8 @@ import scipy.sparse as sp
 from sklearn.decomposition import NMF, MiniBatchNMF
 from sklearn.exceptions import ConvergenceWarning
 
-from research.errors import ModelError
-from research.topics._base import NONE, TopicModel, either, int_range, one_of, real_range
+from research.errors import ParameterError
+from research.topics._base import NONE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
 
 __all__ = ["SklearnNMF", "MiniBatchSklearnNMF", "beta_divergence"]
 
@@ -84,17 +84,22 @@ class _NMFBase(TopicModel):
         ``reconstruction_error_`` (scikit-learn's ``reconstruction_err_`` on the training
         matrix): Frobenius norm, or ``sqrt(2 * KL divergence)``."""
         self._check_fitted()
-        X = self._check_matrix(X, self.n_features_in_)
+        X = self._check_matrix(X)
         return beta_divergence(X, self.model_.transform(_float32(X)), self.model_.components_, self.loss)
 
+    def score(self, X, y=None) -> float:
+        """Minus :meth:`reconstruction_error` of ``X`` (higher is better, for ``GridSearchCV``)."""
+        return -self.reconstruction_error(X)
 
+
+@TOPIC_BACKENDS.register("nmf.sklearn")
 class SklearnNMF(_NMFBase):
     """scikit-learn ``NMF``. ``loss='kullback-leibler'`` needs ``solver='mu'``."""
 
     name = "nmf.sklearn"
     _constraints = {**_NMFBase._common, "solver": one_of("cd", "mu")}
 
-    def __init__(self, num_topics: int = 20, seed: int = 42, *, loss: str = "frobenius",
+    def __init__(self, num_topics: int = 10, seed: int = 42, *, loss: str = "frobenius",
                  solver: str = "cd", init: str = "nndsvda", max_iter: int = 200,
                  tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
                  l1_ratio: float = 0.0):
@@ -109,14 +114,12 @@ class SklearnNMF(_NMFBase):
         self.alpha_H = alpha_H
         self.l1_ratio = l1_ratio
 
-    def _check_combinations(self, key_prefix: str) -> None:
-        p = key_prefix
+    def _check_combinations(self) -> None:
         if self.loss == "kullback-leibler" and self.solver != "mu":
-            raise ModelError(f"{p}.solver must be 'mu' when {p}.loss='kullback-leibler'; "
-                             f"got {self.solver!r}")
+            raise ParameterError("solver", "'mu' when loss='kullback-leibler'", self.solver)
         if self.solver == "mu" and self.init == "nndsvd":
-            raise ModelError(f"{p}.init='nndsvd' leaves zeros that {p}.solver='mu' cannot "
-                             f"update; use {p}.init=nndsvda or nndsvdar")
+            raise ParameterError("init", "nndsvda or nndsvdar when solver='mu' (nndsvd leaves "
+                                 "zeros that multiplicative updates cannot change)", self.init)
 
     def _estimator(self):
         return NMF(n_components=self.num_topics, init=self.init, solver=self.solver,
@@ -125,6 +128,7 @@ class SklearnNMF(_NMFBase):
                    l1_ratio=self.l1_ratio)
 
 
+@TOPIC_BACKENDS.register("nmf.sklearn_minibatch")
 class MiniBatchSklearnNMF(_NMFBase):
     """scikit-learn ``MiniBatchNMF`` (multiplicative updates on mini-batches)."""
 
@@ -137,7 +141,7 @@ class MiniBatchSklearnNMF(_NMFBase):
         "fresh_restarts": (lambda v: isinstance(v, bool), "true or false"),
     }
 
-    def __init__(self, num_topics: int = 20, seed: int = 42, *, loss: str = "frobenius",
+    def __init__(self, num_topics: int = 10, seed: int = 42, *, loss: str = "frobenius",
                  init: str = "nndsvda", batch_size: int = 1024, max_iter: int = 200,
                  tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
                  l1_ratio: float = 0.0, forget_factor: float = 0.7,

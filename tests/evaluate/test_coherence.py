@@ -44,7 +44,7 @@ def octis_topics(octis):
     docs, _, vocabulary = octis
     X = TfidfVectorizer(vocabulary=vocabulary, tokenizer=str.split, token_pattern=None,
                         lowercase=False).fit_transform(docs)
-    return build_topic_model("nmf", "sklearn", 10, seed=0).fit(X, vocabulary).result().topics(10)
+    return build_topic_model("nmf.sklearn", 10, seed=0).fit(X, feature_names=vocabulary).result().topics(10)
 
 
 @pytest.mark.shared_data
@@ -67,8 +67,8 @@ def test_c_v_equals_gensim_on_bbc_news(bbc_raw):
     docs = [" ".join(t) for t in bbc_raw]
     vec = TfidfVectorizer(stop_words="english", min_df=3, max_df=0.5)
     X = vec.fit_transform(docs)
-    topics = build_topic_model("nmf", "sklearn", 6, seed=0).fit(
-        X, list(vec.get_feature_names_out())).result().topics(10)
+    topics = build_topic_model("nmf.sklearn", 6, seed=0).fit(
+        X, feature_names=list(vec.get_feature_names_out())).result().topics(10)
     assert_same(coherence(topics, bbc_raw, "c_v"), gensim_per_topic(topics, bbc_raw, "c_v"))
 
 

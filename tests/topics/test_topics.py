@@ -15,7 +15,8 @@ from research.errors import ModelError
 from research.evaluate import (fit_across_seeds, heldout_fit, label_agreement, month_of,
                                prevalence_by_group, rank_biased_overlap, topic_diversity,
                                topic_similarity, topic_stability)
-from research.topics import TopicResult, beta_divergence, build_topic_model, default_params
+from research.errors import ParameterError
+from research.topics import TopicResult, backend_params, beta_divergence, build_topic_model
 from research.topics import figures
 
 pytestmark = pytest.mark.shared_data
@@ -54,8 +55,8 @@ def matrix_for(kind, bbc):
 
 
 def fit(kind, backend, bbc, seed=3, k=5, **extra):
-    model = build_topic_model(kind, backend, k, seed, **{**FAST[(kind, backend)], **extra})
-    return model.fit(matrix_for(kind, bbc), bbc["vocabulary"])
+    model = build_topic_model(f"{kind}.{backend}", k, seed, **{**FAST[(kind, backend)], **extra})
+    return model.fit(matrix_for(kind, bbc), feature_names=bbc["vocabulary"])
 
 
 # -- one interface ------------------------------------------------------------------------
@@ -126,83 +127,91 @@ def test_result_is_plain_and_agrees_with_model(bbc):
         model.result(["only-one"])
 
 
-def test_default_params_match_constructor_and_factory(bbc):
+def test_backend_params_match_constructor_and_factory(bbc):
     for kind, backend in ALL_BACKENDS:
-        defaults = default_params(kind, backend)
-        model = build_topic_model(kind, backend, 4, 0)
+        defaults = backend_params(f"{kind}.{backend}")
+        model = build_topic_model(f"{kind}.{backend}", 4, 0)
         assert {k: v for k, v in model.get_params().items()
                 if k not in ("num_topics", "seed")} == defaults
-    assert isinstance(build_topic_model("lda", "gensim", 4, 0), topics.GensimLDA)
-    assert isinstance(build_topic_model("nmf", "sklearn_minibatch", 4, 0),
+    assert isinstance(build_topic_model("lda.gensim", 4, 0), topics.GensimLDA)
+    assert isinstance(build_topic_model("nmf.sklearn_minibatch", 4, 0),
                       topics.MiniBatchSklearnNMF)
 
 
 def test_nmf_records_convergence_instead_of_warning(bbc):
     # pytest turns warnings into errors: reaching max_iter must not warn
-    short = build_topic_model("nmf", "sklearn", 5, 0, max_iter=2).fit(bbc["tfidf"],
+    short = build_topic_model("nmf.sklearn", 5, 0, max_iter=2).fit(bbc["tfidf"], feature_names=
                                                                      bbc["vocabulary"])
     assert short.n_iter_ == 2 and short.converged_ is False
     assert fit("nmf", "sklearn", bbc).converged_ is True
 
 
-# -- errors name the config key ---------------------------------------------------------
+# -- errors name the parameter (the experiment names the config key: tests/experiment) ----
 @pytest.mark.parametrize("call,pattern", [
-    (lambda: build_topic_model("lda", "mallet", 5, 0),
-     r"model\.backend .*must be one of gensim, sklearn; got 'mallet'"),
-    (lambda: build_topic_model("hdp", "gensim", 5, 0), r"model\.kind must be one of lda, nmf"),
-    (lambda: build_topic_model("lda", "gensim", 1, 0), r"model\.num_topics must be"),
-    (lambda: build_topic_model("lda", "gensim", 5, 0, passes=0), r"model\.passes must be"),
-    (lambda: build_topic_model("lda", "gensim", 5, 0, alpha="auto", workers=2),
-     r"model\.alpha='auto' is not supported by gensim LdaMulticore"),
-    (lambda: build_topic_model("lda", "gensim", 5, 0, eta="asymmetric"), r"model\.eta must"),
-    (lambda: build_topic_model("lda", "sklearn", 5, 0, alpha=0.1),
-     r"model\.alpha is not a setting of lda\.sklearn; valid settings: .*doc_topic_prior"),
-    (lambda: build_topic_model("nmf", "sklearn", 5, 0, loss="kullback-leibler"),
-     r"model\.solver must be 'mu' when model\.loss='kullback-leibler'"),
-    (lambda: build_topic_model("nmf", "sklearn", 5, 0, init="svd"), r"model\.init must be"),
-    (lambda: build_topic_model("nmf", "sklearn", 5, -1), r"^seed must be an integer >= 0"),
-    (lambda: build_topic_model("lda", "gensim", 5, 0, key_prefix="topics.lda_gensim",
-                               passes=1.5), r"^topics\.lda_gensim\.passes must be an integer"),
-    (lambda: build_topic_model("lda", "gensim", 5, 0, key_prefix="topics.lda_gensim",
-                               alpah=0.1), r"^topics\.lda_gensim\.alpah is not a setting"),
-    (lambda: build_topic_model("nmf", "sklearn", 5, 0, solver="mu", init="nndsvd"),
-     r"model\.init='nndsvd' leaves zeros"),
+    (lambda: build_topic_model("lda.mallet", 5, 0),
+     r"^backend must be one of lda\.gensim, lda\.sklearn, nmf\.sklearn, nmf\.sklearn_minibatch; got 'lda\.mallet'"),
+    (lambda: build_topic_model("hdp.gensim", 5, 0), r"^backend must be one of lda\.gensim"),
+    (lambda: build_topic_model("lda.gensim", 1, 0), r"^num_topics must be an integer >= 2; got 1"),
+    (lambda: build_topic_model("lda.gensim", 5, 0, passes=0), r"^passes must be an integer >= 1; got 0"),
+    (lambda: build_topic_model("lda.gensim", 5, 0, alpha="auto", workers=2),
+     r"^alpha must be .* when workers > 1 \(gensim LdaMulticore does not support 'auto'\)"),
+    (lambda: build_topic_model("lda.gensim", 5, 0, eta="asymmetric"), r"^eta must"),
+    (lambda: build_topic_model("lda.sklearn", 5, 0, alpha=0.1),
+     r"^alpha must be a setting of lda\.sklearn \(.*doc_topic_prior"),
+    (lambda: build_topic_model("nmf.sklearn", 5, 0, loss="kullback-leibler"),
+     r"^solver must be 'mu' when loss='kullback-leibler'; got 'cd'"),
+    (lambda: build_topic_model("nmf.sklearn", 5, 0, init="svd"), r"^init must be one of"),
+    (lambda: build_topic_model("nmf.sklearn", 5, -1), r"^seed must be an integer >= 0"),
+    (lambda: build_topic_model("lda.gensim", 5, 0, passes=1.5), r"^passes must be an integer"),
+    (lambda: build_topic_model("lda.gensim", 5, 0, alpah=0.1), r"^alpah must be a setting of lda\.gensim"),
+    (lambda: build_topic_model("nmf.sklearn", 5, 0, solver="mu", init="nndsvd"),
+     r"^init must be nndsvda or nndsvdar when solver='mu' \(nndsvd leaves zeros"),
 ])
-def test_bad_settings_raise_one_model_error(call, pattern):
-    with pytest.raises(ModelError, match=pattern) as info:
+def test_bad_settings_raise_one_parameter_error(call, pattern):
+    with pytest.raises(ParameterError, match=pattern) as info:
         call()
     assert "\n" not in str(info.value)
+    assert isinstance(info.value, ModelError) and isinstance(info.value, ValueError)
+    assert info.value.at("topics.x.y").args[0].startswith("topics.x.y must be ")
 
 
 @pytest.mark.parametrize("backend", ["gensim", "sklearn"])
-def test_lda_refuses_tfidf(bbc, backend):
-    with pytest.raises(ModelError, match=r"needs word counts .* set vectorizer\.kind=count"):
-        build_topic_model("lda", backend, 5, 0).fit(bbc["tfidf"], bbc["vocabulary"])
+def test_lda_takes_tfidf_weights_as_fractional_counts(bbc, backend):
+    # scikit-learn's own LDA accepts real-valued input, so LDA can stand behind a
+    # TfidfVectorizer in a Pipeline; an experiment config still refuses vectorizer.kind: tfidf
+    # for LDA (tests/experiment/test_topic.py)
+    model = build_topic_model(f"lda.{backend}", 5, 0, **FAST[("lda", backend)])
+    model.fit(bbc["tfidf"], feature_names=bbc["vocabulary"])
+    assert np.isfinite(model.topic_word_).all() and model.topic_word_.shape == (5, len(bbc["vocabulary"]))
+    assert topics.LDA.__name__ == "LDA" and build_topic_model(f"lda.{backend}", 5, 0).needs_counts
 
 
 def test_num_topics_above_documents_raises_at_fit(bbc):
-    model = build_topic_model("nmf", "sklearn", 12, 0)
-    with pytest.raises(ModelError, match=r"model\.num_topics must be at most .*\(10\).*got 12"):
-        model.fit(bbc["tfidf"][:10], bbc["vocabulary"])
+    model = build_topic_model("nmf.sklearn", 12, 0)
+    with pytest.raises(ParameterError, match=r"^num_topics must be at most .*\(n_samples = 10\).*got 12"):
+        model.fit(bbc["tfidf"][:10], feature_names=bbc["vocabulary"])
     model.set_params(num_topics=0)  # checked again at fit, sklearn style
-    with pytest.raises(ModelError, match=r"model\.num_topics must be an integer >= 2"):
-        model.fit(bbc["tfidf"], bbc["vocabulary"])
+    with pytest.raises(ParameterError, match=r"^num_topics must be an integer >= 2"):
+        model.fit(bbc["tfidf"], feature_names=bbc["vocabulary"])
 
 
 def test_shape_mismatch_and_unfitted_use_raise_value_error(bbc):
-    model = build_topic_model("nmf", "sklearn", 3, 0)
+    model = build_topic_model("nmf.sklearn", 3, 0)
     with pytest.raises(ValueError, match="not fitted"):
         model.transform(bbc["tfidf"])
-    with pytest.raises(ValueError, match="columns but the vocabulary has"):
-        model.fit(bbc["tfidf"], bbc["vocabulary"][:-1])
+    with pytest.raises(ValueError, match=r"^feature_names must be one word per column of X"):
+        model.fit(bbc["tfidf"], feature_names=bbc["vocabulary"][:-1])
+    model.fit(bbc["tfidf"], feature_names=bbc["vocabulary"])
+    with pytest.raises(ValueError, match="X has 2948 features, but SklearnNMF is expecting 2949"):
+        model.transform(bbc["tfidf"][:, :-1])
 
 
 # -- held-out fit ---------------------------------------------------------------------------
 def test_perplexity_and_reconstruction_error(bbc):
     train, test = slice(0, 250), slice(250, None)
     for backend in ("gensim", "sklearn"):
-        model = build_topic_model("lda", backend, 5, 0, **FAST[("lda", backend)])
-        model.fit(bbc["counts"][train], bbc["vocabulary"])
+        model = build_topic_model(f"lda.{backend}", 5, 0, **FAST[("lda", backend)])
+        model.fit(bbc["counts"][train], feature_names=bbc["vocabulary"])
         value = heldout_fit(model, bbc["counts"][test])["perplexity"]
         assert np.isfinite(value) and value > 1 and value == model.perplexity(bbc["counts"][test])
     skl = model.model_
@@ -214,9 +223,9 @@ def test_perplexity_and_reconstruction_error(bbc):
         W = skl.fit_transform(X)
         assert beta_divergence(X, W, skl.components_, loss) == pytest.approx(
             skl.reconstruction_err_, rel=1e-9)
-        nmf = build_topic_model("nmf", "sklearn", 5, 0, loss=loss, solver=solver,
+        nmf = build_topic_model("nmf.sklearn", 5, 0, loss=loss, solver=solver,
                                 init="nndsvda", max_iter=400)
-        nmf.fit(X, bbc["vocabulary"])
+        nmf.fit(X, feature_names=bbc["vocabulary"])
         assert heldout_fit(nmf, bbc["tfidf"][test])["reconstruction_error"] > 0
 
 
@@ -239,7 +248,7 @@ def test_stability_matches_permuted_topics_and_real_seeds(bbc):
     assert topic_stability([run, run[::-1]]).mean == 1.0
     assert topic_stability([run, [["x", "z"], ["p", "q"], ["a", "b"]]]).mean == \
         pytest.approx((1 / 3 + 1 + 0) / 3)
-    model = build_topic_model("nmf", "sklearn", 5, 0, init="random", max_iter=400)
+    model = build_topic_model("nmf.sklearn", 5, 0, init="random", max_iter=400)
     fitted = fit_across_seeds(model, bbc["tfidf"], bbc["vocabulary"], [1, 2, 3])
     assert [m.seed for m in fitted] == [1, 2, 3] and model.get_params()["seed"] == 0
     stab = topic_stability([m.result().topics(10) for m in fitted])
