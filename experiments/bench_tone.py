@@ -136,7 +136,7 @@ def checkthat_models(fine_tuned=False) -> list[tuple[str, object]]:
               ("tone, balanced", SentenceScorer(positive="SUBJ", class_weight="balanced")),
               ("tone + char n-grams", SentenceScorer(positive="SUBJ", char_ngrams=True)),
               ("tfidf logreg (baseline)",
-               build_classifier(("tfidf",), C=1.0, tfidf_params={"min_df": 1}))]
+               build_classifier(features=("tfidf",), C=1.0, tfidf_params={"min_df": 1}))]
     if embeddings_available():
         models += [("tone + embeddings, balanced",
                     SentenceScorer(positive="SUBJ", embeddings=True, class_weight="balanced")),
@@ -239,7 +239,7 @@ def _headline_polarity(data: Path):
 def target_sample(data, corpus, scorers, boot, seed) -> dict:
     print("\n3. the sample, scored by models trained on shared data only")
     texts, labels = [r[0] for r in corpus], [r[1] for r in corpus]
-    est = build_classifier(("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
+    est = build_classifier(features=("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
     promo = PromotionalScorer(est, positive="opinion").fit(texts, labels)
     ids, sample, tones = sample_texts()
     cols = promo.transform(sample)
@@ -286,7 +286,7 @@ def target_runtime(data, out: Path, boot, seed) -> float:
     start = time.perf_counter()
     corpus = genre_corpus(data)
     scorers = sentence_scorers(data)
-    est = build_classifier(("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
+    est = build_classifier(features=("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
     texts, labels, groups = zip(*corpus)
     ev = cross_validate(est, texts, labels, groups=groups, n_splits=5, scheme="group",
                         positive="opinion", n_boot=boot, seed=seed)

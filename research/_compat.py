@@ -26,7 +26,8 @@ from contextlib import contextmanager
 __all__ = ["LEGACY_CLASSES", "LEGACY_MODULES", "current", "legacy_modules", "with_legacy"]
 
 LEGACY_CLASSES = {  # old module.qualname -> current module.qualname
-    "research.tone_run.DocumentToneModel": "research.tone.classifier.DocumentToneModel",
+    "research.tone_run.DocumentToneModel": "research.tone.classifier.ToneClassifier",
+    "research.tone.classifier.DocumentToneModel": "research.tone.classifier.ToneClassifier",
     "research.clean.TextPipeline": "research.clean.cleaner.TextPipeline",
 }
 LEGACY_MODULES = {  # old flat module -> the module that holds its contents now

@@ -428,7 +428,7 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
                "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
                "shingles": bool(_get(settings, "duplicates.enabled"))}
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
-                               int(settings.get("workers", 1)))
+                               int(_get(settings, "workers")))
     pairs = _duplicates(passes, documents, pipeline, settings, options)
     records = [_record(d, p, mode) for d, p in zip(documents, passes)]
     _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))

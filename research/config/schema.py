@@ -131,7 +131,7 @@ class VectorizerCfg(Section):
 
 
 class ModelCfg(Section):
-    kind: Literal["tfidf", "lda", "nmf", "tone"]
+    kind: str   # a registered kind (research.experiment.kinds), checked before any run starts
 
 
 Params = dict[str, Any]   # back-end settings: keys fixed by defaults.yaml, values checked by the back-end
@@ -214,7 +214,7 @@ class ToneCfg(Section):
     group_column: str | None
     features: Annotated[list[Literal["tfidf", "tone", "sentences"]], Field(min_length=1)]
     tone_features: list[str] | None
-    model: Literal["logreg", "linear_svm", "naive_bayes"]
+    model: str   # a registered classifier (research.tone.CLASSIFIERS: tone.<model>), checked by the tone kind
     C: Annotated[float, Field(gt=0)]
     class_weight: Literal["balanced"] | None
     max_iter: PosInt

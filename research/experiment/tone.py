@@ -22,12 +22,13 @@ from research.runs.artifacts import save_artifact
 from research.config.load import Config
 from research.corpus.read import read_corpus
 from research.corpus.documents import STANDARD_FIELDS, Document
-from research.errors import ConfigError, ModelError, ResearchError
+from research.errors import ConfigError, ModelError, ParameterError, ResearchError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
 from research.runs.folder import RunFolder
-from research.tone.classifier import DocumentToneModel
-from research.tone import (PromotionalScorer, SentenceScorer, build_classifier, cross_validate, evaluate_holdout, paragraph_cross_validate, split_paragraphs, top_features)
+from research.tone.classifier import ToneClassifier
+from research.tone import (SentenceScorer, ToneSettings, build_classifier, cross_validate, evaluate_holdout,
+                           paragraph_cross_validate, top_features)
 from research.tone.evaluation import decide
 
 __all__ = ["load_training_documents", "score_documents"]
@@ -101,6 +102,10 @@ def _test_documents(config: Config, cleaner) -> list[Document]:
 # -- checks --------------------------------------------------------------------------------
 def precheck(config: Config) -> None:
     tone = config["tone"]
+    try:
+        tone_settings(config).check(sentence_scorers="trained in the run")
+    except ParameterError as exc:
+        raise exc.at(f"tone.{exc.param}") from None
     if "sentences" in tone["features"]:
         for key in ("subjectivity", "propaganda"):
             if not Path(tone["sentences"][key]).exists():
@@ -156,16 +161,25 @@ def _sentence_scorers(config: Config, run: RunFolder) -> dict[str, SentenceScore
     return {"subjective": subjective, "propaganda": propaganda}
 
 
-def _estimator(config: Config, scorers):
+def tone_settings(config: Config) -> ToneSettings:
+    """The classifier settings of a tone config: the ``tone`` section, the ``vectorizer``
+    section for TF-IDF features and the run's seed."""
     tone, vec = config["tone"], config["vectorizer"]
     tfidf_params = {"min_df": vec["min_df"], "max_df": vec["max_df"], "ngram_range": tuple(vec["ngram_range"]),
                     "sublinear_tf": vec["sublinear_tf"], "max_features": vec["max_features"]}
-    return build_classifier(tuple(tone["features"]), tone["model"], C=tone["C"], class_weight=tone["class_weight"],
-                            max_iter=tone["max_iter"], tfidf_params=tfidf_params, tone_features=tone["tone_features"],
-                            sentence_scorers=scorers, sentence_threshold=config["tone"]["sentences"]["threshold"],
-                            sentence_min_words=config["tone"]["sentences"]["min_words"],
-                            calibration_folds=tone["calibration_folds"], nb_alpha=tone["nb_alpha"],
-                            random_state=config["seed"])
+    return ToneSettings(
+        features=tuple(tone["features"]), model=tone["model"], C=tone["C"], class_weight=tone["class_weight"],
+        max_iter=tone["max_iter"], calibration_folds=tone["calibration_folds"], nb_alpha=tone["nb_alpha"],
+        tone_features=tone["tone_features"], tfidf_params=tfidf_params,
+        sentence_threshold=tone["sentences"]["threshold"], sentence_min_words=tone["sentences"]["min_words"],
+        random_state=config["seed"])
+
+
+def _estimator(config: Config, scorers):
+    try:
+        return build_classifier(tone_settings(config), sentence_scorers=scorers)
+    except ParameterError as exc:
+        raise exc.at(f"tone.{exc.param}") from None
 
 
 def _repath(exc: ResearchError) -> ResearchError:
@@ -188,20 +202,15 @@ def _cross_validate(config: Config, estimator, texts, labels, groups):
         raise _repath(exc) from None
 
 
-def _fit_final(config: Config, estimator, texts, labels) -> DocumentToneModel:
+def _fit_final(config: Config, estimator, texts, labels) -> ToneClassifier:
     tone = config["tone"]
-    units, unit_labels = texts, labels
-    if tone["unit"] == "paragraph":
-        pairs = [(p, lab) for t, lab in zip(texts, labels)
-                 for p in (split_paragraphs(t, tone["paragraph_min_words"]) or [t])]
-        units, unit_labels = [p for p, _ in pairs], [lab for _, lab in pairs]
-    pipeline = estimator.fit(units, unit_labels)
-    promotional = PromotionalScorer(FrozenEstimator(pipeline), positive=tone["positive"],
-                                    prior=tone["promotional"]["prior"]).fit(units, unit_labels)
-    return DocumentToneModel(pipeline, promotional, tone["positive"], tone["unit"], tone["paragraph_min_words"])
+    model = ToneClassifier(estimator, positive=tone["positive"], unit=tone["unit"],
+                           paragraph_min_words=tone["paragraph_min_words"],
+                           promotional_prior=tone["promotional"]["prior"])
+    return model.fit(texts, labels)
 
 
-def score_documents(model: DocumentToneModel, docs: list[Document], proba: np.ndarray, top: int,
+def score_documents(model: ToneClassifier, docs: list[Document], proba: np.ndarray, top: int,
                     promotional: bool, extra: dict[str, Any] | None = None,
                     threshold: float = 0.5) -> list[dict[str, Any]]:
     """Rows of predictions.csv: metadata, prediction, class probabilities, promotional score, reasons.
@@ -287,18 +296,18 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     with run.stage("outputs"):
         write_csv(run.path / "predictions.csv", rows)
         _figures(run, model, evaluations, "test" if "test" in evaluations else "cv", tone["positive"])
-        metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline).items()}
+        metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline_).items()}
     metrics["documents"] = {r["id"]: {k: r[k] for k in r if k.startswith("p_") or k == "promotional_score"}
                             for r in rows[:50]}
     metrics["training_documents"] = len(docs)
     return metrics
 
 
-def _held_out(config: Config, prepared: Prepared, model: DocumentToneModel, texts, labels):
+def _held_out(config: Config, prepared: Prepared, model: ToneClassifier, texts, labels):
     """The final model on ``tone.test_sources``: its evaluation and its predictions.csv rows."""
     tone = config["tone"]
     test_docs = _test_documents(config, prepared.cleaned.pipeline)
-    _, test = evaluate_holdout(FrozenEstimator(model.pipeline), texts, labels,
+    _, test = evaluate_holdout(FrozenEstimator(model.pipeline_), texts, labels,
                                [d.text for d in test_docs], [str(d.label) for d in test_docs],
                                positive=tone["positive"], threshold=tone["threshold"],
                                n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
@@ -307,13 +316,13 @@ def _held_out(config: Config, prepared: Prepared, model: DocumentToneModel, text
     return test, rows
 
 
-def _align(evaluation, model: DocumentToneModel) -> np.ndarray:
+def _align(evaluation, model: ToneClassifier) -> np.ndarray:
     """The evaluation's probabilities with columns in the model's class order."""
     order = [list(map(str, evaluation.classes)).index(str(c)) for c in model.classes_]
     return np.asarray(evaluation.proba)[:, order]
 
 
-def _figures(run: RunFolder, model: DocumentToneModel, evaluations: dict[str, Any], shown: str,
+def _figures(run: RunFolder, model: ToneClassifier, evaluations: dict[str, Any], shown: str,
              positive: str) -> None:
     """The figures of split ``shown`` (the headline one), and beside them the data of every
     figure for every split (``figures/<name>.csv``), so each can be checked against
@@ -332,7 +341,7 @@ def _figures(run: RunFolder, model: DocumentToneModel, evaluations: dict[str, An
                       for i, t in enumerate(classes) for j, c in enumerate(classes)]
     write_csv(figures / "calibration.csv", calibration)
     write_csv(figures / "confusion.csv", confusion)
-    top = top_features(model.pipeline)
+    top = top_features(model.pipeline_)
     write_csv(figures / "top_features.csv", [{"class": c, "rank": r + 1, "feature": n, "weight": round(w, 6)}
                                              for c, found in top.items() for r, (n, w) in enumerate(found)])
     evaluation = evaluations[shown]

@@ -9,7 +9,7 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
     topic model (research.topics)           model.json       class, settings, fitted scalars
                                             model.npz        topic-word, doc-topic (and gensim) arrays
                                             model.skops      the scikit-learn estimator, if any
-    tone model (DocumentToneModel)          model.json + model.skops (the scikit-learn pipeline)
+    tone model (ToneClassifier)             model.json + model.skops (the scikit-learn pipeline)
 
 Loading never unpickles: JSON is data; ``.npz`` files are read with
 ``allow_pickle=False``; ``.skops`` files are read by :func:`skops.io.load` with an explicit
@@ -57,7 +57,7 @@ TONE_TYPES = VECTORIZER_TYPES + [
 TOPIC_CLASSES = {"research.topics.lda.GensimLDA": "gensim", "research.topics.lda.SklearnLDA": "skops",
                  "research.topics.nmf.SklearnNMF": "skops",
                  "research.topics.nmf.MiniBatchSklearnNMF": "skops"}
-TONE_CLASS = "research.tone.classifier.DocumentToneModel"
+TONE_CLASS = "research.tone.classifier.ToneClassifier"
 CLEANER_CLASS = "research.clean.cleaner.TextPipeline"
 MODEL_CLASSES = (*TOPIC_CLASSES, TONE_CLASS, CLEANER_CLASS)
 TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
@@ -155,12 +155,12 @@ def _gensim_state(lda: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
 def _save_tone_model(model: Any, base: Path) -> Path:
     from sklearn.frozen import FrozenEstimator
 
-    promo = model.promotional
+    promo = model.promotional_
     if not (isinstance(getattr(promo, "advocacy_", None), FrozenEstimator)
-            and promo.advocacy_.estimator is model.pipeline):
+            and promo.advocacy_.estimator is model.pipeline_):
         raise ModelError(f"{base.name}: the promotional scorer must use the tone model's own pipeline "
-                         "(FrozenEstimator(model.pipeline)) to be saved as a run artefact")
-    _skops_dump(model.pipeline, base.with_suffix(".skops"), TONE_TYPES)
+                         "(FrozenEstimator(model.pipeline_)) to be saved as a run artefact")
+    _skops_dump(model.pipeline_, base.with_suffix(".skops"), TONE_TYPES)
     state = {"positive": str(model.positive), "unit": model.unit,
              "paragraph_min_words": int(model.paragraph_min_words),
              "promotional": {"positive": str(promo.positive), "prior": float(promo.prior),
@@ -305,7 +305,7 @@ def _load_tone_model(path: Path, state: dict[str, Any]) -> Any:
     from sklearn.pipeline import Pipeline
 
     from research.tone import PromotionalScorer
-    from research.tone.classifier import DocumentToneModel
+    from research.tone.classifier import ToneClassifier
 
     pipeline = _skops_load(path.with_suffix(".skops"), TONE_TYPES)
     if not isinstance(pipeline, Pipeline):
@@ -319,4 +319,6 @@ def _load_tone_model(path: Path, state: dict[str, Any]) -> Any:
     scorer.positive_index_ = [str(c) for c in pipeline.classes_].index(scorer.positive)
     if scorer.positive_index_ != int(promo["positive_index_"]):
         raise RunError(f"{path}: the promotional class index disagrees with the pipeline's classes")
-    return DocumentToneModel(pipeline, scorer, str(state["positive"]), unit, int(state["paragraph_min_words"]))
+    model = ToneClassifier(pipeline, positive=str(state["positive"]), unit=unit,
+                           paragraph_min_words=int(state["paragraph_min_words"]), promotional_prior=scorer.prior)
+    return model._fitted(pipeline, scorer)

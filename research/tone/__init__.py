@@ -6,8 +6,10 @@
                    SentenceShares: the share of such sentences in a document
     embeddings.py  SentenceEmbeddings (optional extra): MiniLM sentence embeddings
     finetune.py    FineTunedSentenceClassifier (optional extra): fine-tuned MiniLM
-    model.py       build_classifier (tfidf / tone / sentences x logreg / linear_svm /
-                   naive_bayes), PromotionalScorer, explain / top_features
+    model.py       build_classifier(ToneSettings) (tfidf / tone / sentences x the
+                   registered classifiers: tone.logreg, tone.linear_svm, tone.naive_bayes),
+                   PromotionalScorer, explain / top_features
+    classifier.py  ToneClassifier: what a tone run saves, a scikit-learn classifier of texts
     evaluation.py  stratified, grouped and leave-one-group-out folds, held-out data sets,
                    paragraph mode, metrics with bootstrap intervals
     figures.py     calibration curve, confusion matrix, top features
@@ -22,21 +24,24 @@ from research.tone.evaluation import (SCHEMES, ToneEvaluation, bootstrap_interva
 from research.tone.features import (FEATURE_NAMES, ToneFeatures, split_paragraphs,
                                     split_sentences)
 from research.tone.finetune import FineTunedSentenceClassifier
-from research.tone.model import (FEATURE_KINDS, MODEL_KINDS, PromotionalScorer,
+from research.tone.classifier import ToneClassifier
+from research.tone.model import (CLASSIFIERS, FEATURE_KINDS, PromotionalScorer, ToneSettings,
                                  build_classifier, explain, linear_weights, top_features)
 from research.tone.sentences import SentenceScorer, SentenceShares, sentence_features
 
 __all__ = [
+    "CLASSIFIERS",
     "FEATURE_KINDS",
     "FEATURE_NAMES",
-    "MODEL_KINDS",
     "SCHEMES",
     "FineTunedSentenceClassifier",
     "PromotionalScorer",
     "SentenceScorer",
     "SentenceShares",
     "ToneEvaluation",
+    "ToneClassifier",
     "ToneFeatures",
+    "ToneSettings",
     "bootstrap_intervals",
     "build_classifier",
     "classification_metrics",

@@ -39,6 +39,9 @@ contribution to a document is weight x (scaled) value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -51,79 +54,107 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from research.errors import ConfigError, ModelError
+from research.errors import ConfigError, ModelError, ParameterError
+from research.util.registry import Registry
 from research.tone.features import ToneFeatures, polarity_counts
 from research.tone.sentences import sentence_features
 
-__all__ = ["FEATURE_KINDS", "MODEL_KINDS", "build_classifier", "PromotionalScorer",
+__all__ = ["CLASSIFIERS", "FEATURE_KINDS", "ToneSettings", "build_classifier", "PromotionalScorer",
            "linear_weights", "top_features", "explain"]
 
 FEATURE_KINDS = ("tfidf", "tone", "sentences")
-MODEL_KINDS = ("logreg", "linear_svm", "naive_bayes")
-TFIDF_DEFAULTS = {"sublinear_tf": True, "min_df": 2, "max_df": 0.9, "ngram_range": (1, 1)}
+CLASSIFIERS: Registry[Callable[[ToneSettings], Any]] = Registry("tone classifier")
+"""``"tone.logreg"``, ``"tone.linear_svm"``, ``"tone.naive_bayes"`` -> a function that builds
+the final estimator from :class:`ToneSettings`. A builder with ``nonnegative = True`` gets
+its dense features scaled to [0, 1] instead of standardised."""
 
 
-def _check_args(features, model, C, class_weight, sentence_scorers) -> tuple[str, ...]:
-    features = (features,) if isinstance(features, str) else tuple(features)
-    bad = [f for f in features if f not in FEATURE_KINDS]
-    if not features or bad or len(set(features)) != len(features):
-        raise ConfigError(f"tone.features: got {list(features)}; choose one or more of "
-                          f"{', '.join(FEATURE_KINDS)}, each once")
-    if model not in MODEL_KINDS:
-        raise ConfigError(f"tone.model: unknown {model!r}; choose one of {', '.join(MODEL_KINDS)}")
-    if not (isinstance(C, (int, float)) and C > 0):
-        raise ConfigError(f"tone.C: must be a number > 0, got {C!r}")
-    if class_weight not in (None, "balanced"):
-        raise ConfigError(f"tone.class_weight: must be null or 'balanced', got {class_weight!r}")
-    if "sentences" in features and not sentence_scorers:
-        raise ConfigError("tone.sentences: 'sentences' is in tone.features but no trained "
-                          "sentence scorer was given")
-    return features
+@dataclass(frozen=True)
+class ToneSettings:
+    """The settings of :func:`build_classifier`; names and defaults are those of the ``tone``
+    section of ``defaults.yaml`` (a test compares them), ``tfidf_params`` is the
+    ``vectorizer`` section's (scikit-learn's defaults) and ``random_state`` the run's seed."""
+
+    features: tuple[str, ...] = ("tone",)
+    model: str = "logreg"
+    C: float = 0.1
+    class_weight: str | None = None
+    max_iter: int = 2000
+    calibration_folds: int = 3
+    nb_alpha: float = 1.0
+    tone_features: tuple[str, ...] | None = None
+    tfidf_params: dict[str, Any] = field(default_factory=dict)
+    sentence_threshold: float = 0.5
+    sentence_min_words: int = 3
+    random_state: int = 42
+
+    def check(self, sentence_scorers: Any = None) -> None:
+        """A :class:`ParameterError` for the first bad setting (the experiment names the key)."""
+        features = self.features
+        if not features or any(f not in FEATURE_KINDS for f in features) or len(set(features)) != len(features):
+            raise ParameterError("features", f"one or more of {', '.join(FEATURE_KINDS)}, each once",
+                                 list(features))
+        CLASSIFIERS.get(f"tone.{self.model}", "model")
+        if isinstance(self.C, bool) or not (isinstance(self.C, (int, float)) and self.C > 0):
+            raise ParameterError("C", "a number > 0", self.C)
+        if self.class_weight not in (None, "balanced"):
+            raise ParameterError("class_weight", "null or 'balanced'", self.class_weight)
+        if "sentences" in features and not sentence_scorers:
+            raise ParameterError("sentences", "trained sentence scorers when 'sentences' is in features",
+                                 sentence_scorers)
 
 
-def _estimator(model, C, class_weight, max_iter, calibration_folds, nb_alpha, random_state):
-    if model == "logreg":
-        return LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter)
-    if model == "linear_svm":
-        svm = LinearSVC(C=C, class_weight=class_weight, max_iter=max_iter,
-                        random_state=random_state)
-        return CalibratedClassifierCV(svm, cv=calibration_folds, method="sigmoid")
+@CLASSIFIERS.register("tone.logreg")
+def _logreg(s: ToneSettings) -> Any:
+    return LogisticRegression(C=s.C, class_weight=s.class_weight, max_iter=s.max_iter)
+
+
+@CLASSIFIERS.register("tone.linear_svm")
+def _linear_svm(s: ToneSettings) -> Any:
+    svm = LinearSVC(C=s.C, class_weight=s.class_weight, max_iter=s.max_iter, random_state=s.random_state)
+    return CalibratedClassifierCV(svm, cv=s.calibration_folds, method="sigmoid")
+
+
+@CLASSIFIERS.register("tone.naive_bayes")
+def _naive_bayes(s: ToneSettings) -> Any:
     # naive Bayes has no class weights: 'balanced' means uniform class priors
-    return MultinomialNB(alpha=nb_alpha, fit_prior=class_weight is None)
+    return MultinomialNB(alpha=s.nb_alpha, fit_prior=s.class_weight is None)
+
+
+_naive_bayes.nonnegative = True  # type: ignore[attr-defined]  # multinomial NB needs x >= 0
 
 
 def _minmax() -> MinMaxScaler:
     return MinMaxScaler(clip=True)
 
 
-def build_classifier(features=("tone",), model="logreg", *, C=0.1, class_weight=None,
-                     max_iter=2000, tfidf=None, tfidf_params=None, tone_features=None,
-                     sentence_scorers=None, sentence_threshold=0.5, sentence_min_words=3,
-                     calibration_folds=3, nb_alpha=1.0, random_state=0) -> Pipeline:
+def build_classifier(settings: ToneSettings | None = None, /, *, tfidf: Any = None,
+                     sentence_scorers: dict[str, Any] | None = None, **changes: Any) -> Pipeline:
     """An unfitted ``Pipeline([("features", FeatureUnion), ("clf", estimator)])``.
 
-    ``features``: any of ``tfidf``, ``tone``, ``sentences``. ``tfidf``: a
-    ``TfidfVectorizer`` to use (cloned), else one built from ``tfidf_params`` over
-    :data:`TFIDF_DEFAULTS`. ``tone_features``: names kept by :class:`ToneFeatures`.
-    ``sentence_scorers``: ``{name: fitted SentenceScorer}``. Dense features are
-    standardised (scaled to [0, 1] for naive Bayes, which needs non-negative input).
+    ``settings`` (default :class:`ToneSettings`), with any field replaced by ``changes``
+    (``build_classifier(features=("tfidf", "tone"), C=1.0)``). ``tfidf``: a
+    ``TfidfVectorizer`` to use (cloned), else one built from ``settings.tfidf_params``.
+    ``sentence_scorers``: ``{name: fitted SentenceScorer}``. Dense features are standardised
+    (scaled to [0, 1] for a ``nonnegative`` classifier such as naive Bayes).
     """
-    features = _check_args(features, model, C, class_weight, sentence_scorers)
-    scaler = _minmax if model == "naive_bayes" else StandardScaler
-    parts = []
-    if "tfidf" in features:
-        vec = clone(tfidf) if tfidf is not None else TfidfVectorizer(
-            **{**TFIDF_DEFAULTS, **(tfidf_params or {})})
-        parts.append(("tfidf", vec))
-    if "tone" in features:
-        parts.append(("tone", Pipeline([("features", ToneFeatures(features=tone_features)),
+    if "features" in changes and isinstance(changes["features"], str):
+        changes["features"] = (changes["features"],)
+    s = replace(settings or ToneSettings(), **changes)
+    s.check(sentence_scorers)
+    builder = CLASSIFIERS.get(f"tone.{s.model}", "model")
+    scaler = _minmax if getattr(builder, "nonnegative", False) else StandardScaler
+    parts: list[tuple[str, Any]] = []
+    if "tfidf" in s.features:
+        parts.append(("tfidf", clone(tfidf) if tfidf is not None else TfidfVectorizer(**s.tfidf_params)))
+    if "tone" in s.features:
+        parts.append(("tone", Pipeline([("features", ToneFeatures(features=s.tone_features)),
                                         ("scale", scaler())])))
-    if "sentences" in features:
-        shares = sentence_features(dict(sentence_scorers), threshold=sentence_threshold,
-                                   min_words=sentence_min_words)
+    if "sentences" in s.features:
+        shares = sentence_features(dict(sentence_scorers or {}), threshold=s.sentence_threshold,
+                                   min_words=s.sentence_min_words)
         parts.append(("sentences", Pipeline([("features", shares), ("scale", scaler())])))
-    clf = _estimator(model, C, class_weight, max_iter, calibration_folds, nb_alpha, random_state)
-    return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
+    return Pipeline([("features", FeatureUnion(parts)), ("clf", builder(s))])
 
 
 def linear_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -86,6 +86,9 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         half and half (needs ``embeddings=True``; about 3 min per seed on 2 cores).
     """
 
+    DEFAULT_C = 0.3        # C=None: tone.sentences.C of defaults.yaml (a test compares them) ...
+    EMBEDDINGS_C = 0.003   # ... or this with embeddings=True (384 dense dimensions need more penalty)
+
     def __init__(self, positive="SUBJ", C=None, class_weight=None, char_ngrams=False,
                  embeddings=False, max_iter=2000, fine_tune=False):
         self.positive = positive
@@ -117,7 +120,7 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         if self.char_ngrams:
             parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
                                                    min_df=2, sublinear_tf=True)))
-        C = self.C if self.C is not None else (0.003 if self.embeddings else 0.3)
+        C = self.C if self.C is not None else (self.EMBEDDINGS_C if self.embeddings else self.DEFAULT_C)
         clf = LogisticRegression(C=C, class_weight=self.class_weight,
                                  max_iter=self.max_iter)
         return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])

@@ -151,7 +151,7 @@ def test_tone_with_sentence_models_tfidf_and_svm_reloads(tmp_path):
     folder, saved = _run_recorded("tone.yaml", ["tone.features=[tone,sentences,tfidf]", "vectorizer.min_df=1",
                                                 "tone.model=linear_svm"], tmp_path)
     model = research.load_run(folder).model
-    scorers = dict(model.pipeline.named_steps["features"].transformer_list)["sentences"][0].scorers
+    scorers = dict(model.pipeline_.named_steps["features"].transformer_list)["sentences"][0].scorers
     assert [type(s.estimator).__name__ for _, s in scorers] == ["SentenceScorer", "SentenceScorer"]
     _same_tone_outputs(model, saved["model"])
 
@@ -270,12 +270,12 @@ def test_what_cannot_be_saved_without_pickle_is_refused_at_save_time(tmp_path):
     from sklearn.preprocessing import FunctionTransformer
 
     from research.tone import PromotionalScorer
-    from research.experiment.tone import DocumentToneModel
+    from research.tone import ToneClassifier
 
     pipeline = Pipeline([("run", FunctionTransformer(func=os.system))])
     promotional = PromotionalScorer(FrozenEstimator(pipeline))
     promotional.advocacy_, promotional.positive_index_ = promotional.advocacy, 0
-    model = DocumentToneModel(pipeline, promotional, "opinion", "document", 5)
+    model = ToneClassifier(pipeline)._fitted(pipeline, promotional)
     with pytest.raises(ModelError, match=r"model\.skops: cannot save .* it holds .*system.*only the types in"):
         artifacts.save_artifact(model, tmp_path / "model")
     with pytest.raises(ModelError, match="cannot be saved as a run artefact without pickle"):
@@ -294,7 +294,7 @@ def test_fine_tuned_sentence_model_is_refused_with_a_clear_error(fitted, tmp_pat
                                   ["SUBJ", "OBJ", "SUBJ", "OBJ"])
     scorer.fine_tuned_ = FineTunedSentenceClassifier()
     model = copy.deepcopy(fitted["tone"][1]["model"])
-    model.pipeline.steps[0][1].transformer_list.append(("sentences", sentence_features({"subjective": scorer})))
+    model.pipeline_.steps[0][1].transformer_list.append(("sentences", sentence_features({"subjective": scorer})))
     with pytest.raises(ModelError, match=r"FineTunedSentenceClassifier.*fine-tuned sentence model "
                                          r"\(research\.tone\.finetune\).*reachable only from Python"):
         artifacts.save_artifact(model, tmp_path / "model")

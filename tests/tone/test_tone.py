@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import research.tone as tone
-from research.errors import ConfigError, ModelError
+from research.errors import ParameterError, ConfigError, ModelError
 from research.tone import (FEATURE_NAMES, PromotionalScorer, SentenceScorer, ToneFeatures,
                            bootstrap_intervals, build_classifier, classification_metrics,
                            cross_validate, evaluate_holdout, explain, make_folds,
@@ -155,7 +155,7 @@ def test_tone_features_pickle_and_unknown_name(sample_dir):
 @pytest.mark.parametrize("model", ["logreg", "linear_svm", "naive_bayes"])
 def test_each_model_kind_predicts_probabilities(sample_dir, model):
     texts, labels, _ = sample_paragraphs(sample_dir)
-    est = build_classifier(("tfidf", "tone"), model, tfidf_params={"min_df": 1}).fit(texts, labels)
+    est = build_classifier(features=("tfidf", "tone"), model=model, tfidf_params={"min_df": 1}).fit(texts, labels)
     proba = est.predict_proba(texts)
     assert proba.shape == (len(texts), 2)
     assert np.allclose(proba.sum(axis=1), 1.0)
@@ -164,20 +164,22 @@ def test_each_model_kind_predicts_probabilities(sample_dir, model):
     assert w.shape == (1, len(names))
 
 
-def test_builder_errors_name_the_key():
-    with pytest.raises(ConfigError, match=r"^tone\.model: unknown 'forest'"):
-        build_classifier(("tone",), "forest")
-    with pytest.raises(ConfigError, match=r"^tone\.features"):
-        build_classifier(("tone", "bags"))
-    with pytest.raises(ConfigError, match=r"^tone\.sentences"):
-        build_classifier(("sentences",))
-    with pytest.raises(ConfigError, match=r"^tone\.C"):
-        build_classifier(("tone",), C=0)
+def test_builder_errors_name_the_parameter():
+    with pytest.raises(ParameterError, match=r"^model must be one of tone\.logreg, tone\.linear_svm, "
+                                             r"tone\.naive_bayes; got 'tone\.forest'"):
+        build_classifier(features=("tone",), model="forest")
+    with pytest.raises(ParameterError, match=r"^features must be one or more of tfidf, tone, sentences"):
+        build_classifier(features=("tone", "bags"))
+    with pytest.raises(ParameterError, match=r"^sentences must be trained sentence scorers"):
+        build_classifier(features=("sentences",))
+    with pytest.raises(ParameterError, match=r"^C must be a number > 0; got 0") as info:
+        build_classifier(features=("tone",), C=0)
+    assert str(info.value.at("tone.C")) == "tone.C must be a number > 0; got 0"
 
 
 def test_explanations_add_up_to_the_decision(sample_dir):
     texts, labels, _ = sample_paragraphs(sample_dir)
-    est = build_classifier(("tone",), C=1.0).fit(texts, labels)
+    est = build_classifier(features=("tone",), C=1.0).fit(texts, labels)
     found = explain(est, texts[:3], top=len(FEATURE_NAMES), label=OPINION)
     X = est[:-1].transform(texts[:3])
     clf = est[-1]
@@ -209,7 +211,7 @@ def test_metrics_match_sklearn():
 
 def test_bootstrap_intervals_contain_point_estimate(sample_dir):
     texts, labels, _ = sample_paragraphs(sample_dir)
-    ev = cross_validate(build_classifier(("tone",)), texts, labels, n_splits=3,
+    ev = cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=3,
                         positive=OPINION, n_boot=300, seed=3)
     for name, value in ev.metrics.items():
         lo, hi = ev.intervals[name]
@@ -227,7 +229,7 @@ def test_grouped_folds_never_split_a_group(sample_dir):
             assert not set(groups[train]) & set(groups[test])
     tested = np.concatenate([test for _, test in folds])
     assert sorted(tested) == list(range(len(labels)))
-    ev = cross_validate(build_classifier(("tone",)), texts, labels, groups=docs,
+    ev = cross_validate(build_classifier(features=("tone",)), texts, labels, groups=docs,
                         scheme="leave_one_group_out", positive=OPINION, n_boot=50)
     assert len(ev.folds) == 4 and all(f["macro_f1"] is None for f in ev.folds)  # one class each
     assert ev.metrics["macro_f1"] is not None                                  # pooled
@@ -242,9 +244,9 @@ def test_model_errors_are_one_line_and_name_the_key(sample_dir):
         (lambda: make_folds(labels, groups=[d < "003" for d in docs], n_splits=5),
          r"^tone\.evaluation\.folds: 2 group"),
         (lambda: make_folds(labels, scheme="group"), r"^tone\.evaluation\.group_column:"),
-        (lambda: cross_validate(build_classifier(("tone",)), texts, [NEWS] * len(texts)),
+        (lambda: cross_validate(build_classifier(features=("tone",)), texts, [NEWS] * len(texts)),
          r"^corpus\.label_column:"),
-        (lambda: cross_validate(build_classifier(("tone",)), texts, labels, n_splits=2,
+        (lambda: cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=2,
                                 positive="advert"), r"^tone\.positive:"),
     ]
     for call, pattern in cases:
@@ -257,20 +259,20 @@ def test_paragraph_mode_groups_by_document(sample_dir):
     docs = sample(sample_dir)
     texts = [docs[k][0] for k in ("000", "002", "003", "004")]
     labels = [NEWS, NEWS, OPINION, OPINION]
-    ev = paragraph_cross_validate(build_classifier(("tone",)), texts, labels, n_splits=2,
+    ev = paragraph_cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=2,
                                   min_words=8, positive=OPINION, n_boot=50)
     assert ev.proba.shape == (4, 2) and np.allclose(ev.proba.sum(axis=1), 1)
     assert ev.scheme == "paragraph" and sorted(set(ev.fold_of)) == [0, 1]
     assert sum(f["n"] for f in ev.folds) == 4
     with pytest.raises(ModelError, match=r"^tone\.evaluation\.folds"):
-        paragraph_cross_validate(build_classifier(("tone",)), texts, labels, n_splits=3)
+        paragraph_cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=3)
 
 
 def test_figures_are_written(sample_dir, tmp_path):
     texts, labels, _ = sample_paragraphs(sample_dir)
-    ev = cross_validate(build_classifier(("tone",)), texts, labels, n_splits=3,
+    ev = cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=3,
                         positive=OPINION, n_boot=20)
-    est = build_classifier(("tone",)).fit(texts, labels)
+    est = build_classifier(features=("tone",)).fit(texts, labels)
     paths = [plot_calibration(ev.y_true, ev.proba[:, ev.classes.index(OPINION)], OPINION,
                               tmp_path / "cal.png"),
              plot_confusion(ev.confusion, ev.classes, tmp_path / "cm.png"),
@@ -284,7 +286,7 @@ def test_figures_are_written(sample_dir, tmp_path):
 @pytest.mark.shared_data
 def test_tone_features_generalise_across_outlets(shared_data):
     train, test = genre_subsample(shared_data, per_group=25)
-    _, ev = evaluate_holdout(build_classifier(("tone",), C=0.1),
+    _, ev = evaluate_holdout(build_classifier(features=("tone",), C=0.1),
                              [r[0] for r in train], [r[1] for r in train],
                              [r[0] for r in test], [r[1] for r in test],
                              positive=OPINION, n_boot=200)
@@ -310,7 +312,7 @@ def test_sentence_models_feed_documents(shared_data, sample_dir):
     assert list(cloned.get_feature_names_out()) == ["subjective_share", "subjective_mean"]
 
     texts, y, _ = sample_paragraphs(sample_dir)
-    est = build_classifier(("tone", "sentences"), sentence_scorers={"subjective": subj})
+    est = build_classifier(features=("tone", "sentences"), sentence_scorers={"subjective": subj})
     est = pickle.loads(pickle.dumps(est.fit(texts, y)))
     assert np.allclose(est.predict_proba(texts).sum(axis=1), 1.0)
     with pytest.raises(ModelError, match=r"^tone\.sentences\.positive"):
@@ -320,7 +322,7 @@ def test_sentence_models_feed_documents(shared_data, sample_dir):
 @pytest.mark.shared_data
 def test_promotional_score_parts(shared_data, sample_dir):
     train, _ = genre_subsample(shared_data, per_group=20)
-    scorer = PromotionalScorer(build_classifier(("tone",), C=0.1), positive=OPINION)
+    scorer = PromotionalScorer(build_classifier(features=("tone",), C=0.1), positive=OPINION)
     scorer.fit([r[0] for r in train], [r[1] for r in train])
     docs = sample(sample_dir)
     cols = scorer.transform([docs[k][0] for k in ("000", "003", "004")])
@@ -329,7 +331,7 @@ def test_promotional_score_parts(shared_data, sample_dir):
     assert cols[2, 1] > cols[1, 1] and cols[2, 1] > cols[0, 1]   # 004 is the upbeat one
     assert cols[1, 0] > cols[0, 0]      # the critical column argues more than the report
     with pytest.raises(ModelError, match=r"^tone\.promotional\.positive"):
-        PromotionalScorer(build_classifier(("tone",)), positive="advert").fit(
+        PromotionalScorer(build_classifier(features=("tone",)), positive="advert").fit(
             [r[0] for r in train], [r[1] for r in train])
 
 
