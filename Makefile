@@ -32,7 +32,7 @@ MAKE_PY = $(call q,PY) -m research.cli.make
 unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
 
 .DEFAULT_GOAL := help
-.PHONY: help install embeddings experiment apply compare sweep test bench clean-venv
+.PHONY: help install embeddings experiment apply compare sweep test lint bench clean-venv
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,11 @@ sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topic
 
 test: $(STAMP) ## run the test suite
 	@$(MAKE_PY) test PYTEST_ARGS=$(call q,PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, mypy and the layers contract (import-linter), as CI runs them
+	@$(call q,VENV)/bin/ruff check research tests experiments
+	@$(call q,VENV)/bin/mypy
+	@$(call q,VENV)/bin/lint-imports
 
 bench: $(STAMP) ## run the benchmarks and print their tables
 	@$(call q,PY) experiments/bench.py

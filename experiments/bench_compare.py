@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from _bench import ROOT, table
 
 sys.path.insert(0, str(ROOT))

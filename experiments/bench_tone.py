@@ -37,9 +37,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from research.tone import (PromotionalScorer, SentenceScorer, build_classifier,  # noqa: E402
-                           cross_validate, evaluate_holdout, explain, plot_calibration,
-                           plot_confusion, plot_top_features, top_features)
+from research.tone import (  # noqa: E402
+    PromotionalScorer,
+    SentenceScorer,
+    build_classifier,
+    cross_validate,
+    evaluate_holdout,
+    explain,
+    plot_calibration,
+    plot_confusion,
+    plot_top_features,
+    top_features,
+)
 from research.tone.embeddings import embeddings_available  # noqa: E402
 from research.tone.evaluation import bootstrap_intervals, classification_metrics  # noqa: E402
 from research.tone.features import EVAL_NEG, EVAL_POS  # noqa: E402
@@ -243,7 +252,7 @@ def target_sample(data, corpus, scorers, boot, seed) -> dict:
     promo = PromotionalScorer(est, positive="opinion").fit(texts, labels)
     ids, sample, tones = sample_texts()
     cols = promo.transform(sample)
-    for i, tone, (adv, pos, score) in zip(ids, tones, cols):
+    for i, tone, (adv, pos, score) in zip(ids, tones, cols, strict=True):
         print(f"  {i} {tone:20s} P(opinion) {adv:.3f}  positivity {pos:.3f}  "
               f"promotional {score:.3f}")
     news = [k for k, t in enumerate(tones) if t == "reported_news"]
@@ -253,7 +262,7 @@ def target_sample(data, corpus, scorers, boot, seed) -> dict:
     print(f"  opinion axis: 003 and 004 above every reported-news document: "
           f"{'PASS' if opinion_ok else 'FAIL'}")
     print(f"  promotional axis: 004 > 003 > reported news: {'PASS' if promo_ok else 'FAIL'}")
-    for i, e in zip(ids, explain(promo.advocacy_, sample, top=3, label="opinion")):
+    for i, e in zip(ids, explain(promo.advocacy_, sample, top=3, label="opinion"), strict=True):
         push = ", ".join(f"{n.split('__')[-1]} {c:+.2f}" for n, c, _ in e["towards"])
         pull = ", ".join(f"{n.split('__')[-1]} {c:+.2f}" for n, c, _ in e["against"])
         print(f"    {i} towards opinion: {push}; against: {pull}")
@@ -287,7 +296,7 @@ def target_runtime(data, out: Path, boot, seed) -> float:
     corpus = genre_corpus(data)
     scorers = sentence_scorers(data)
     est = build_classifier(features=("tone", "sentences"), C=C_GENRE, sentence_scorers=scorers)
-    texts, labels, groups = zip(*corpus)
+    texts, labels, groups = zip(*corpus, strict=True)
     ev = cross_validate(est, texts, labels, groups=groups, n_splits=5, scheme="group",
                         positive="opinion", n_boot=boot, seed=seed)
     model = est.fit(list(texts), list(labels))

@@ -31,10 +31,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench import shared_data, table  # noqa: E402
+from _bench import shared_data, table
 
-from research.evaluate import CoherenceScorer, coherence, topic_diversity  # noqa: E402
-from research.topics import build_topic_model  # noqa: E402
+from research.evaluate import CoherenceScorer, coherence, topic_diversity
+from research.topics import build_topic_model
 
 KS = (10, 20, 30, 40, 50)
 TOKEN = r"(?u)\b[a-z]{3,}\b"

@@ -25,8 +25,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from research.errors import (CleaningError, ConfigError, CorpusError, ModelError, ParameterError, ResearchError,
-                             RunError, UnscorableError, VectorizerError)
+from research.errors import (
+    CleaningError,
+    ConfigError,
+    CorpusError,
+    ModelError,
+    ParameterError,
+    ResearchError,
+    RunError,
+    UnscorableError,
+    VectorizerError,
+)
 
 __version__ = "0.1.0"
 

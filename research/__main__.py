@@ -1,7 +1,7 @@
 import sys
 
-from research.util.workers import shutdown
 from research.cli.main import main
+from research.util.workers import shutdown
 
 try:
     code = main()

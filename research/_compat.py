@@ -54,7 +54,7 @@ def with_legacy(type_names: Iterable[str]) -> list[str]:
 def _proxy(old: str, new: str) -> types.ModuleType:
     module = types.ModuleType(old, f"old path of {new} (research._compat)")
 
-    def __getattr__(name: str):  # noqa: N807 - module-level __getattr__ protocol
+    def __getattr__(name: str):
         target = current(f"{old}.{name}")
         if target != f"{old}.{name}":
             path, _, attr = target.rpartition(".")

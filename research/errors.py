@@ -19,15 +19,15 @@ command line prints that line and exits with code 2; library code lets it propag
 from __future__ import annotations
 
 __all__ = [
-    "ResearchError",
+    "CleaningError",
     "ConfigError",
     "CorpusError",
-    "CleaningError",
-    "VectorizerError",
     "ModelError",
     "ParameterError",
+    "ResearchError",
     "RunError",
     "UnscorableError",
+    "VectorizerError",
 ]
 
 

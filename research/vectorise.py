@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from research.errors import VectorizerError
 
-__all__ = ["build_vectorizer", "fit_vectorizer", "top_terms_per_row", "top_terms_by_group", "joined"]
+__all__ = ["build_vectorizer", "fit_vectorizer", "joined", "top_terms_by_group", "top_terms_per_row"]
 
 
 def build_vectorizer(settings: dict[str, Any], token_pattern: str, lowercase: bool):

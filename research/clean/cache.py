@@ -38,19 +38,31 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from research.util.gc import paused_gc
-from research.util.sizes import format_size, parse_size
 from research.clean.cleaner import CleanResult, TextPipeline, clean_corpus
 from research.corpus.documents import Document
+from research.util.gc import paused_gc
+from research.util.sizes import format_size, parse_size
 
-__all__ = ["cached_clean", "cache_key", "code_fingerprint", "parse_size", "format_size",
-           "entry_path", "read_entry", "evict", "describe", "clear", "CacheProblem"]
+__all__ = [
+    "CacheProblem",
+    "cache_key",
+    "cached_clean",
+    "clear",
+    "code_fingerprint",
+    "describe",
+    "entry_path",
+    "evict",
+    "format_size",
+    "parse_size",
+    "read_entry",
+]
 
 FORMAT = "research-clean-cache"
 FORMAT_VERSION = 1
@@ -121,7 +133,7 @@ def cached_clean(raw: list[Document], settings: dict, directory: Path, max_size:
                 cleaned = read_entry(path, key, fingerprint, raw, settings)
         except FileNotFoundError:   # evicted by a concurrent run since exists(): a miss
             pass
-        except Exception as exc:   # noqa: BLE001 - any fault in an entry means: rebuild it
+        except Exception as exc:
             reason = str(exc) if isinstance(exc, CacheProblem) else f"unreadable ({type(exc).__name__})"
             warn(f"cleaning cache entry {path.name} ignored: {reason}; cleaning again and replacing it")
         else:
@@ -214,7 +226,7 @@ def entry_bytes(key: str, fingerprint: str, documents: int, sections: dict[str, 
     """A whole entry: the manifest line, then the sections in :data:`SECTIONS` order."""
     payload = b"".join(sections[name] for name in SECTIONS)
     manifest = {"format": FORMAT, "version": FORMAT_VERSION, "key": key, "fingerprint": fingerprint,
-                "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "documents": documents, "sections": [[name, len(sections[name])] for name in SECTIONS],
                 "payload_bytes": len(payload), "payload_sha256": hashlib.sha256(payload).hexdigest()}
     return _dumps(manifest) + b"\n" + payload
@@ -287,7 +299,7 @@ def _split_sections(payload: memoryview, layout: Any) -> dict[str, Any]:
         if name in _ARRAYS:
             parts[name] = np.frombuffer(chunk, dtype=_ARRAYS[name])
         elif name == "texts":
-            parts[name] = bytes(chunk).decode("utf-8", "surrogatepass")
+            parts[name] = bytes(chunk).decode("utf-8", "surrogatepass")  # type: ignore[assignment]
         else:
             parts[name] = json.loads(bytes(chunk))
     return parts
@@ -311,34 +323,34 @@ def _rebuild(parts: dict[str, Any], raw: list[Document], settings: dict) -> Clea
              "summary counts differ from the documents")
     texts = _texts(parts["texts"], parts["text_lengths"], len(kept))
     tokens = _tokens(parts["vocabulary"], parts["token_ids"], parts["token_counts"], len(kept))
-    _require(all(len(t) == records[i]["n_tokens"] for i, t in zip(kept, tokens)),
+    _require(all(len(t) == records[i]["n_tokens"] for i, t in zip(kept, tokens, strict=True)),
              "token counts differ from the records")
-    return CleanResult(documents=[raw[i].with_text(text) for i, text in zip(kept, texts)], tokens=tokens,
+    return CleanResult(documents=[raw[i].with_text(text) for i, text in zip(kept, texts, strict=True)], tokens=tokens,
                        records=records, duplicate_pairs=pairs, summary=summary,
                        pipeline=TextPipeline.from_state(state))
 
 
 def _texts(joined: str, lengths: np.ndarray, n: int) -> list[str]:
-    _require(len(lengths) == n and (lengths >= 0).all() and int(lengths.sum()) == len(joined),
+    _require(len(lengths) == n and (lengths >= 0).all() and int(lengths.sum()) == len(joined),  # type: ignore[arg-type]
              "text lengths do not match the texts")
     ends = np.cumsum(lengths).tolist()
-    return [joined[end - length:end] for end, length in zip(ends, lengths.tolist())]
+    return [joined[end - length:end] for end, length in zip(ends, lengths.tolist(), strict=True)]
 
 
 def _tokens(vocabulary: Any, ids: np.ndarray, counts: np.ndarray, n: int) -> list[list[str]]:
     _require(isinstance(vocabulary, list) and all(isinstance(w, str) for w in vocabulary),
              "a vocabulary that is not a list of strings")
-    _require(len(counts) == n and (counts >= 0).all() and int(counts.sum()) == len(ids)
+    _require(len(counts) == n and (counts >= 0).all() and int(counts.sum()) == len(ids)  # type: ignore[arg-type]
              and (len(ids) == 0 or int(ids.max()) < len(vocabulary)), "token ids do not match")
     words = np.array(vocabulary, dtype=object)[ids]   # one str object per distinct word
     ends = np.cumsum(counts).tolist()
-    return [words[end - count:end].tolist() for end, count in zip(ends, counts.tolist())]
+    return [words[end - count:end].tolist() for end, count in zip(ends, counts.tolist(), strict=True)]
 
 
 def _check_records(records: Any, raw: list[Document]) -> None:
     _require(isinstance(records, list) and len(records) == len(raw),
              "records are not one per input document")
-    for record, doc in zip(records, raw):
+    for record, doc in zip(records, raw, strict=True):
         _require(isinstance(record, dict) and record.get("id") == doc.id
                  and record.get("chars_before") == len(doc.text),
                  f"the record of document {doc.id!r} is not its own")
@@ -378,7 +390,7 @@ def describe(directory: Path, max_size: int) -> str:
         lines.append(f"{'entry':<44} {'size':>9}  {'created':<20}  {'last used':<20}  state")
     for row in sorted(rows, key=lambda r: -r["last_used"]):
         created = (row["created"] or "-").replace("T", " ")
-        used = dt.datetime.fromtimestamp(row["last_used"], dt.timezone.utc)
+        used = dt.datetime.fromtimestamp(row["last_used"], dt.UTC)
         lines.append(f"{row['name']:<44} {format_size(row['bytes']):>9}  {created:<20}  "
                      f"{used:%Y-%m-%d %H:%M:%SZ}  {row['state']}")
     total = sum(r["bytes"] for r in rows)

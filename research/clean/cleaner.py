@@ -23,20 +23,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from research.util.gc import paused_gc
-from research.util.workers import helpers_for, map_shared
-from research.clean.dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels, find_duplicates,
-                    paragraphs, repeated_paragraphs, shingle_entries)
+from research.clean.dedup import (
+    DuplicatePair,
+    ShingleCache,
+    assign_duplicates,
+    cluster_labels,
+    find_duplicates,
+    paragraphs,
+    repeated_paragraphs,
+    shingle_entries,
+)
+from research.clean.furniture import (
+    CleanedText,
+    FurnitureRules,
+    clean_lines,
+    drop_repeated_segments,
+    find_repeated_segments,
+    segment_key_hashes,
+)
+from research.clean.repair import repair_text
+from research.clean.tokens import (
+    TOKEN_PATTERN,
+    apply_phrases,
+    check_language,
+    learn_phrases,
+    phrases_from_state,
+    phrases_state,
+    stop_word_set,
+    token_segments,
+)
 from research.corpus.documents import Document
 from research.errors import CleaningError, ConfigError
-from research.clean.furniture import (CleanedText, FurnitureRules, clean_lines, drop_repeated_segments,
-                        find_repeated_segments, segment_key_hashes)
-from research.clean.repair import repair_text
-from research.clean.tokens import (TOKEN_PATTERN, apply_phrases, check_language, learn_phrases, phrases_from_state,
-                     phrases_state, stop_word_set,
-                     token_segments)
+from research.util.gc import paused_gc
+from research.util.workers import helpers_for, map_shared
 
-__all__ = ["clean_corpus", "CleanResult", "TextPipeline", "TOKEN_PATTERN"]
+__all__ = ["TOKEN_PATTERN", "CleanResult", "TextPipeline", "clean_corpus"]
 
 _CHOICES = {
     "duplicates.action": ("drop", "keep"),
@@ -102,14 +123,14 @@ class TextPipeline:
         self.tokens = tokens
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "TextPipeline":
+    def from_settings(cls, settings: dict) -> TextPipeline:
         return cls(dict(_get(settings, "unicode")), dict(_get(settings, "furniture")),
                    dict(_get(settings, "tokens")))
 
-    def get_params(self, deep: bool = False) -> dict:
+    def get_params(self, deep: bool = False) -> dict:  # noqa: ARG002
         return {"unicode": self.unicode, "furniture": self.furniture, "tokens": self.tokens}
 
-    def _prepared(self) -> "TextPipeline":
+    def _prepared(self) -> TextPipeline:
         if not hasattr(self, "rules_"):
             self.rules_ = FurnitureRules.from_settings(self.furniture,
                                                        bool(self.unicode["drop_junk"]))
@@ -161,14 +182,14 @@ class TextPipeline:
                 "fitted": hasattr(self, "phrases_"), "phrases": phrases}
 
     @classmethod
-    def from_state(cls, state: dict) -> "TextPipeline":
+    def from_state(cls, state: dict) -> TextPipeline:
         """Inverse of :meth:`to_state`: the same tokens for every text."""
         pipeline = cls(dict(state["unicode"]), dict(state["furniture"]), dict(state["tokens"]))
         if state.get("fitted"):
             pipeline.phrases_ = None if state["phrases"] is None else phrases_from_state(state["phrases"])
         return pipeline
 
-    def fit_phrases(self, segment_lists: list[list[list[str]]]) -> "TextPipeline":
+    def fit_phrases(self, segment_lists: list[list[list[str]]]) -> TextPipeline:
         """Learn phrases from the segments of the corpus (no-op when phrases are off)."""
         options = self.tokens["phrases"]
         self.phrases_ = None
@@ -178,7 +199,7 @@ class TextPipeline:
                                           float(options["threshold"]))
         return self
 
-    def fit(self, texts: list[str]) -> "TextPipeline":
+    def fit(self, texts: list[str]) -> TextPipeline:
         """Learn phrases from raw texts (the per-text steps are applied first)."""
         return self.fit_phrases([self.segments(self.clean_text(t).text()) for t in texts])
 
@@ -295,13 +316,13 @@ def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
     for outlet, key in repeated:
         by_outlet.setdefault(outlet, set()).add(key)
     changed = []
-    for i, (p, outlet) in enumerate(zip(passes, outlets)):
+    for i, (p, outlet) in enumerate(zip(passes, outlets, strict=True)):
         if outlet not in by_outlet or by_outlet[outlet].isdisjoint(keys[i].tolist()):
             continue
         if p.cleaned is None:   # made in a helper process: the same steps again, here
             p.cleaned = _per_document(pipeline, docs[i].text, options).cleaned
-            p.removed = p.cleaned.removed
-        if drop_repeated_segments(p.cleaned, outlet, repeated):
+            p.removed = p.cleaned.removed  # type: ignore[union-attr]
+        if drop_repeated_segments(p.cleaned, outlet, repeated):  # type: ignore[arg-type]
             changed.append(i)
     return changed
 
@@ -320,7 +341,7 @@ def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipelin
                                   pipeline, options)
         for i in changed:
             p = passes[i]
-            p.text = p.cleaned.text()
+            p.text = p.cleaned.text()  # type: ignore[union-attr]
             p.tokens = _pack(pipeline.segments(p.text))
         if changed and enabled:
             pairs = find_duplicates([p.text for p in passes], threshold, cache)
@@ -394,10 +415,10 @@ def _pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list
         passes = [_per_document(pipeline, t, options) for t in texts]
     # hashes for the corpus steps, the same in every process, in one numpy pass per chunk
     if options["keys"]:
-        for p, keys in zip(passes, segment_key_hashes([p.cleaned for p in passes])):
+        for p, keys in zip(passes, segment_key_hashes([p.cleaned for p in passes]), strict=True):  # type: ignore[misc]
             p.keys = keys
     if options["shingles"]:
-        for p, entry in zip(passes, shingle_entries([p.text for p in passes])):
+        for p, entry in zip(passes, shingle_entries([p.text for p in passes]), strict=True):
             p.shingles = entry
     return passes
 
@@ -430,7 +451,7 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
                                int(_get(settings, "workers")))
     pairs = _duplicates(passes, documents, pipeline, settings, options)
-    records = [_record(d, p, mode) for d, p in zip(documents, passes)]
+    records = [_record(d, p, mode) for d, p in zip(documents, passes, strict=True)]
     _mark_duplicates(records, documents, pairs, _choice(settings, "duplicates.action"))
     min_tokens = int(_get(settings, "min_tokens"))
     tokens = _tokenize_kept(pipeline, passes, records, min_tokens)

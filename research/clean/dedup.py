@@ -39,9 +39,20 @@ import numpy as np
 
 from research.util.hashing import separated_spans, span_hashes
 
-__all__ = ["DuplicatePair", "ShingleCache", "find_duplicates", "assign_duplicates", "shingle_entries",
-           "cluster_labels", "paragraphs", "repeated_paragraphs", "shingle_hashes", "words",
-           "SHINGLE_SIZE", "MIN_SHINGLES"]
+__all__ = [
+    "MIN_SHINGLES",
+    "SHINGLE_SIZE",
+    "DuplicatePair",
+    "ShingleCache",
+    "assign_duplicates",
+    "cluster_labels",
+    "find_duplicates",
+    "paragraphs",
+    "repeated_paragraphs",
+    "shingle_entries",
+    "shingle_hashes",
+    "words",
+]
 
 SHINGLE_SIZE = 5
 MIN_SHINGLES = 5
@@ -93,7 +104,7 @@ def _distinct(arrays: list[np.ndarray]) -> list[np.ndarray]:
     first = np.ones(len(values), dtype=bool)
     first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
     values, ends = values[first], np.cumsum(np.bincount(owner[first], minlength=len(arrays)))
-    return [values[end - n:end] for n, end in zip(np.diff(ends, prepend=0).tolist(), ends.tolist())]
+    return [values[end - n:end] for n, end in zip(np.diff(ends, prepend=0).tolist(), ends.tolist(), strict=True)]
 
 
 def shingle_hashes(word_list: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
@@ -123,7 +134,7 @@ def _shared_shingles(hashes: list[np.ndarray]):
     ``hashes[i]``: document i's distinct shingle hashes. Shingles in more than
     ``max(100, 1% of documents)`` documents are common; shingles in one document cannot
     be shared and are left out of the matrix (most of them), but count in the sizes."""
-    import scipy.sparse as sp   # here: cleaning workers import this module, not scipy
+    import scipy.sparse as sp  # here: cleaning workers import this module, not scipy
 
     n = len(hashes)
     lengths = np.fromiter(map(len, hashes), dtype=np.int64, count=n)
@@ -157,7 +168,7 @@ def _near_pairs(hashes: list[np.ndarray], rows: list[int], threshold: float) -> 
         sim = inter / np.maximum(smaller, 1)
         hit = (sim >= threshold) & (smaller >= MIN_SHINGLES)
         pairs += [DuplicatePair(rows[a], rows[b], round(float(s), 4), "near")
-                  for a, b, s in zip(i[hit], j[hit], sim[hit])]
+                  for a, b, s in zip(i[hit], j[hit], sim[hit], strict=True)]
     return pairs
 
 
@@ -178,7 +189,7 @@ def shingle_entries(texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
         quoted = _QUOTED.search("\n" + text) is not None
         own_words.append(_utf8_words(_QUOTED.sub("\n", "\n" + text)) if quoted else ws)
         digests.append(hashlib.blake2b(b" ".join(ws), digest_size=16).digest() if ws else b"")
-    return list(zip(digests, _distinct(_spans(own_words, SHINGLE_SIZE))))
+    return list(zip(digests, _distinct(_spans(own_words, SHINGLE_SIZE)), strict=True))
 
 
 class ShingleCache:
@@ -189,7 +200,7 @@ class ShingleCache:
 
     def get_many(self, texts: list[str]) -> list[tuple[bytes, np.ndarray]]:
         missing = list(dict.fromkeys(t for t in texts if t not in self._entries))
-        self._entries.update(zip(missing, shingle_entries(missing)))
+        self._entries.update(zip(missing, shingle_entries(missing), strict=True))
         return [self._entries[t] for t in texts]
 
     def get(self, text: str) -> tuple[bytes, np.ndarray]:
@@ -207,7 +218,7 @@ def find_duplicates(texts: list[str], threshold: float,
     return sorted(pairs, key=lambda p: (p.a, p.b))
 
 
-def assign_duplicates(n: int, pairs: list[DuplicatePair],
+def assign_duplicates(n: int, pairs: list[DuplicatePair],  # noqa: ARG001
                       drop: bool = True) -> dict[int, DuplicatePair]:
     """Later document -> the pair linking it to its most similar kept earlier document.
 
@@ -242,7 +253,7 @@ def cluster_labels(n: int, pairs: list[DuplicatePair]) -> list[int]:
 
 def paragraphs(lines: list) -> list[list[int]]:
     """Indices of the lines of each paragraph (``lines`` as in ``CleanedText.lines``)."""
-    out, current = [], []
+    out, current = [], []  # type: ignore[var-annotated]
     for i, segments in enumerate(lines):
         if not segments:
             if current:
@@ -266,7 +277,7 @@ def _paragraph_shingles(text: str) -> frozenset | None:
     ws = _utf8_words(text)
     if len(ws) < MIN_PARAGRAPH_WORDS:
         return None
-    return frozenset(zip(ws, ws[1:], ws[2:]))   # k = 3 written out (~12% faster than zipping k slices)
+    return frozenset(zip(ws, ws[1:], ws[2:], strict=False))   # k = 3 written out (~12% faster than zipping k slices)
 
 
 def repeated_paragraphs(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:

@@ -48,13 +48,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from research.util.hashing import separated_spans, span_hashes, string_hashes
-from research.errors import ConfigError
 from research.clean.repair import document_is_bad, remove_junk
+from research.errors import ConfigError
+from research.util.hashing import separated_spans, span_hashes, string_hashes
 
-__all__ = ["DEFAULT_PATTERNS", "CleanedText", "FurnitureRules", "clean_lines",
-           "split_sentences", "segment_key_hashes", "find_repeated_segments",
-           "drop_repeated_segments"]
+__all__ = [
+    "DEFAULT_PATTERNS",
+    "CleanedText",
+    "FurnitureRules",
+    "clean_lines",
+    "drop_repeated_segments",
+    "find_repeated_segments",
+    "segment_key_hashes",
+    "split_sentences",
+]
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
@@ -107,7 +114,7 @@ DEFAULT_PATTERNS: dict[str, tuple[int, str, str]] = {
         r"\b(?:comments? (?:are|is) (?:moderated|closed|reviewed)|comments? (?:policy|faq|guidelines)|commenting (?:is|has been) (?:closed|disabled))\b"),
     # link lines without a full stop: "Read Bilawal warns West ...", "Read more: ...", "Related: ..."
     "read_more": (20, "read watch listen see also related recommended more",
-        rf"^(?:(?:read|watch|listen)(?: (?:more|also|next|this|the full story))?|see also|also read|related(?: articles?| stories| coverage| news)?|recommended|more on this)\b(?!.*[.!?](?:\s|$))\s*[:|>»\-–—]?(?:\s+\S.*)?$"),
+        r"^(?:(?:read|watch|listen)(?: (?:more|also|next|this|the full story))?|see also|also read|related(?: articles?| stories| coverage| news)?|recommended|more on this)\b(?!.*[.!?](?:\s|$))\s*[:|>»\-–—]?(?:\s+\S.*)?$"),
     # time stamps: "Updated 13 February 2023", "Published: 01:14 AM, 16 Sep, 2024"
     "dateline": (10, "updated published posted modified created",
         rf"^(?:last\s+)?(?:updated|published|posted|modified|first published|created)(?:\s+(?:on|at))?\s*:?\s*(?=.*\d)(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|[ap]\.?m\.?|gmt|utc|[a-z]{{2,4}}t|on|at)[\s,:./\-]*)+$"),
@@ -196,7 +203,7 @@ class FurnitureRules:
         self.ungated = [p for p in self.patterns if p.triggers is None]
 
     @classmethod
-    def from_settings(cls, furniture: dict, drop_junk: bool) -> "FurnitureRules":
+    def from_settings(cls, furniture: dict, drop_junk: bool) -> FurnitureRules:
         patterns = compile_patterns(furniture["patterns"], furniture["extra_patterns"])
         return cls(enabled=bool(furniture["enabled"]), patterns=patterns,
                    short_lines=bool(furniture["short_lines"]),
@@ -472,7 +479,7 @@ def find_repeated_segments(keys: list[np.ndarray], outlets: list, clusters: list
                               dtype=np.int64, count=len(outlets))
     cluster = np.asarray(clusters, dtype=np.int64)
     outlet_clusters: dict = defaultdict(set)
-    for code, c in zip(outlet_code.tolist(), clusters):
+    for code, c in zip(outlet_code.tolist(), clusters, strict=True):
         outlet_clusters[code].add(c)
     sizes = np.array([len(outlet_clusters[c]) for c in range(len(codes))], dtype=float)
     counts = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
@@ -491,7 +498,7 @@ def find_repeated_segments(keys: list[np.ndarray], outlets: list, clusters: list
     pair_outlet, pair_key = oc[new_pair], key[new_pair]
     hit = (n_clusters >= min_docs) & (n_clusters >= min_share * sizes[pair_outlet])
     names = list(codes)
-    return {(names[o], k) for o, k in zip(pair_outlet[hit].tolist(), pair_key[hit].tolist())}
+    return {(names[o], k) for o, k in zip(pair_outlet[hit].tolist(), pair_key[hit].tolist(), strict=True)}
 
 
 def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -> bool:
@@ -504,7 +511,7 @@ def drop_repeated_segments(cleaned: CleanedText, outlet, repeated: set[tuple]) -
         keys = segment_keys(segments)
         hashes = iter(string_hashes([k for k in keys if k is not None]).tolist())
         kept = []
-        for segment, key in zip(segments, keys):
+        for segment, key in zip(segments, keys, strict=True):
             if key is not None and (outlet, next(hashes)) in repeated:
                 cleaned.remove(segment, "repeated_line")
                 removed = True

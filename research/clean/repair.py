@@ -39,7 +39,7 @@ import unicodedata
 import ftfy
 from ftfy.badness import BADNESS_RE, is_bad
 
-__all__ = ["repair_text", "document_is_bad", "remove_junk"]
+__all__ = ["document_is_bad", "remove_junk", "repair_text"]
 
 _CODEPAGES = ("cp1252", "cp1257", "cp1250", "latin-1")
 _UTF8_FRAGMENT = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")

@@ -24,8 +24,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["TOKEN_PATTERN", "stop_word_set", "token_segments", "learn_phrases", "apply_phrases",
-           "phrases_state", "phrases_from_state"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "apply_phrases",
+    "learn_phrases",
+    "phrases_from_state",
+    "phrases_state",
+    "stop_word_set",
+    "token_segments",
+]
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 
@@ -58,7 +65,7 @@ def stop_word_set(stop_words: str | None, extra: list[str] | tuple = ()) -> froz
     """``english`` = scikit-learn's list; ``none``/None = empty; plus ``extra`` (lowercased)."""
     base: frozenset[str] = frozenset()
     if stop_words == "english":   # imported here: cleaning workers never need scikit-learn
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as base
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as base  # type: ignore[no-redef]
     return frozenset(base) | frozenset(w.lower() for w in extra)
 
 
@@ -119,7 +126,7 @@ def token_segments(text: str, opts: dict, stops: frozenset[str], cache: dict | N
     for piece in set(pieces).difference(cache):
         cache[piece] = _filter(piece, opts, stops) if piece[0].isalnum() else None
     tokens = list(map(cache.__getitem__, pieces))
-    segments, current = [], []
+    segments, current = [], []  # type: ignore[var-annotated]
     for token in tokens:
         if token is None:
             if current:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 __all__ = ["EXTRA_COMMANDS"]
 
@@ -98,9 +98,9 @@ def _add_cache_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from research.util.sizes import format_size, parse_size
     from research.clean.cache import clear, describe
     from research.config.load import load_config
+    from research.util.sizes import format_size, parse_size
 
     directory = Path(args.results) / ".cache"
     if args.action == "info":

@@ -10,7 +10,7 @@ import argparse
 import signal
 import sys
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from research.cli.extra import EXTRA_COMMANDS
 from research.errors import ResearchError
@@ -25,7 +25,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, args.set)
     _warm_helpers(config)
-    from research.experiment.runner import run_experiment   # after the warm-up: these imports take ~1.5 s
+    from research.experiment.runner import run_experiment  # after the warm-up: these imports take ~1.5 s
 
     path = run_experiment(config, results_dir=args.results, command=sys.argv)
     print(path)
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test  # noqa: ARG001
     raise KeyboardInterrupt(f"terminated by signal {signum}")
 
 
@@ -117,5 +117,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     print(f"warning: {message}", file=sys.stderr)

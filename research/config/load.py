@@ -22,7 +22,7 @@ import research.config.schema as _schema
 from research.config.yamlfile import YAML_ERRORS, parse_yaml
 from research.errors import ConfigError
 
-__all__ = ["Config", "load_config", "resolve_config_path", "DEFAULTS_PATH", "CONFIG_DIR"]
+__all__ = ["CONFIG_DIR", "DEFAULTS_PATH", "Config", "load_config", "resolve_config_path"]
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 CONFIG_DIR = Path("configs")

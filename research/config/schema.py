@@ -7,7 +7,7 @@ checks that the defaults file validates, so the two can never disagree.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union  # noqa: F401
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -34,7 +34,7 @@ class CorpusCfg(Section):
     file_column: str
     columns: list[str] | None
     keep_columns: list[str]
-    where: dict[str, Union[str, int, float, bool, list[Union[str, int, float, bool]]]]
+    where: dict[str, str | int | float | bool | list[str | int | float | bool]]
     limit: PosInt | None
     quoting: bool
     strip_email_headers: bool
@@ -49,7 +49,7 @@ class UnicodeCfg(Section):
 
 class FurnitureCfg(Section):
     enabled: bool
-    patterns: Union[Literal["default"], list[str]]
+    patterns: Literal["default"] | list[str]
     extra_patterns: list[str]
     short_lines: bool
     short_line_max_words: Annotated[int, Field(ge=0, le=50)]
@@ -98,7 +98,7 @@ class CleanCfg(Section):
     cache: bool
 
 
-DocFreq = Union[int, float]
+DocFreq = int | float
 
 
 def _check_doc_freq(key: str, value: int | float) -> None:
@@ -155,7 +155,7 @@ class TopicsCfg(Section):
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 
-    num_topics: Union[int, list[int]]
+    num_topics: int | list[int]
     best_by: str
     top_n: PosInt
     evaluate: TopicEvalCfg

@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from research.errors import ConfigError
 
-__all__ = ["parse_yaml", "YAML_ERRORS"]
+__all__ = ["YAML_ERRORS", "parse_yaml"]
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 # What loading untrusted YAML text can raise besides ConfigError: PyYAML's own errors, and

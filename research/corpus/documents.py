@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Document", "STANDARD_FIELDS"]
+__all__ = ["STANDARD_FIELDS", "Document"]
 
 STANDARD_FIELDS = ("id", "title", "outlet", "date", "label")
 
@@ -29,7 +29,7 @@ class Document:
     source: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def with_text(self, text: str) -> "Document":
+    def with_text(self, text: str) -> Document:
         return replace(self, text=text)
 
     @property

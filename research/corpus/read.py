@@ -25,11 +25,11 @@ from typing import Any
 
 import yaml
 
-from research.corpus.metadata import join_metadata
 from research.corpus.documents import Document
+from research.corpus.metadata import join_metadata
 from research.errors import CorpusError
 
-__all__ = ["read_corpus", "iter_documents", "BUILTIN_CORPORA", "CorpusWarning", "decode_bytes"]
+__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus"]
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "defaults.yaml"
@@ -161,7 +161,7 @@ def _looks_binary(raw: bytes) -> bool:
     return sample.count(0) > 0.25 * size or control > 0.05 * size
 
 
-def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
+def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:  # noqa: ARG001
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
     if not files:
         raise CorpusError(f"corpus.source {folder}: folder has no .txt files; "
@@ -173,7 +173,7 @@ def _read_txt_folder(folder: Path, settings: dict[str, Any], fmt: str) -> Iterat
         yield row, path.stem, str(path)
 
 
-def _read_txt_file(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
+def _read_txt_file(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:  # noqa: ARG001
     """One text file given as corpus.source: one document, id = the file's stem (a table
     named .txt needs corpus.format: tsv or csv)."""
     yield {settings["text_column"]: decode_bytes(path.read_bytes(), str(path))}, path.stem, str(path)
@@ -191,7 +191,7 @@ def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]
     text = decode_bytes(path.read_bytes(), str(path))
     delimiter = "\t" if fmt == "tsv" else ","
     quoting = csv.QUOTE_MINIMAL if settings["quoting"] else csv.QUOTE_NONE
-    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=settings["columns"],
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=settings["columns"],  # type: ignore[call-overload]
                             delimiter=delimiter, quoting=quoting)
     try:
         columns = reader.fieldnames or []
@@ -205,7 +205,7 @@ def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]
                           "fix the file or set corpus.quoting: false") from None
 
 
-def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:
+def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:  # noqa: ARG001
     for number, line in _jsonl_lines(path):
         if not line.strip():
             continue

@@ -1,13 +1,22 @@
 """Evaluation of topic models: coherence (gensim's definitions, computed fast), diversity,
 similarity, stability across seeds, agreement with labels, held-out fit, prevalence."""
 
-from research.evaluate.coherence import (MEASURES, WINDOW_SIZES, CoherenceScore,
-                                         CoherenceScorer, coherence)
-from research.evaluate.topic_metrics import (PairwiseSimilarity, Stability, fit_across_seeds,
-                                             heldout_fit, jaccard, label_agreement,
-                                             match_topics, month_of, prevalence_by_group,
-                                             rank_biased_overlap, topic_diversity,
-                                             topic_similarity, topic_stability)
+from research.evaluate.coherence import MEASURES, WINDOW_SIZES, CoherenceScore, CoherenceScorer, coherence
+from research.evaluate.topic_metrics import (
+                                         PairwiseSimilarity,
+                                         Stability,
+                                         fit_across_seeds,
+                                         heldout_fit,
+                                         jaccard,
+                                         label_agreement,
+                                         match_topics,
+                                         month_of,
+                                         prevalence_by_group,
+                                         rank_biased_overlap,
+                                         topic_diversity,
+                                         topic_similarity,
+                                         topic_stability,
+)
 
 __all__ = [
     "MEASURES",

@@ -32,14 +32,14 @@ What "exactly gensim" means, read from gensim 4.4 ``topic_coherence/*.py``:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CoherenceScore", "CoherenceScorer", "coherence", "MEASURES", "WINDOW_SIZES"]
+__all__ = ["MEASURES", "WINDOW_SIZES", "CoherenceScore", "CoherenceScorer", "coherence"]
 
 EPSILON = 1e-12
 WINDOW_SIZES = {"c_v": 110, "c_uci": 10, "c_npmi": 10, "u_mass": None}
@@ -91,7 +91,7 @@ class CoherenceScorer:
             self.window_size = None
         else:
             self.window_size = WINDOW_SIZES[measure] if window_size is None else int(window_size)
-            if self.window_size < 1:
+            if self.window_size < 1:  # type: ignore[operator]
                 raise ValueError(f"window_size must be >= 1; got {window_size!r}")
         self._texts = [t if isinstance(t, (list, tuple)) else list(t) for t in texts]
         if not self._texts:

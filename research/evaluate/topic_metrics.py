@@ -8,9 +8,10 @@ not care which library fitted the model.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def rank_biased_overlap(a: Sequence[str], b: Sequence[str], p: float = 0.9) -> f
     if k == 0:
         return 1.0
     depth = np.arange(1, k + 1)
-    overlap = np.array([len(set(a[:d]) & set(b[:d])) for d in depth], dtype=np.float64)
+    overlap = np.array([len(set(a[:d]) & set(b[:d])) for d in depth], dtype=np.float64)  # type: ignore[index]
     agreement = overlap / depth
     return float(agreement[-1] * p**k + (1 - p) / p * np.sum(agreement * p**depth))
 

@@ -18,9 +18,9 @@ import numpy as np
 from research.corpus.read import read_corpus
 from research.errors import RunError
 from research.experiment.stages import write_csv
+from research.runs.folder import RunFolder
 from research.runs.report import write_report
 from research.runs.reuse import UnscorableWarning, load_run
-from research.runs.folder import RunFolder
 
 __all__ = ["apply_run"]
 
@@ -40,12 +40,12 @@ def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnscorableWarning)   # reported below, with the ids
         cleaned, proba = trained.clean_and_score([d.text for d in docs], empty="nan")
-    unread = [d.id for d, row in zip(docs, proba) if np.isnan(row).any()]
+    unread = [d.id for d, row in zip(docs, proba, strict=True) if np.isnan(row).any()]
     if unread:
         run.warn(f"{len(unread)} of {len(docs)} document(s) have no text left after the run's cleaning "
                  f"(e.g. '{unread[0]}'); their scores in predictions.csv are empty")
     tone = trained.config["tone"]
-    return score_documents(trained.model, [d.with_text(t) for d, t in zip(docs, cleaned)], proba,
+    return score_documents(trained.model, [d.with_text(t) for d, t in zip(docs, cleaned, strict=True)], proba,
                            tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
 
 
@@ -58,7 +58,7 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
         raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
     config = trained.config
     settings = _corpus_settings(config, str(corpus))
-    trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
+    _ = trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
     name = f"apply-{Path(str(run_path)).name.split('-', 2)[-1]}"
     run = RunFolder.create(results_dir, name, "apply", config["seed"], command)
     with run:
@@ -70,7 +70,7 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
             rows = _score(trained, docs, run)
             write_csv(run.path / "predictions.csv", rows)
         scored = [r["predicted"] for r in rows if r["predicted"]]
-        counts = {c: int(n) for c, n in zip(*np.unique(scored, return_counts=True))}
+        counts = {c: int(n) for c, n in zip(*np.unique(scored, return_counts=True), strict=True)}
         run.write_json("metrics.json", {"documents": len(rows), "predicted": counts,
                                         "unscored": len(rows) - len(scored), "threshold": config["tone"]["threshold"],
                                         "source_run": run.record["source_run"]})

@@ -7,14 +7,15 @@ the sweep look kinds up here and never name them.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from research.config.load import Config
 from research.errors import ConfigError
 from research.experiment.stages import Prepared
 from research.runs.folder import RunFolder
 
-__all__ = ["register_kind", "precheck", "RUNNERS", "PRECHECKS", "LOADERS"]
+__all__ = ["LOADERS", "PRECHECKS", "RUNNERS", "precheck", "register_kind"]
 
 Runner = Callable[[Config, RunFolder, Prepared], dict[str, Any]]
 Precheck = Callable[[Config], None]

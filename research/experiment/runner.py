@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from research.util.gc import paused_gc
-from research.util.workers import shutdown
-from research.config.load import Config
-import research.experiment.tfidf  # noqa: F401  (registers the tfidf kind)
-import research.experiment.tone  # noqa: F401  (registers the tone kind)
+import research.experiment.tfidf
+import research.experiment.tone
 import research.experiment.topic  # noqa: F401  (registers the lda and nmf kinds)
-from research.experiment.kinds import LOADERS, RUNNERS, PRECHECKS, precheck, register_kind
+from research.config.load import Config
+from research.experiment.kinds import LOADERS, PRECHECKS, RUNNERS, precheck, register_kind
 from research.experiment.stages import prepare
 from research.runs.folder import RunFolder
+from research.util.gc import paused_gc
+from research.util.workers import shutdown
 
-__all__ = ["run_experiment", "register_kind", "RUNNERS", "PRECHECKS"]
+__all__ = ["PRECHECKS", "RUNNERS", "register_kind", "run_experiment"]
 
 def run_experiment(config: Config, results_dir: str | Path = "results",
                    command: list[str] | None = None) -> Path:

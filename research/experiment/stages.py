@@ -11,15 +11,15 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from research.runs.artifacts import save_artifact
 from research.clean.cache import cached_clean, parse_size
 from research.clean.cleaner import TOKEN_PATTERN, CleanResult, clean_corpus
 from research.config.load import Config
-from research.corpus.read import read_corpus
 from research.corpus.documents import Document
+from research.corpus.read import read_corpus
 from research.errors import CleaningError
-from research.util.workers import helpers_for
+from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder, write_json
+from research.util.workers import helpers_for
 from research.vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
 __all__ = ["Prepared", "prepare", "write_csv"]
@@ -135,7 +135,7 @@ def _front_metrics(p: Prepared, documents_kept: int, unit: str) -> dict[str, Any
     lengths = np.array([len(t) for t in p.tokens])
     return {"documents_read": len(p.raw), "documents_kept": documents_kept,
             "duplicate_pairs": len(p.cleaned.duplicate_pairs),
-            "vocabulary_size": int(len(p.vocabulary)), "matrix_nnz": int(p.matrix.nnz),
+            "vocabulary_size": len(p.vocabulary), "matrix_nnz": int(p.matrix.nnz),
             "matrix_density": round(float(p.matrix.nnz) / max(1, p.matrix.shape[0] * p.matrix.shape[1]), 6),
             "tokens_per_document_mean": round(float(lengths.mean()), 3) if len(lengths) else 0.0,
             "unit": unit, "units_modelled": len(p.documents)}
@@ -156,7 +156,7 @@ def write_top_terms(run: RunFolder, prepared: Prepared, n: int) -> dict[str, lis
     """Top TF-IDF terms per document and per outlet, as CSV tables."""
     per_doc = top_terms_per_row(prepared.matrix, prepared.vocabulary, n)
     rows = []
-    for doc, terms in zip(prepared.documents, per_doc):
+    for doc, terms in zip(prepared.documents, per_doc, strict=True):
         meta = doc.metadata()
         rows += [{"id": doc.id, "outlet": meta["outlet"], "label": meta["label"], "rank": r + 1,
                   "term": t, "weight": round(w, 6)} for r, (t, w) in enumerate(terms)]

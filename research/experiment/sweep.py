@@ -34,16 +34,17 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from research.runs.summary import MAIN_METRICS, read_summary
 from research.config.load import Config, load_config
 from research.errors import ConfigError, ResearchError
-from research.runs.folder import unique_folder, write_text_atomic
 from research.experiment.sweep_interrupt import SweepInterrupted, interrupted, signals_interrupt
+from research.runs.folder import unique_folder, write_text_atomic
+from research.runs.summary import MAIN_METRICS, read_summary
 
-__all__ = ["run_sweep", "parse_grid", "grid_combinations", "SWEEP_FILE", "SweepInterrupted"]
+__all__ = ["SWEEP_FILE", "SweepInterrupted", "grid_combinations", "parse_grid", "run_sweep"]
 
 SWEEP_FILE = "sweep.json"
 _OPEN, _CLOSE = "[{(", "]})"
@@ -83,7 +84,7 @@ def parse_grid(grid: str | Sequence[str]) -> dict[str, list[str]]:
 
 def _split(text: str, separators: str) -> list[str]:
     """Split on any of ``separators`` outside brackets and quotes; drop empty parts."""
-    parts, current, depth, quote = [], [], 0, ""
+    parts, current, depth, quote = [], [], 0, ""  # type: ignore[var-annotated]
     for char in text:
         if quote:
             quote = "" if char == quote else quote
@@ -108,7 +109,7 @@ def _top_level(chunk: str) -> str:
 
 def grid_combinations(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     """The cartesian product, first key varying slowest."""
-    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    return [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
 def _label(combo: dict[str, str]) -> str:
@@ -120,7 +121,7 @@ def _validate(config: str | Path, combos: list[dict[str, str]], overrides: Seque
     clash = sorted(set_keys & set(combos[0]))
     if clash:
         raise ConfigError(f"--grid and --set both give {', '.join(clash)}; keep it in one of them")
-    configs, seen = [], {}
+    configs, seen = [], {}  # type: ignore[var-annotated]
     for index, combo in enumerate(combos):
         try:
             resolved = load_config(config, [*overrides, *(f"{k}={v}" for k, v in combo.items())])
@@ -269,7 +270,7 @@ def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) 
         if len(values) and all(float(v).is_integer() for v in values):
             frame[metric] = frame[metric].astype("Int64")
     frame.to_csv(folder / "sweep.csv", index=False)
-    metric = _main_metric(configs[0], present, frame)
+    metric = _main_metric(configs[0], present, frame)  # type: ignore[assignment]
     if metric:
         _plot(frame, metric, record, folder / "figures" / f"{metric}.png")
 
@@ -308,4 +309,4 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")

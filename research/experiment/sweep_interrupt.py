@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from research.runs.naming import STAGING, remove_dead_staging
-from research.runs.lifecycle import now_iso, parent_pid, pid_alive
 from research.runs.folder import write_json
+from research.runs.lifecycle import now_iso, parent_pid, pid_alive
+from research.runs.naming import STAGING, remove_dead_staging
 
 __all__ = ["SweepInterrupted", "fail_started_runs"]
 
@@ -41,7 +41,7 @@ def signals_interrupt():
     if threading.current_thread() is not threading.main_thread():
         yield lambda: None
         return
-    def raise_interrupt(signum, frame):
+    def raise_interrupt(signum, frame):  # noqa: ARG001
         raise SweepInterrupted(signal.Signals(signum).name)
     previous = {s: signal.signal(s, raise_interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -18,17 +18,24 @@ from typing import Any
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 
-from research.runs.artifacts import save_artifact
 from research.config.load import Config
-from research.corpus.read import read_corpus
 from research.corpus.documents import STANDARD_FIELDS, Document
+from research.corpus.read import read_corpus
 from research.errors import ConfigError, ModelError, ParameterError, ResearchError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
+from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
+from research.tone import (
+    SentenceScorer,
+    ToneSettings,
+    build_classifier,
+    cross_validate,
+    evaluate_holdout,
+    paragraph_cross_validate,
+    top_features,
+)
 from research.tone.classifier import ToneClassifier
-from research.tone import (SentenceScorer, ToneSettings, build_classifier, cross_validate, evaluate_holdout,
-                           paragraph_cross_validate, top_features)
 from research.tone.evaluation import decide
 
 __all__ = ["load_training_documents", "score_documents"]
@@ -61,11 +68,11 @@ def _map_labels(docs: list[Document], label_map: dict[str, str], where: str) -> 
                           "corpus.label_column to the column holding the labels, or a source's `label`")
     if label_map:
         allowed = set(label_map) | set(label_map.values())
-        unmapped = sorted({d.label for d in docs} - allowed)
+        unmapped = sorted({d.label for d in docs} - allowed)  # type: ignore[type-var]
         if unmapped:
             raise ConfigError(f"tone.label_map: label value(s) {', '.join(map(repr, unmapped))} in {where} are not "
                               "mapped; add them to tone.label_map")
-    return [replace(d, label=label_map.get(d.label, d.label)) for d in docs]
+    return [replace(d, label=label_map.get(d.label, d.label)) for d in docs]  # type: ignore[arg-type]
 
 
 def load_training_documents(config: Config) -> list[Document]:
@@ -221,9 +228,9 @@ def score_documents(model: ToneClassifier, docs: list[Document], proba: np.ndarr
     positive = classes.index(model.positive)
     readable = np.flatnonzero(~np.isnan(proba).any(axis=1))
     texts = [docs[i].text for i in readable]
-    promo = dict(zip(readable.tolist(), model.promotional_score(texts, proba[readable, positive]))) \
+    promo = dict(zip(readable.tolist(), model.promotional_score(texts, proba[readable, positive]), strict=True)) \
         if promotional and len(readable) else {}
-    reasons = dict(zip(readable.tolist(), model.reasons(texts, top))) if len(readable) else {}
+    reasons = dict(zip(readable.tolist(), model.reasons(texts, top), strict=True)) if len(readable) else {}
     predicted = decide(proba, classes, model.positive, threshold)
     rows = []
     for i, doc in enumerate(docs):
@@ -327,7 +334,12 @@ def _figures(run: RunFolder, model: ToneClassifier, evaluations: dict[str, Any],
     """The figures of split ``shown`` (the headline one), and beside them the data of every
     figure for every split (``figures/<name>.csv``), so each can be checked against
     ``predictions.csv``."""
-    from research.tone.figures import calibration_table, plot_calibration, plot_confusion, plot_top_features  # matplotlib
+    from research.tone.figures import (  # matplotlib
+        calibration_table,
+        plot_calibration,
+        plot_confusion,
+        plot_top_features,
+    )
 
     figures = run.path / "figures"
     calibration, confusion = [], []

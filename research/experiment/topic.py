@@ -13,17 +13,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.util.workers import call
-from research.runs.artifacts import save_artifact
 from research.config.load import Config
 from research.corpus.read import read_corpus
 from research.errors import ConfigError, ModelError, ParameterError
-from research.evaluate import (CoherenceScorer, fit_across_seeds, heldout_fit, label_agreement, month_of,
-                       prevalence_by_group, topic_diversity, topic_similarity, topic_stability)
+from research.evaluate import (
+    CoherenceScorer,
+    fit_across_seeds,
+    heldout_fit,
+    label_agreement,
+    month_of,
+    prevalence_by_group,
+    topic_diversity,
+    topic_similarity,
+    topic_stability,
+)
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
+from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.topics import TOPIC_BACKENDS, build_topic_model
+from research.util.workers import call
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
 
@@ -96,7 +105,7 @@ def _check_sizes(config: Config, prepared: Prepared) -> None:
 
 def _split(n_docs: int, share: float, seed: int, max_k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n_docs)
-    n_out = int(round(share * n_docs))
+    n_out = round(share * n_docs)
     if n_out < 1 or n_docs - n_out < max_k:
         return np.sort(order), np.array([], dtype=int)
     return np.sort(order[n_out:]), np.sort(order[:n_out])
@@ -167,7 +176,7 @@ def _best(by_k: list[dict[str, Any]], metric: str) -> int:
     if any(v is None for v in values):
         raise ModelError(f"topics.best_by: metric '{metric}' was not computed for every K; pick a computed one")
     pick = np.argmin if metric in LOWER_IS_BETTER else np.argmax
-    return int(pick(values))
+    return int(pick(values))  # type: ignore[arg-type]
 
 
 @register_kind("lda", precheck=precheck)
@@ -233,7 +242,7 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
                                         for r, (w, x) in enumerate(words)])
     write_csv(run.path / "doc_topics.csv", [{**d.metadata(), **{f"topic_{k}": round(float(v), 6)
                                                                 for k, v in enumerate(row)}}
-                                            for d, row in zip(prepared.documents, doc_topic)])
+                                            for d, row in zip(prepared.documents, doc_topic, strict=True)])
     _write_topic_table(run, result, metrics, top_n)
     if config["model"]["kind"] == "lda":
         _write_ldavis(run, prepared, result)
@@ -257,7 +266,7 @@ def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
     keep = counts > 0
     data = pyLDAvis.prepare(topic_term_dists=result.topic_word[:, keep], doc_topic_dists=result.doc_topic,
                             doc_lengths=np.asarray(prepared.matrix.sum(axis=1)).ravel(),
-                            vocab=[w for w, k in zip(result.vocabulary, keep) if k], term_frequency=counts[keep],
+                            vocab=[w for w, k in zip(result.vocabulary, keep, strict=True) if k], term_frequency=counts[keep],
                             sort_topics=False, start_index=0)
     (run.path / "ldavis.html").write_text(pyLDAvis.prepared_data_to_html(data), encoding="utf-8")
 
@@ -310,7 +319,7 @@ def _distinctive(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def _write_by_k(config: Config, run: RunFolder, by_k: list[dict[str, Any]], best_k: int) -> None:
+def _write_by_k(config: Config, run: RunFolder, by_k: list[dict[str, Any]], best_k: int) -> None:  # noqa: ARG001
     names = [n for n in topic_metric_names(config) if all(n in m for m in by_k)]
     table = pd.DataFrame([{n: m[n] for n in names} for m in by_k], index=[m["num_topics"] for m in by_k])
     table.index.name = "num_topics"

@@ -37,8 +37,15 @@ import numpy as np
 from research import _compat
 from research.errors import ModelError, RunError
 
-__all__ = ["save_artifact", "load_artifact", "VECTORIZER_TYPES", "TOPIC_SKLEARN_TYPES", "TONE_TYPES",
-           "MODEL_CLASSES", "FORMAT"]
+__all__ = [
+    "FORMAT",
+    "MODEL_CLASSES",
+    "TONE_TYPES",
+    "TOPIC_SKLEARN_TYPES",
+    "VECTORIZER_TYPES",
+    "load_artifact",
+    "save_artifact",
+]
 
 FORMAT = "research.artifact/1"
 VECTORIZER_TYPES = ["sklearn.feature_extraction.text.TfidfVectorizer",
@@ -103,7 +110,7 @@ def _skops_dump(obj: Any, path: Path, trusted: list[str]) -> None:
 
     try:
         data = sio.dumps(obj)
-    except Exception as exc:  # noqa: BLE001 - skops cannot represent it
+    except Exception as exc:
         raise ModelError(f"{path.name}: cannot save a {_name(obj)} without pickle ({type(exc).__name__}: "
                          f"{exc}); {_UNSUPPORTED}") from None
     unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
@@ -136,7 +143,7 @@ def _save_topic_model(model: Any, base: Path, name: str) -> Path:
         state["gensim"] = _gensim_state(model.model_, arrays)
     else:
         _skops_dump(model.model_, base.with_suffix(".skops"), TOPIC_SKLEARN_TYPES)
-    np.savez(base.with_suffix(".npz"), **arrays)
+    np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
     return _write_json(base.with_suffix(".json"), name, state)
 
 
@@ -201,7 +208,7 @@ def _skops_load(path: Path, trusted: list[str]) -> Any:
                        "the folder was not written by this package or has been tampered with") from None
     except FileNotFoundError:
         raise RunError(f"{path}: missing; the run is incomplete and cannot be reused") from None
-    except Exception as exc:  # noqa: BLE001 - a damaged zip or schema
+    except Exception as exc:
         raise RunError(f"{path}: unreadable skops file ({type(exc).__name__}: {exc})") from None
 
 
@@ -227,10 +234,10 @@ def _load_json_artifact(path: Path) -> Any:
         if name == CLEANER_CLASS:
             from research.clean.cleaner import TextPipeline
 
-            return TextPipeline.from_state(state)
+            return TextPipeline.from_state(state)  # type: ignore[arg-type]
         if name == TONE_CLASS:
-            return _load_tone_model(path, state)
-        return _load_topic_model(path, name, state)
+            return _load_tone_model(path, state)  # type: ignore[arg-type]
+        return _load_topic_model(path, name, state)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunError(f"{path}: damaged {name} state ({type(exc).__name__}: {exc})") from None
 

@@ -26,21 +26,41 @@ import glob as _glob
 import json
 import math
 import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from research.errors import ConfigError, RunError
-from research.runs.summary import (FORMATS, LOWER_IS_BETTER, MAIN_METRICS, NOT_RANKED_COLUMNS, RUN_FIELDS,
-                                   SHOWN_ELSEWHERE, YAML_LOADER, RunSummary, is_number, one_line, read_summary)
+from research.runs.summary import (
+    FORMATS,
+    LOWER_IS_BETTER,
+    MAIN_METRICS,
+    NOT_RANKED_COLUMNS,
+    RUN_FIELDS,
+    SHOWN_ELSEWHERE,
+    YAML_LOADER,
+    RunSummary,
+    is_number,
+    one_line,
+    read_summary,
+)
 
 if TYPE_CHECKING:  # pandas is imported when a table is built: `import research` stays light
     import pandas as pd
 
-__all__ = ["compare", "collect", "Comparison", "RunSummary", "read_summary", "MAIN_METRICS",
-           "LOWER_IS_BETTER", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "LOWER_IS_BETTER",
+    "MAIN_METRICS",
+    "Comparison",
+    "RunSummary",
+    "collect",
+    "compare",
+    "read_summary",
+]
 
 @dataclass
 class _Targets:
@@ -262,7 +282,7 @@ def _table(runs: Sequence[RunSummary], params: list[str], metrics: list[str]) ->
     rows = [{"run": r.id, "config_name": r.config_name, "kind": r.kind,
              **{p: config.get(p) for p in params},
              **{m: r.metrics.get(m, math.nan) for m in metrics}, "edited": " ".join(r.edited) or None,
-             "path": str(r.path)} for r, config in zip(runs, relevant)]
+             "path": str(r.path)} for r, config in zip(runs, relevant, strict=True)]
     columns = ["run", "config_name", "kind", *params, *metrics, "edited", "path"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -349,7 +369,7 @@ def _same(value: Any, raw: str) -> bool:
     except (yaml.YAMLError, ValueError, OverflowError):   # ValueError: 'date=2019-02-30', a 5,000-digit int
         parsed = raw
     if is_number(value) and is_number(parsed):
-        return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)
+        return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)  # type: ignore[arg-type]
     return value == parsed or str(value) == raw or _canonical(value) == _canonical(parsed)
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from research.runs.compare import Comparison
 
-__all__ = ["render", "fmt_value", "fmt_delta", "side_by_side_frame"]
+__all__ = ["fmt_delta", "fmt_value", "render", "side_by_side_frame"]
 
 
 def fmt_value(value: Any) -> str:
@@ -23,7 +23,7 @@ def fmt_value(value: Any) -> str:
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value if isinstance(value, str) else json.dumps(value, default=str)
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
         return str(int(value))
     return f"{value:.1f}" if 1e3 <= abs(value) < 1e6 else f"{value:.4g}"
 
@@ -47,7 +47,7 @@ def _shown(comp: Comparison) -> tuple[list[str], list[list[str]]]:
     columns = ["run", "config_name", "kind", *params, *comp.main_metrics]
     headers = ["run", "config", "kind", *params, *comp.main_metrics]
     rows = _cells(comp.table, columns)
-    for row, edited in zip(rows, _edited(comp)):
+    for row, edited in zip(rows, _edited(comp), strict=True):
         row[0] += EDITED_MARK if edited else ""
     return headers, rows
 
@@ -188,9 +188,9 @@ def side_by_side_frame(comp: Comparison) -> pd.DataFrame:
         + [("metric", m) for m in comp.metrics]
     for section, item in items:
         values = list(table[item])
-        row = {"section": section, "item": item, **{i: _jsonable(v) for i, v in zip(ids, values)}}
+        row = {"section": section, "item": item, **{i: _jsonable(v) for i, v in zip(ids, values, strict=True)}}
         if section == "metric":
-            row.update({f"delta {i}": _delta(v, values[0]) for i, v in zip(ids[1:], values[1:])})
+            row.update({f"delta {i}": _delta(v, values[0]) for i, v in zip(ids[1:], values[1:], strict=True)})
         rows.append(row)
     columns = ["section", "item", *ids, *[f"delta {i}" for i in ids[1:]]]
     return pd.DataFrame(rows, columns=columns)
@@ -221,7 +221,7 @@ def _render_side(comp: Comparison, fmt: str) -> str:
             cells.append(fmt_value(rec[i]) + (f" ({delta})" if delta else ""))
         rows.append([rec["item"], *cells])
     title = f"{len(ids)} runs side by side{_sort_note(comp)}; deltas vs {ids[0]}"
-    headers = ["", *(i + EDITED_MARK * e for i, e in zip(ids, _edited(comp)))]
+    headers = ["", *(i + EDITED_MARK * e for i, e in zip(ids, _edited(comp), strict=True))]
     table = _text_table(headers, rows) if fmt == "text" else _md_table(headers, rows)
     parts = ([title, "", table] if fmt == "markdown" else [title, table]) + \
         ([_edited_note(comp)] if _edited_note(comp) else [])
@@ -235,7 +235,7 @@ def _text_table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     numeric = [all(_looks_numeric(r[i]) for r in rows) and bool(rows) for i in range(len(headers))]
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
+        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 

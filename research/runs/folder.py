@@ -38,20 +38,28 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
-from research.runs.naming import STAGING, _what_to_do, remove_dead_staging, unique_folder
-from research.runs.lifecycle import Heartbeat, disk_error_hint, now_iso, process_identity
-from research.util.workers import Background
 from research.errors import RunError
+from research.runs.lifecycle import Heartbeat, disk_error_hint, now_iso, process_identity
+from research.runs.naming import STAGING, _what_to_do, remove_dead_staging, unique_folder
+from research.util.workers import Background
 
-__all__ = ["RunFolder", "library_versions", "sha256_file", "read_run_json", "unique_folder", "RUN_FILES",
-           "write_text_atomic"]
+__all__ = [
+    "RUN_FILES",
+    "RunFolder",
+    "library_versions",
+    "read_run_json",
+    "sha256_file",
+    "unique_folder",
+    "write_text_atomic",
+]
 
 RUN_FILES = ("run.json", "config.yaml", "metrics.json", "data.json", "log.txt")
 KEPT_WHEN_FULL = ("run.json", "config.yaml", "log.txt")   # what a run that filled the disk keeps
@@ -107,7 +115,7 @@ class _LogFile(logging.FileHandler):
     """log.txt, best effort: a full disk loses log lines, not the run's one-line error
     (logging would print a traceback for every line it could not write)."""
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:
         pass
 
 
@@ -134,7 +142,7 @@ class RunFolder:
 
     @classmethod
     def create(cls, results_dir: str | Path, config_name: str, kind: str, seed: int,
-               command: list[str] | None = None) -> "RunFolder":
+               command: list[str] | None = None) -> RunFolder:
         """Make the run folder: built as ``.creating-<pid>-<name>`` with its first run.json,
         then renamed into place, so no visible folder ever lacks a run.json (a process
         killed meanwhile leaves a hidden folder, removed by :func:`remove_dead_staging`)."""
@@ -181,15 +189,15 @@ class RunFolder:
                 pass
             self.log.removeHandler(handler)
 
-    def __enter__(self) -> "RunFolder":
+    def __enter__(self) -> RunFolder:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[exit-return]
         self._heartbeat.stop()
         failed_late = None
         try:   # background jobs end before the run is hashed or marked failed
             self.background.wait()
-        except Exception as err:  # noqa: BLE001 - reported as the run's error
+        except Exception as err:
             if exc is None:
                 exc = failed_late = err
         if exc is None:
@@ -246,7 +254,7 @@ class RunFolder:
         where = {"written": "the run is recorded as failed",
                  "trimmed": "its partial outputs were removed and it is recorded as failed",
                  "removed": "the run folder was removed"}[outcome]
-        name = f" ({Path(fault.filename).name})" if getattr(fault, "filename", None) else ""
+        name = f" ({Path(fault.filename).name})" if getattr(fault, "filename", None) else ""  # type: ignore[attr-defined]
         return RunError(f"{self.path}: {disk_error_hint(fault) or fault}{name}; {_what_to_do(fault)}; {where}")
 
     @contextmanager

@@ -26,10 +26,20 @@ import os
 import socket
 import threading
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["effective_status", "died_reason", "process_identity", "Heartbeat", "pid_alive",
-           "HEARTBEAT_INTERVAL", "STALE_AFTER", "DISK_ERRNOS", "disk_error_hint"]
+__all__ = [
+    "DISK_ERRNOS",
+    "HEARTBEAT_INTERVAL",
+    "STALE_AFTER",
+    "Heartbeat",
+    "died_reason",
+    "disk_error_hint",
+    "effective_status",
+    "pid_alive",
+    "process_identity",
+]
 
 HEARTBEAT_INTERVAL = 30.0    # seconds between heartbeats during a stage
 STALE_AFTER = 180.0          # a heartbeat older than this is a dead run (other host / no pid)
@@ -42,7 +52,7 @@ DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk 
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def _proc_stat(pid: int) -> list[str] | None:
@@ -104,7 +114,7 @@ def died_reason(record: dict[str, Any], now: dt.datetime | None = None,
     """Why a ``running`` record is a dead run, or None when it may be alive (see the module)."""
     if record.get("status") != "running":
         return None
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     hostname = hostname or socket.gethostname()
     host = (record.get("host") or {}).get("hostname") if isinstance(record.get("host"), dict) else None
     pid = record.get("pid")
@@ -140,7 +150,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="research-heartbeat", daemon=True)
 
-    def start(self) -> "Heartbeat":
+    def start(self) -> Heartbeat:
         self._thread.start()
         return self
 
@@ -151,7 +161,7 @@ class Heartbeat:
                 return
             try:
                 beat()
-            except Exception:  # noqa: BLE001 - never kill the run from this thread
+            except Exception:
                 pass
             del beat
 

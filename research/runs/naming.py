@@ -14,10 +14,10 @@ import secrets
 import shutil
 from pathlib import Path
 
-from research.runs.lifecycle import disk_error_hint, pid_alive
 from research.errors import RunError
+from research.runs.lifecycle import disk_error_hint, pid_alive
 
-__all__ = ["unique_folder", "remove_dead_staging", "STAGING", "MAX_NAME_BYTES"]
+__all__ = ["MAX_NAME_BYTES", "STAGING", "remove_dead_staging", "unique_folder"]
 
 MAX_NAME_BYTES = 100     # of the config name in a folder name (the full name is in run.json)
 STAGING = ".creating-"    # prefix of a run folder being created: .creating-<pid>-<name>

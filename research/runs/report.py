@@ -18,13 +18,14 @@ import base64
 import html
 import json
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from research.errors import RunError
 from research.runs.folder import read_run_json, sha256_file, write_text_atomic
 
-__all__ = ["write_report", "render_report", "REPORT_NAME"]
+__all__ = ["REPORT_NAME", "render_report", "write_report"]
 
 REPORT_NAME = "report.html"
 MAX_DOCUMENT_ROWS = 300       # per-document cleaning table (the full table is cleaning.csv)
@@ -144,7 +145,7 @@ def _mapping(data: dict[str, Any], depth: int) -> str:
     scalars = [(k, v) for k, v in data.items() if _is_scalar(v)]
     out = []
     if scalars:
-        rows = [[k, _fmt(v), _interval(intervals.get(k))] for k, v in scalars]
+        rows = [[k, _fmt(v), _interval(intervals.get(k))] for k, v in scalars]  # type: ignore[union-attr]
         width = 3 if any(r[2] for r in rows) else 2
         headers = ["metric" if depth == 0 else "", "value", "interval"][:width]
         out.append(_table(headers, [r[:width] for r in rows], header=depth == 0 or width == 3))
@@ -162,7 +163,7 @@ def _mapping(data: dict[str, Any], depth: int) -> str:
 def _structured(key: str, value: Any, parent: dict[str, Any], depth: int = 1) -> str:
     if key == "confusion" and _is_matrix(value):
         classes = [str(c) for c in parent.get("classes") or range(len(value))]
-        rows = [[f"true {c}", *map(_fmt, row)] for c, row in zip(classes, value)]
+        rows = [[f"true {c}", *map(_fmt, row)] for c, row in zip(classes, value, strict=True)]
         return _table(["", *(f"predicted {c}" for c in classes)], rows)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         headers = list(dict.fromkeys(k for v in value for k, x in v.items() if _is_scalar(x)))

@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from research.runs.artifacts import load_artifact
 from research.errors import RunError, UnscorableError
+from research.runs.artifacts import load_artifact
 from research.runs.folder import library_versions, read_run_json, sha256_file
 
-__all__ = ["Run", "load_run", "VersionWarning", "UnscorableWarning"]
+__all__ = ["Run", "UnscorableWarning", "VersionWarning", "load_run"]
 
 CHECKED_LIBRARIES = ("scikit-learn", "gensim", "numpy")
 EMPTY_CHOICES = ("nan", "raise")
@@ -46,7 +46,7 @@ class UnscorableWarning(UserWarning):
         self.count = count
 
 
-def load_run(path: str | Path, trusted: bool = False) -> "Run":
+def load_run(path: str | Path, trusted: bool = False) -> Run:
     """Open a complete run folder for reuse (see :class:`Run`).
 
     ``trusted=True`` also loads legacy ``.joblib`` artefacts (pickles, written by research

@@ -16,8 +16,22 @@ import yaml
 
 from research.runs.lifecycle import died_reason
 
-__all__ = ["RunSummary", "read_summary", "flatten", "numeric_metrics", "is_number", "one_line", "MAIN_METRICS", "LOWER_IS_BETTER", "SHOWN_ELSEWHERE", "YAML_LOADER",
-           "FORMATS", "RUN_FIELDS", "NOT_RANKED_COLUMNS", "MAX_TEXT_PARAMS"]
+__all__ = [
+    "FORMATS",
+    "LOWER_IS_BETTER",
+    "MAIN_METRICS",
+    "MAX_TEXT_PARAMS",
+    "NOT_RANKED_COLUMNS",
+    "RUN_FIELDS",
+    "SHOWN_ELSEWHERE",
+    "YAML_LOADER",
+    "RunSummary",
+    "flatten",
+    "is_number",
+    "numeric_metrics",
+    "one_line",
+    "read_summary",
+]
 
 try:  # libyaml is ten times faster on 200 configs
     YAML_LOADER: Any = yaml.CSafeLoader

@@ -18,15 +18,29 @@ The library takes lists of texts, labels and groups; reading corpora and configs
 writing run folders, belong to the pipeline that calls it.
 """
 
-from research.tone.evaluation import (SCHEMES, ToneEvaluation, bootstrap_intervals,
-                                      classification_metrics, cross_validate,
-                                      evaluate_holdout, make_folds, paragraph_cross_validate)
-from research.tone.features import (FEATURE_NAMES, ToneFeatures, split_paragraphs,
-                                    split_sentences)
-from research.tone.finetune import FineTunedSentenceClassifier
 from research.tone.classifier import ToneClassifier
-from research.tone.model import (CLASSIFIERS, FEATURE_KINDS, PromotionalScorer, ToneSettings,
-                                 build_classifier, explain, linear_weights, top_features)
+from research.tone.evaluation import (
+    SCHEMES,
+    ToneEvaluation,
+    bootstrap_intervals,
+    classification_metrics,
+    cross_validate,
+    evaluate_holdout,
+    make_folds,
+    paragraph_cross_validate,
+)
+from research.tone.features import FEATURE_NAMES, ToneFeatures, split_paragraphs, split_sentences
+from research.tone.finetune import FineTunedSentenceClassifier
+from research.tone.model import (
+    CLASSIFIERS,
+    FEATURE_KINDS,
+    PromotionalScorer,
+    ToneSettings,
+    build_classifier,
+    explain,
+    linear_weights,
+    top_features,
+)
 from research.tone.sentences import SentenceScorer, SentenceShares, sentence_features
 
 __all__ = [
@@ -38,8 +52,8 @@ __all__ = [
     "PromotionalScorer",
     "SentenceScorer",
     "SentenceShares",
-    "ToneEvaluation",
     "ToneClassifier",
+    "ToneEvaluation",
     "ToneFeatures",
     "ToneSettings",
     "bootstrap_intervals",

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ModelError
 
-__all__ = ["SentenceEmbeddings", "EXTRA_HINT", "embeddings_available", "load_encoder"]
+__all__ = ["EXTRA_HINT", "SentenceEmbeddings", "embeddings_available", "load_encoder"]
 
 DIM = 384
 EXTRA_HINT = ("tone.sentences.embeddings needs the optional extra: pip install "
@@ -92,7 +92,7 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
         self.model = model
         self.batch_size = batch_size
 
-    def fit(self, X=None, y=None):
+    def fit(self, X=None, y=None):  # noqa: ARG002
         encoder = load_encoder(self.model)
         self.model_dir_ = _model_dir(self.model)
         dim = getattr(encoder, "get_embedding_dimension", None)  # sentence-transformers >= 6
@@ -105,13 +105,13 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
         texts = [str(x) for x in X]
         keys = [(self.model_dir_, hashlib.blake2b(t.encode("utf-8", "surrogatepass"),
                                                   digest_size=16).digest()) for t in texts]
-        missing = {k: t for k, t in zip(keys, texts) if k not in _CACHE}
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in _CACHE}
         if missing:
             vecs = load_encoder(self.model).encode(list(missing.values()),
                                                    batch_size=self.batch_size,
                                                    normalize_embeddings=True,
                                                    show_progress_bar=False)
-            for k, v in zip(missing, np.asarray(vecs, dtype=np.float32)):
+            for k, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
                 v.setflags(write=False)
                 _CACHE[k] = v
         found = {k: _CACHE[k] for k in keys}
@@ -121,6 +121,6 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
             return np.zeros((0, self.n_features_out_))
         return np.vstack([found[k] for k in keys]).astype(float)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         check_is_fitted(self, "model_dir_")
         return np.array([f"emb{i}" for i in range(self.n_features_out_)], dtype=object)

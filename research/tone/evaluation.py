@@ -36,8 +36,17 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from research.errors import ModelError
 from research.tone.features import split_paragraphs
 
-__all__ = ["SCHEMES", "ToneEvaluation", "classification_metrics", "bootstrap_intervals", "decide",
-           "make_folds", "cross_validate", "evaluate_holdout", "paragraph_cross_validate"]
+__all__ = [
+    "SCHEMES",
+    "ToneEvaluation",
+    "bootstrap_intervals",
+    "classification_metrics",
+    "cross_validate",
+    "decide",
+    "evaluate_holdout",
+    "make_folds",
+    "paragraph_cross_validate",
+]
 
 SCHEMES = ("auto", "stratified", "group", "leave_one_group_out")
 METRICS = ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier")
@@ -63,7 +72,7 @@ class ToneEvaluation:
         """JSON-friendly: metrics, intervals, confusion matrix and per-fold metrics."""
         return {"scheme": self.scheme, "classes": list(self.classes),
                 "positive": self.positive, "threshold": self.threshold,
-                "n": int(len(self.y_true)), "metrics": self.metrics,
+                "n": len(self.y_true), "metrics": self.metrics,
                 "intervals": {k: (list(v) if v else None) for k, v in self.intervals.items()},
                 "confusion": self.confusion.tolist(), "folds": self.folds}
 
@@ -108,7 +117,7 @@ def decide(proba, classes, positive=None, threshold=0.5) -> list[str | None]:
         pos = classes.index(str(positive)) if positive is not None else 1
     blank = np.isnan(proba).any(axis=1)
     picked = _predict(np.where(blank[:, None], 0.0, proba), pos, threshold)
-    return [None if b else classes[int(k)] for b, k in zip(blank, picked)]
+    return [None if b else classes[int(k)] for b, k in zip(blank, picked, strict=True)]
 
 
 def _metrics(y: np.ndarray, proba: np.ndarray, pos: int | None, threshold: float):
@@ -171,7 +180,7 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, threshold=0.5, gr
     else:
         g = np.asarray([str(v) for v in groups])
         units = [np.flatnonzero(g == u) for u in np.unique(g)]
-    draws = {m: [] for m in METRICS}
+    draws = {m: [] for m in METRICS}  # type: ignore[var-annotated]
     for _ in range(int(n_boot)):
         pick = rng.integers(0, len(units), len(units))
         idx = np.concatenate([units[j] for j in pick])
@@ -181,7 +190,7 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, threshold=0.5, gr
     lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
     out = {}
     for m, vals in draws.items():
-        vals = np.asarray(vals)
+        vals = np.asarray(vals)  # type: ignore[assignment]
         vals = vals[~np.isnan(vals)]
         out[m] = (float(np.percentile(vals, lo)), float(np.percentile(vals, hi))) \
             if vals.size else None
@@ -205,7 +214,7 @@ def _evaluation(scheme, y_true, proba, classes, positive, threshold, groups, n_b
 # -- folds -----------------------------------------------------------------------------
 
 def _check_classes(labels: np.ndarray) -> dict[str, int]:
-    counts = dict(zip(*np.unique(labels, return_counts=True)))
+    counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
     if len(counts) < 2:
         raise ModelError(f"corpus.label_column: every document has the label {labels[0]!r}; "
                          "a classifier needs at least two classes")
@@ -271,7 +280,7 @@ def _per_fold(labels, proba, classes, positive, threshold, folds) -> list[dict]:
     out = []
     for k, (_, test) in enumerate(folds):
         found = classification_metrics(labels[test], proba[test], classes, positive, threshold)
-        row = {"fold": k, "n": int(len(test)), **{m: found[m] for m in METRICS}}
+        row = {"fold": k, "n": len(test), **{m: found[m] for m in METRICS}}
         if len(np.unique(labels[test])) < 2:
             row.update(macro_f1=None, roc_auc=None, pr_auc=None,
                        only_class=str(labels[test][0]))
@@ -320,7 +329,7 @@ def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5,
         found = split_paragraphs(str(text), min_words) or [str(text)]
         paras.extend(found)
         owner.extend([i] * len(found))
-    owner = np.asarray(owner)
+    owner = np.asarray(owner)  # type: ignore[assignment]
     doc_folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
         np.zeros((len(labels), 1)), labels)
     folds = [(np.flatnonzero(np.isin(owner, tr)), np.flatnonzero(np.isin(owner, te)))

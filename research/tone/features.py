@@ -105,8 +105,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ConfigError
 
-__all__ = ["ToneFeatures", "FEATURE_NAMES", "document_features", "polarity_counts",
-           "split_sentences", "split_paragraphs", "tokenize"]
+__all__ = [
+    "FEATURE_NAMES",
+    "ToneFeatures",
+    "document_features",
+    "polarity_counts",
+    "split_paragraphs",
+    "split_sentences",
+    "tokenize",
+]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -426,7 +433,7 @@ class ToneFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, features=None):
         self.features = features
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None):  # noqa: ARG002
         names = list(FEATURE_NAMES if self.features is None else self.features)
         unknown = sorted(set(names) - set(FEATURE_NAMES))
         if unknown or not names:
@@ -444,6 +451,6 @@ class ToneFeatures(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(index)))
         return np.vstack(rows)[:, index].astype(float)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         check_is_fitted(self, "features_")
         return np.asarray(self.features_, dtype=object)

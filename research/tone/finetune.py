@@ -163,14 +163,14 @@ class FineTunedSentenceClassifier(ClassifierMixin, BaseEstimator):
 
         seeds = self.seeds
         if (isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__") or not seeds
-                or not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0
+                or not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0  # type: ignore[operator]
                            for s in seeds)):
             bad("seeds", "a non-empty tuple of integers >= 0", seeds)
         for name, low in (("epochs", 1), ("batch_size", 1), ("max_length", 2)):
             v = getattr(self, name)
             if not isinstance(v, Integral) or isinstance(v, bool) or v < low:
                 bad(name, f"an integer >= {low}", v)
-        if not isinstance(self.lr, Real) or isinstance(self.lr, bool) or not self.lr > 0:
+        if not isinstance(self.lr, Real) or isinstance(self.lr, bool) or not self.lr > 0:  # type: ignore[operator]
             bad("lr", "a number > 0", self.lr)
         v = self.n_threads
         if v is not None and (not isinstance(v, Integral) or isinstance(v, bool) or v < 1):

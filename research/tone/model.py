@@ -39,8 +39,9 @@ contribution to a document is weight x (scaled) value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,12 +56,20 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ConfigError, ModelError, ParameterError
-from research.util.registry import Registry
 from research.tone.features import ToneFeatures, polarity_counts
 from research.tone.sentences import sentence_features
+from research.util.registry import Registry
 
-__all__ = ["CLASSIFIERS", "FEATURE_KINDS", "ToneSettings", "build_classifier", "PromotionalScorer",
-           "linear_weights", "top_features", "explain"]
+__all__ = [
+    "CLASSIFIERS",
+    "FEATURE_KINDS",
+    "PromotionalScorer",
+    "ToneSettings",
+    "build_classifier",
+    "explain",
+    "linear_weights",
+    "top_features",
+]
 
 FEATURE_KINDS = ("tfidf", "tone", "sentences")
 CLASSIFIERS: Registry[Callable[[ToneSettings], Any]] = Registry("tone classifier")
@@ -180,7 +189,7 @@ def linear_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def top_features(pipeline, n=15) -> dict[str, list[tuple[str, float]]]:
     """The ``n`` most heavily weighted features for each class."""
     names, w, classes = linear_weights(pipeline)
-    rows = [(-w[0], classes[0]), (w[0], classes[1])] if w.shape[0] == 1 else zip(w, classes)
+    rows = [(-w[0], classes[0]), (w[0], classes[1])] if w.shape[0] == 1 else zip(w, classes, strict=True)
     out = {}
     for row, label in rows:
         order = np.argsort(-row)[:n]
@@ -275,5 +284,5 @@ class PromotionalScorer(TransformerMixin, BaseEstimator):
         """The promotional score alone, in [0, 1]."""
         return self.transform(X)[:, 2]
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         return np.array(["advocacy", "positivity", "promotional"], dtype=object)

@@ -142,7 +142,7 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         proba = self.pipeline_.predict_proba(texts)
         if getattr(self, "fine_tuned_", None) is None:
             return proba
-        p = 0.5 * self.fine_tuned_.predict_proba(texts)[:, 1] + 0.5 * proba[:, 1]
+        p = 0.5 * self.fine_tuned_.predict_proba(texts)[:, 1] + 0.5 * proba[:, 1]  # type: ignore[union-attr]
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
@@ -154,11 +154,11 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         sentences = [str(s) for s in sentences]
         keys = [_key(self.fingerprint_, s) for s in sentences]
         found = {k: _SCORE_CACHE[k] for k in keys if k in _SCORE_CACHE}
-        missing = {k: s for k, s in zip(keys, sentences) if k not in found}
+        missing = {k: s for k, s in zip(keys, sentences, strict=True) if k not in found}
         if missing:
             probs = self.predict_proba(list(missing.values()))[:, 1].tolist()
-            found.update(zip(missing.keys(), probs))
-            _SCORE_CACHE.update(zip(missing.keys(), probs))
+            found.update(zip(missing.keys(), probs, strict=True))
+            _SCORE_CACHE.update(zip(missing.keys(), probs, strict=True))
             while len(_SCORE_CACHE) > _CACHE_SIZE:
                 _SCORE_CACHE.popitem(last=False)
         return np.array([found[k] for k in keys], dtype=float)
@@ -183,7 +183,7 @@ class SentenceShares(TransformerMixin, BaseEstimator):
         self.threshold = threshold
         self.min_words = min_words
 
-    def fit(self, X=None, y=None):
+    def fit(self, X=None, y=None):  # noqa: ARG002
         if not self.scorers:
             raise ModelError("tone.sentences: no sentence scorer given; train one on "
                              "CheckThat or PTC sentences, or drop 'sentences' from tone.features")
@@ -216,7 +216,7 @@ class SentenceShares(TransformerMixin, BaseEstimator):
                     out[i, 2 * j + 1] = float(np.mean(p))
         return out
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         check_is_fitted(self, "names_")
         return np.array([f"{n}_{kind}" for n in self.names_ for kind in ("share", "mean")],
                         dtype=object)

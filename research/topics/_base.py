@@ -9,9 +9,10 @@ class registers itself in :data:`TOPIC_BACKENDS` under its ``name``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,7 +77,7 @@ def top_words_of(topic_word: np.ndarray, vocabulary: Sequence[str],
     """Top ``n`` words per row, heaviest first; ties keep vocabulary order (stable)."""
     n = min(int(n), topic_word.shape[1])
     order = np.argsort(-topic_word, axis=1, kind="stable")[:, :n]
-    return [[(vocabulary[j], float(row[j])) for j in idx] for row, idx in zip(topic_word, order)]
+    return [[(vocabulary[j], float(row[j])) for j in idx] for row, idx in zip(topic_word, order, strict=True)]
 
 
 # -- parameter checks ----------------------------------------------------------------------
@@ -85,7 +86,7 @@ Check = tuple[Callable[[Any], bool], str]
 
 def int_range(low: int, high: int | None = None) -> Check:
     text = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-    return (lambda v: isinstance(v, Integral) and not isinstance(v, bool) and v >= low
+    return (lambda v: isinstance(v, Integral) and not isinstance(v, bool) and v >= low  # type: ignore[operator]
             and (high is None or v <= high)), text
 
 
@@ -93,7 +94,7 @@ def real_range(low: float, high: float | None = None, *, low_open: bool = False)
     op = ">" if low_open else ">="
     text = f"a number {op} {low}" + ("" if high is None else f" and <= {high}")
     return (lambda v: isinstance(v, Real) and not isinstance(v, bool)
-            and (v > low if low_open else v >= low) and (high is None or v <= high)), text
+            and (v > low if low_open else v >= low) and (high is None or v <= high)), text  # type: ignore[operator]
 
 
 def one_of(*options: Any) -> Check:
@@ -127,8 +128,8 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     _constraints: ClassVar[dict[str, Check]] = {}
 
     # -- public API ------------------------------------------------------------------------
-    def fit(self, X, y=None, feature_names: Sequence[str] | None = None,
-            texts: Sequence[Sequence[str]] | None = None):
+    def fit(self, X, y=None, feature_names: Sequence[str] | None = None,  # noqa: ARG002
+            texts: Sequence[Sequence[str]] | None = None):  # noqa: ARG002
         """Fit on a documents x words matrix (counts or TF-IDF; ``y`` is ignored).
 
         ``feature_names``: the words of X's columns (``vectorizer.get_feature_names_out()``);
@@ -219,9 +220,11 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     def _check_matrix(self, X, reset: bool = False) -> sp.csr_matrix:
         """X as float64 CSR: scikit-learn's own checks (shape, NaN, infinity, column count
         against the fitted one), then non-negativity and at least one document."""
-        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float64)
-        check_non_negative(X, type(self).__name__)
-        return sp.csr_matrix(X)
+        checked = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float64)
+        check_non_negative(checked, type(self).__name__)
+        # a sparse X keeps its own order of words in each row (scikit-learn sorts them): gensim
+        # sums a document's words in that order, and the last bits of its shares depend on it
+        return sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else sp.csr_matrix(checked)
 
     def _check_num_topics(self, X: sp.csr_matrix) -> None:
         n_docs, n_words = X.shape

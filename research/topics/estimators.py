@@ -24,7 +24,8 @@ which needs the token lists, is the experiment's measure.
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -57,7 +58,7 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             setattr(self, key, value)
 
     # -- parameters: the three above plus the back-end's own, all plain attributes ---------
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:  # noqa: ARG002
         own = {key: getattr(self, key) for key in _OWN}
         return {**own, **self._options()}
 
@@ -104,7 +105,7 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         return self._fitted().transform(X)
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None) -> float:  # noqa: ARG002
         return self._fitted().score(X)
 
     def top_words(self, n: int = 10) -> list[list[tuple[str, float]]]:

@@ -7,9 +7,10 @@ nothing here touches pyplot's global state or needs a display.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from math import ceil
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
         if k >= len(tops):
             ax.set_axis_off()
             continue
-        words, weights = zip(*tops[k])
+        words, weights = zip(*tops[k], strict=True)
         ax.barh(range(len(words)), weights, color="tab:blue")
         ax.set_yticks(range(len(words)), labels=words, fontsize=8)
         ax.set_ylim(len(words) - 0.5, -0.5)
@@ -89,7 +90,7 @@ def plot_doc_topic_heatmap(result: TopicResult, path: str | Path, max_docs: int 
     im = ax.imshow(shares[order], aspect="auto", cmap="viridis", vmin=0, vmax=1,
                    interpolation="nearest")
     ax.set_yticks(range(len(order)), labels=[ids[i] for i in order], fontsize=7)
-    ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)
+    ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)  # type: ignore[arg-type]
     ax.set_xlabel("topic")
     ax.set_ylabel("document")
     fig.colorbar(im, ax=ax, label="topic share")
@@ -149,7 +150,7 @@ def plot_prevalence_by_group(result: TopicResult, groups: Sequence[Any],
         im = ax.imshow(table.to_numpy(), aspect="auto", cmap="magma_r", vmin=0,
                        interpolation="nearest")
         ax.set_yticks(range(len(table)), labels=[str(g) for g in table.index], fontsize=8)
-        ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)
+        ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)  # type: ignore[arg-type]
         ax.set_xlabel("topic")
         fig.colorbar(im, ax=ax, label="mean topic share")
     else:
@@ -183,7 +184,7 @@ def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
     best_k = scores.idxmax() if higher_is_better else scores.idxmin()
     fig = Figure(figsize=(3.2 * len(frame.columns), 3), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(frame.columns), squeeze=False)).ravel()
-    for ax, column in zip(axes, frame.columns):
+    for ax, column in zip(axes, frame.columns, strict=True):
         ax.plot(frame.index, frame[column], marker="o")
         ax.axvline(best_k, color="tab:red", ls="--", lw=1)
         ax.set_title(str(column) + (" (chooses K)" if column == best_by else ""), fontsize=9)

@@ -17,6 +17,7 @@ two back-ends' numbers are not comparable with each other:
 
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 
 import numpy as np
@@ -24,8 +25,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import LatentDirichletAllocation
 
 from research.errors import ModelError, ParameterError
-from research.topics._base import (NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of,
-                                   real_range)
+from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
 
 __all__ = ["GensimLDA", "SklearnLDA"]
 
@@ -63,7 +63,7 @@ def _bow(X: sp.csr_matrix) -> list[list[tuple[int, float]]]:
     counts = np.array_equal(X.data, np.round(X.data))
     ind, ptr = X.indices.tolist(), X.indptr.tolist()
     data = (X.data.astype(np.int64) if counts else X.data).tolist()
-    return [list(zip(ind[a:b], data[a:b])) for a, b in zip(ptr[:-1], ptr[1:])]
+    return [list(zip(ind[a:b], data[a:b], strict=True)) for a, b in itertools.pairwise(ptr)]
 
 
 @TOPIC_BACKENDS.register("lda.gensim")
@@ -128,7 +128,7 @@ class GensimLDA(TopicModel):
             offset=self.offset, eval_every=self.eval_every, iterations=self.iterations,
             gamma_threshold=self.gamma_threshold, random_state=self.seed)
         if self.workers > 1:
-            from gensim.models import LdaMulticore   # here: gensim takes ~0.7 s to import
+            from gensim.models import LdaMulticore  # here: gensim takes ~0.7 s to import
 
             with _blas_flags_ignored():
                 self.model_ = LdaMulticore(workers=self.workers, **kwargs)
@@ -158,7 +158,7 @@ class GensimLDA(TopicModel):
             bound = self.model_.log_perplexity(corpus)
         return float(2.0 ** -_finite(bound, "per-word bound"))
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None) -> float:  # noqa: ARG002
         """gensim's per-word variational bound of ``X`` (``log_perplexity``; higher is better)."""
         self._check_fitted()
         corpus = _bow(self._check_matrix(X))
@@ -234,7 +234,7 @@ class SklearnLDA(TopicModel):
         self._check_fitted()
         return float(self.model_.perplexity(self._check_matrix(X)))
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None) -> float:  # noqa: ARG002
         """scikit-learn's variational bound of ``X`` per word (higher is better)."""
         self._check_fitted()
         X = self._check_matrix(X)

@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from research.errors import ParameterError
 from research.topics._base import NONE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
 
-__all__ = ["SklearnNMF", "MiniBatchSklearnNMF", "beta_divergence"]
+__all__ = ["MiniBatchSklearnNMF", "SklearnNMF", "beta_divergence"]
 
 _EPS = np.finfo(np.float32).eps  # scikit-learn's floor inside the KL divergence
 _INITS = ("nndsvd", "nndsvda", "nndsvdar", "random")
@@ -87,7 +87,7 @@ class _NMFBase(TopicModel):
         X = self._check_matrix(X)
         return beta_divergence(X, self.model_.transform(_float32(X)), self.model_.components_, self.loss)
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None) -> float:  # noqa: ARG002
         """Minus :meth:`reconstruction_error` of ``X`` (higher is better, for ``GridSearchCV``)."""
         return -self.reconstruction_error(X)
 

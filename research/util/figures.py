@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["plot_term_panels", "save"]
 
@@ -28,7 +28,7 @@ def plot_term_panels(groups: dict[str, list[tuple[str, float]]], path: Path, tit
     rows = math.ceil(len(items) / cols) or 1
     n_terms = max((len(t) for _, t in items), default=1)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.28 * n_terms * rows + 1.2 * rows), squeeze=False)
-    for ax, (name, terms) in zip(axes.flat, items):
+    for ax, (name, terms) in zip(axes.flat, items, strict=False):
         words = [t for t, _ in terms][::-1]
         weights = [w for _, w in terms][::-1]
         ax.barh(words, weights, color="#4477aa")

@@ -33,11 +33,12 @@ import pickle
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["map_shared", "Background", "warm_up", "helpers_for", "call", "shutdown", "watch_parent"]
+__all__ = ["Background", "call", "helpers_for", "map_shared", "shutdown", "warm_up", "watch_parent"]
 
 IDLE_TIMEOUT = 60      # seconds an idle helper waits for work before it exits
 MIN_DOCUMENTS = 2000   # below this, a helper process costs more than it saves

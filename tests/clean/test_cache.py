@@ -4,7 +4,6 @@ trusted or executed, only rebuilt with one warning; the cache is bounded and ins
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import pickle
@@ -19,7 +18,6 @@ import pytest
 import research
 import research.clean.cache as cache
 from research.config.load import load_config
-
 from tests.helpers import ROOT, write_config
 
 OUTPUTS = ("metrics.json", "topics.csv", "doc_topics.csv", "cleaning.csv", "data.json")

@@ -61,7 +61,7 @@ def text_of(result: CleanResult, doc_id: str) -> str:
 
 
 def tokens_of(result: CleanResult, doc_id: str) -> list[str]:
-    return next(t for d, t in zip(result.documents, result.tokens) if d.id == doc_id)
+    return next(t for d, t in zip(result.documents, result.tokens, strict=True) if d.id == doc_id)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_no_mojibake_reaches_the_tokens_of_002(result, sample):
 
 
 def test_lossy_mojibake_in_another_code_page_is_dropped_and_accents_are_kept():
-    lossy = "Great news 👍 for fans".encode("utf-8").decode("cp1252", errors="ignore")
+    lossy = "Great news 👍 for fans".encode().decode("cp1252", errors="ignore")
     assert "ðŸ‘" in lossy  # one byte of the emoji was lost: ftfy cannot restore it
     pipeline = TextPipeline.from_settings(clean_settings())
     assert pipeline.tokenize(f"{lossy} in Zürich and the café.") == [
@@ -97,7 +97,7 @@ def test_lossy_mojibake_in_another_code_page_is_dropped_and_accents_are_kept():
 
 
 def test_fixable_mojibake_is_repaired():
-    broken = "Pakistan’s ‘foreign office’ — talks".encode("utf-8").decode("cp1252")
+    broken = "Pakistan’s ‘foreign office’ — talks".encode().decode("cp1252")
     pipeline = TextPipeline.from_settings(clean_settings())
     assert "â€" in broken and pipeline.tokenize(broken) == ["pakistan", "foreign", "office", "talks"]
 
@@ -284,8 +284,8 @@ def test_hyperpartisan_templates_are_removed(shared_data):
 def test_worker_processes_give_the_same_result_as_one(shared_data, monkeypatch):
     """The per-document pass shared with a helper process changes nothing, template lines
     and near-duplicates included (their hashes are made in both processes)."""
-    import research.util.workers as workers_module
     import research.clean.cleaner as clean_module
+    import research.util.workers as workers_module
 
     rows = read_jsonl(shared_data / "hyperpartisan" / "hyperpartisan_byarticle.jsonl")
     docs = [Document(id=r["id"], text=r["text"], outlet=r["domain"]) for r in rows]

@@ -7,9 +7,17 @@ import json
 
 import pytest
 
-from research.clean.dedup import (DuplicatePair, ShingleCache, assign_duplicates, cluster_labels,
-                            find_duplicates, paragraphs, repeated_paragraphs, shingle_hashes,
-                            words)
+from research.clean.dedup import (
+    DuplicatePair,
+    ShingleCache,
+    assign_duplicates,
+    cluster_labels,
+    find_duplicates,
+    paragraphs,
+    repeated_paragraphs,
+    shingle_hashes,
+    words,
+)
 
 REPORT = ("The second round of dialogue between Pakistan and the United States on defence "
           "and security cooperation began in Washington on Monday and will go on for four "

@@ -18,7 +18,6 @@ from research.cli.make import MakeError, command, words
 from research.config.load import load_config
 from research.corpus.read import CorpusWarning, read_corpus
 from research.errors import ConfigError, CorpusError
-
 from tests.helpers import ROOT, run_dirs
 
 SPACED = "Pakistan US – Ärger 2018"

@@ -5,7 +5,6 @@ import yaml
 
 from research.config.load import DEFAULTS_PATH, load_config
 from research.errors import ConfigError
-
 from tests.helpers import ROOT, write_config
 
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))

@@ -12,9 +12,7 @@ Derandomized with a fixed number of examples, so CI sees the same inputs every t
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
 import os
 import subprocess
@@ -32,7 +30,6 @@ from hypothesis import strategies as st
 from research.config.load import DEFAULTS_PATH, load_config
 from research.corpus.read import CorpusWarning, read_corpus
 from research.errors import ResearchError
-
 from tests.helpers import ROOT
 
 # RESEARCH_HYPOTHESIS_EXAMPLES=5000 RESEARCH_HYPOTHESIS_SEED=random: a longer hunt by hand.

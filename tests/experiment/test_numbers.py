@@ -15,15 +15,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import (accuracy_score, average_precision_score, brier_score_loss, f1_score,
-                             roc_auc_score)
+from sklearn.metrics import accuracy_score, average_precision_score, brier_score_loss, f1_score, roc_auc_score
 
 import research
-from research.experiment.apply import apply_run
 from research.clean.cleaner import TextPipeline
 from research.config.load import load_config
 from research.corpus.read import read_corpus
 from research.errors import RunError, UnscorableError
+from research.experiment.apply import apply_run
 from research.runs.reuse import UnscorableWarning
 
 POSITIVE = "opinion"
@@ -280,7 +279,7 @@ def test_top_words_and_diversity_are_rebuilt_from_topics_csv(which, request):
     by_topic = words.groupby("topic")["word"].apply(list)
     assert [" ".join(w) for w in by_topic] == per_topic["top_words"].tolist()
     assert all(len(w) == top_n for w in by_topic)
-    assert all((words.groupby("topic")["weight"].diff().dropna() <= 0))
+    assert all(words.groupby("topic")["weight"].diff().dropna() <= 0)
     n = config["topics"]["evaluate"]["diversity_top_n"]
     if top_n >= n:
         metrics = json.loads((run / "metrics.json").read_text())

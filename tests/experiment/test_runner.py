@@ -16,7 +16,6 @@ from research.cli.main import main
 from research.config.load import load_config
 from research.errors import RunError
 from research.runs.folder import RunFolder
-
 from tests.helpers import ROOT, run_dirs, statuses, write_config
 
 RUN_FILES = ["run.json", "config.yaml", "metrics.json", "data.json", "log.txt", "cleaning.csv",
@@ -85,10 +84,10 @@ def test_vectorizer_loads_without_this_package(tfidf_run):
     assert all(f'"{name}"' in snippet for name in VECTORIZER_TYPES)
     snippet = snippet.replace("results/<run>", str(tfidf_run))
     site = str(Path(sklearn.__file__).parents[1])
-    code = ("import sys; sys.path.append(%r)\n"
+    code = (f"import sys; sys.path.append({site!r})\n"
             "try:\n    import research\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('research importable')\n"
-            "%s\nimport json; m = matrix.tocsr(); print(json.dumps([m.shape, m.indices.tolist(), m.data.tolist()]))"
-            ) % (site, snippet)
+            f"{snippet}\nimport json; m = matrix.tocsr(); print(json.dumps([m.shape, m.indices.tolist(), m.data.tolist()]))"
+            )
     proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd="/")
     assert proc.returncode == 0, proc.stderr
     shape, indices, data = json.loads(proc.stdout)
@@ -135,7 +134,7 @@ def _cli(args, capsys):
 
 def test_emptied_vocabulary_fails_the_run_with_the_setting_named(tmp_path, capsys):
     results = tmp_path / "results"
-    code, out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.min_df=50"],
+    code, _out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.min_df=50"],
                           capsys)
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("error: vectorizer.min_df=50 removed every term")
@@ -164,7 +163,7 @@ def _bad_corpus(tmp_path: Path, kind: str) -> Path:
 ])
 def test_bad_input_exits_2_with_one_line_and_no_complete_run(tmp_path, capsys, setup, match):
     results = tmp_path / "results"
-    code, out, err = _cli(["experiment", *setup(tmp_path), "--results", str(results)], capsys)
+    code, _out, err = _cli(["experiment", *setup(tmp_path), "--results", str(results)], capsys)
     assert code == 2
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: ") and match in last
@@ -185,7 +184,7 @@ def test_interrupted_run_is_recorded_as_failed(tmp_path, shared_data):
         time.sleep(0.1)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert statuses(results) == ["failed"]
     assert "interrupted" in err
@@ -203,7 +202,7 @@ def test_exported_members():
 
 def test_max_df_that_empties_the_vocabulary_is_named(tmp_path, capsys):
     results = tmp_path / "results"
-    code, out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.max_df=0"],
+    code, _out, err = _cli(["experiment", "tfidf.yaml", "--results", str(results), "--set", "vectorizer.max_df=0"],
                           capsys)
     assert code == 2 and "vectorizer.max_df=0 removed every term" in err
 

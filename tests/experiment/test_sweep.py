@@ -11,9 +11,9 @@ import pytest
 
 import research.cli.extra  # noqa: F401  (registers the sweep command)
 from research.cli.main import main
-from research.runs.compare import collect, compare
 from research.errors import ConfigError
 from research.experiment.sweep import grid_combinations, parse_grid, run_sweep
+from research.runs.compare import collect, compare
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import research
-from research.experiment.apply import apply_run
 from research.cli.main import main
 from research.config.load import load_config
 from research.errors import ConfigError, ModelError, RunError
+from research.experiment.apply import apply_run
 
 
 def _rows(path):

@@ -1,7 +1,9 @@
 """Topic-model runs end to end: lda.yaml and nmf.yaml on the embedded sample, real data configs."""
 
 import csv
+import functools
 import json
+import operator
 
 import numpy as np
 import pytest
@@ -10,7 +12,6 @@ import research
 from research.cli.main import main
 from research.config.load import load_config
 from research.errors import ConfigError, ModelError
-
 from tests.helpers import run_dirs
 
 
@@ -84,7 +85,7 @@ def test_bad_topic_settings_fail_before_fitting(tmp_path, capsys, overrides, err
     with pytest.raises(error, match=match):
         research.run_experiment(load_config("lda.yaml", overrides), results_dir=tmp_path)
     assert all("complete" not in (p / "run.json").read_text() for p in run_dirs(tmp_path))
-    code = main(["experiment", "lda.yaml", "--results", str(tmp_path), *sum((["--set", o] for o in overrides), [])])
+    code = main(["experiment", "lda.yaml", "--results", str(tmp_path), *functools.reduce(operator.iadd, (["--set", o] for o in overrides), [])])
     assert code == 2 and "Traceback" not in capsys.readouterr().err
 
 

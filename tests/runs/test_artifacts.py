@@ -22,8 +22,8 @@ import research.runs.artifacts as artifacts
 from research.cli.main import main
 from research.config.load import load_config
 from research.errors import ModelError, RunError
-from research.runs.reuse import VersionWarning
 from research.runs.folder import sha256_file
+from research.runs.reuse import VersionWarning
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs_v0_1"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -269,8 +269,7 @@ def test_what_cannot_be_saved_without_pickle_is_refused_at_save_time(tmp_path):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from research.tone import PromotionalScorer
-    from research.tone import ToneClassifier
+    from research.tone import PromotionalScorer, ToneClassifier
 
     pipeline = Pipeline([("run", FunctionTransformer(func=os.system))])
     promotional = PromotionalScorer(FrozenEstimator(pipeline))

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 import research
-import research.cli.extra  # noqa: F401  (registers compare, sweep and report)
+import research.cli.extra
 from research.cli.main import main
-from research.runs.compare import collect, compare
 from research.errors import ConfigError
+from research.runs.compare import collect, compare
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -242,8 +242,8 @@ def test_failed_running_and_unreadable_runs_are_listed_apart_and_never_ranked(wi
     comparison = collect(results_dir=with_failures, sort="c_npmi")
     assert len(comparison.table) == 7
     assert not set(comparison.table["run"]) & set(NOT_RANKED)
-    assert dict(zip(comparison.not_ranked["run"], comparison.not_ranked["status"])) == NOT_RANKED
-    errors = dict(zip(comparison.not_ranked["run"], comparison.not_ranked["error"]))
+    assert dict(zip(comparison.not_ranked["run"], comparison.not_ranked["status"], strict=True)) == NOT_RANKED
+    errors = dict(zip(comparison.not_ranked["run"], comparison.not_ranked["error"], strict=True))
     assert errors["20990102-000001-lda-failed"] == "ModelError: model.num_topics=50 exceeds the 4 documents"
     assert errors["20990102-000003-tfidf-norunjson"] == "no run.json"
     assert errors["20990102-000004-tfidf-corrupt"].startswith("corrupt run.json")
@@ -323,7 +323,7 @@ def test_two_explicit_runs_side_by_side_with_deltas_against_the_first(results, c
     assert out.startswith(f"2 runs side by side; deltas vs {first.name}")
     assert any(line.split()[0] == "vocabulary_size" and f"({delta:+d})" in line for line in out.splitlines())
     code, out, _ = _cli(["compare", str(first), str(third), "--format", "csv"], capsys)
-    assert list(csv.DictReader(io.StringIO(out)))[0].keys() == {"section", "item", first.name, third.name,
+    assert next(iter(csv.DictReader(io.StringIO(out)))).keys() == {"section", "item", first.name, third.name,
                                                                  f"delta {third.name}"}
 
 

@@ -26,10 +26,10 @@ import yaml
 
 import research
 import research.runs.lifecycle as lifecycle
-from research.runs.lifecycle import effective_status
-from research.runs.compare import collect
 from research.errors import RunError
+from research.runs.compare import collect
 from research.runs.folder import RunFolder
+from research.runs.lifecycle import effective_status
 from tests.helpers import ROOT, run_dirs
 
 SAMPLE_CONFIG = "tfidf.yaml"
@@ -94,7 +94,7 @@ def _dead_pid() -> int:
 
 
 def test_effective_status_tells_dead_runs_from_live_ones():
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     fresh = now.isoformat(timespec="seconds")
     stale = (now - dt.timedelta(seconds=lifecycle.STALE_AFTER + 60)).isoformat(timespec="seconds")
     here = {"hostname": socket.gethostname()}
@@ -322,7 +322,7 @@ def test_compare_flags_runs_whose_metrics_or_config_were_edited(tmp_path):
     config = results / "20990101-000002-tfidf-config" / "config.yaml"
     config.write_text(config.read_text().replace("min_df: 1", "min_df: 3"))
     comparison = collect(results_dir=results)
-    edited = {r: e if isinstance(e, str) else None for r, e in zip(comparison.table["run"], comparison.table["edited"])}
+    edited = {r: e if isinstance(e, str) else None for r, e in zip(comparison.table["run"], comparison.table["edited"], strict=True)}
     assert edited == {base.name: None, "20990101-000001-tfidf-metrics": "metrics.json",
                       "20990101-000002-tfidf-config": "config.yaml"}
     table = comparison.table.set_index("run")

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import research
-import research.cli.extra  # noqa: F401  (registers the report command)
+import research.cli.extra
 from research.cli.main import main
-from research.runs.report import write_report
 from research.runs.folder import sha256_file
+from research.runs.report import write_report
 from tests.runs.test_compare import PROMO_TITLE, make_tone_run, make_topic_run
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")

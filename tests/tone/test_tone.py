@@ -16,13 +16,28 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import research.tone as tone
-from research.errors import ParameterError, ConfigError, ModelError
-from research.tone import (FEATURE_NAMES, PromotionalScorer, SentenceScorer, ToneFeatures,
-                           bootstrap_intervals, build_classifier, classification_metrics,
-                           cross_validate, evaluate_holdout, explain, make_folds,
-                           paragraph_cross_validate, plot_calibration, plot_confusion,
-                           plot_top_features, sentence_features, split_paragraphs,
-                           split_sentences, top_features)
+from research.errors import ConfigError, ModelError, ParameterError
+from research.tone import (
+    FEATURE_NAMES,
+    PromotionalScorer,
+    SentenceScorer,
+    ToneFeatures,
+    bootstrap_intervals,
+    build_classifier,
+    classification_metrics,
+    cross_validate,
+    evaluate_holdout,
+    explain,
+    make_folds,
+    paragraph_cross_validate,
+    plot_calibration,
+    plot_confusion,
+    plot_top_features,
+    sentence_features,
+    split_paragraphs,
+    split_sentences,
+    top_features,
+)
 from research.tone.features import document_features
 
 NEWS, OPINION = "reported_news", "opinion"
@@ -184,7 +199,7 @@ def test_explanations_add_up_to_the_decision(sample_dir):
     X = est[:-1].transform(texts[:3])
     clf = est[-1]
     sign = 1 if list(clf.classes_).index(OPINION) == 1 else -1
-    for row, x, dec in zip(found, X, clf.decision_function(X)):
+    for row, _x, dec in zip(found, X, clf.decision_function(X), strict=True):
         assert row["label"] == OPINION
         total = sum(c for _, c, _ in row["towards"]) + sum(c for _, c, _ in row["against"])
         assert total + sign * clf.intercept_[0] == pytest.approx(sign * dec)

@@ -11,13 +11,19 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 import research.evaluate as evaluate
 import research.topics as topics
-from research.errors import ModelError
-from research.evaluate import (fit_across_seeds, heldout_fit, label_agreement, month_of,
-                               prevalence_by_group, rank_biased_overlap, topic_diversity,
-                               topic_similarity, topic_stability)
-from research.errors import ParameterError
-from research.topics import TopicResult, backend_params, beta_divergence, build_topic_model
-from research.topics import figures
+from research.errors import ModelError, ParameterError
+from research.evaluate import (
+    fit_across_seeds,
+    heldout_fit,
+    label_agreement,
+    month_of,
+    prevalence_by_group,
+    rank_biased_overlap,
+    topic_diversity,
+    topic_similarity,
+    topic_stability,
+)
+from research.topics import TopicResult, backend_params, beta_divergence, build_topic_model, figures
 
 pytestmark = pytest.mark.shared_data
 

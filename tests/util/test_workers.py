@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from research.util.hashing import _BASE, string_hashes
-from research.util.workers import Background, call, map_shared
 from research.clean.dedup import shingle_entries, shingle_hashes, words
 from research.clean.furniture import CleanedText, segment_key_hashes, segment_keys
+from research.util.hashing import _BASE, string_hashes
+from research.util.workers import Background, call, map_shared
 from tests.helpers import ROOT, slow_pid
 
 MASK = 2**64 - 1
@@ -101,7 +101,7 @@ def test_segment_key_hashes_of_a_chunk_match_each_text_alone():
     footer = CleanedText(lines=[["Subscribe to our newsletter today"]])
     for texts in ([empty, report], [empty, empty, footer], [report, empty, footer], [footer, empty]):
         got = segment_key_hashes(texts)
-        for text, hashes in zip(texts, got):
+        for text, hashes in zip(texts, got, strict=True):
             segments = [s for seg in text.lines if seg for s in seg]
             own = string_hashes([k for k in segment_keys(segments) if k is not None])
             assert hashes.tolist() == own.tolist()
