@@ -23,6 +23,12 @@ from research.runs.reuse import VersionWarning
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs_v0_2"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+# gensim infers an LDA document's topics by iterating until the mean change falls below
+# gamma_threshold (1e-3): the same code on another CPU (other SIMD kernels in numpy/BLAS) may stop
+# one iteration apart, which moves shares by ~1e-7 (3e-8 seen between two Xeons) and the
+# perplexity bound (which runs the same inference) by ~1e-7 of its value. NMF's transform stays
+# exact to 1e-12.
+TRANSFORM_ATOL = {"lda": 1e-6, "nmf": 1e-12}
 KINDS = ["tfidf", "lda", "nmf", "tone"]
 
 
@@ -44,9 +50,9 @@ def test_old_run_folder_loads_and_gives_the_same_numbers(kind):
     if "vectorize" in expected:
         np.testing.assert_allclose(run.vectorize(texts).toarray(), expected["vectorize"], rtol=0, atol=1e-12)
     if "transform" in expected:
-        np.testing.assert_allclose(run.transform(texts), expected["transform"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(run.transform(texts), expected["transform"], rtol=0, atol=TRANSFORM_ATOL[kind])
     if "perplexity" in expected:
-        assert abs(run.model.perplexity(run.vectorize(texts)) - expected["perplexity"]) <= 1e-12 * expected["perplexity"]
+        assert abs(run.model.perplexity(run.vectorize(texts)) - expected["perplexity"]) <= 1e-6 * expected["perplexity"]
     if "predict_proba" in expected:
         assert [str(c) for c in run.model.classes_] == expected["classes"]
         np.testing.assert_allclose(run.predict_proba(texts), expected["predict_proba"], rtol=0, atol=1e-12)
