@@ -28,7 +28,8 @@ __all__ = ["LEGACY_CLASSES", "LEGACY_MODULES", "current", "legacy_modules", "wit
 LEGACY_CLASSES = {  # old module.qualname -> current module.qualname
     "research.tone_run.DocumentToneModel": "research.tone.classifier.ToneClassifier",
     "research.tone.classifier.DocumentToneModel": "research.tone.classifier.ToneClassifier",
-    "research.clean.TextPipeline": "research.clean.cleaner.TextPipeline",
+    "research.clean.TextPipeline": "research.clean.pipeline.TextPipeline",
+    "research.clean.cleaner.TextPipeline": "research.clean.pipeline.TextPipeline",
 }
 LEGACY_MODULES = {  # old flat module -> the module that holds its contents now
     "research.tone_run": "research.tone.classifier",

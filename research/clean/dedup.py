@@ -47,7 +47,6 @@ __all__ = [
     "assign_duplicates",
     "cluster_labels",
     "find_duplicates",
-    "paragraphs",
     "repeated_paragraphs",
     "shingle_entries",
     "shingle_hashes",
@@ -62,7 +61,6 @@ _WORD = re.compile(r"[^\W_]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")   # _WORD on lowercased ASCII text
 _ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 _QUOTED = re.compile(r"\n[ \t]*(?:[>|:=}]|\w{1,10}>)[^\n]*")
-_PARAGRAPH_END = frozenset('.!?…"”’)')
 
 
 @dataclass(frozen=True)
@@ -249,24 +247,6 @@ def cluster_labels(n: int, pairs: list[DuplicatePair]) -> list[int]:
         ra, rb = root(pair.a), root(pair.b)
         parent[max(ra, rb)] = min(ra, rb)
     return [root(i) for i in range(n)]
-
-
-def paragraphs(lines: list) -> list[list[int]]:
-    """Indices of the lines of each paragraph (``lines`` as in ``CleanedText.lines``)."""
-    out, current = [], []  # type: ignore[var-annotated]
-    for i, segments in enumerate(lines):
-        if not segments:
-            if current:
-                out.append(current)
-            current = []
-            continue
-        current.append(i)
-        if segments[-1][-1:] in _PARAGRAPH_END:
-            out.append(current)
-            current = []
-    if current:
-        out.append(current)
-    return out
 
 
 def _paragraph_shingles(text: str) -> frozenset | None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from research.text.words import APOSTROPHE, ASCII_WORD, TOKEN_OR_BREAK, WORD
+
 __all__ = [
     "TOKEN_PATTERN",
     "apply_phrases",
@@ -36,10 +38,6 @@ __all__ = [
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 
-_TOKEN_OR_BREAK = re.compile(r"[^\W_]+(?:['’ʼ‘][^\W_]+)*|[.,;:!?()\[\]\"“”«»—–]|\n\s*\n")
-_TOKEN = re.compile(r"[^\W_]+(?:['’ʼ‘][^\W_]+)*")
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")   # _TOKEN on ASCII text
-_APOSTROPHE = re.compile(r"['’ʼ‘]")
 _CLITICS = frozenset({"s", "re", "ve", "ll", "d", "m"})
 _NT_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 _WORD = re.compile(TOKEN_PATTERN)
@@ -48,7 +46,7 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 def strip_clitics(word: str) -> str:
     """``Pakistan’s`` -> ``Pakistan``, ``can't`` -> ``can``, ``O'Neill`` -> ``ONeill``."""
-    parts = _APOSTROPHE.split(word)
+    parts = APOSTROPHE.split(word)
     if len(parts) == 1:
         return word
     last = parts[-1].lower()
@@ -118,11 +116,11 @@ def token_segments(text: str, opts: dict, stops: frozenset[str], cache: dict | N
     """
     cache = {} if cache is None else cache
     if not breaks:   # words only; the ASCII pattern finds the same words, faster
-        pieces = (_ASCII_WORD if text.isascii() else _TOKEN).findall(text)
+        pieces = (ASCII_WORD if text.isascii() else WORD).findall(text)
         for piece in set(pieces).difference(cache):
             cache[piece] = _filter(piece, opts, stops)
         return [[t for t in map(cache.__getitem__, pieces) if t is not None]]
-    pieces = _TOKEN_OR_BREAK.findall(text)
+    pieces = TOKEN_OR_BREAK.findall(text)
     for piece in set(pieces).difference(cache):
         cache[piece] = _filter(piece, opts, stops) if piece[0].isalnum() else None
     tokens = list(map(cache.__getitem__, pieces))

@@ -19,6 +19,7 @@ from research.corpus.read import read_corpus
 from research.errors import CleaningError
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder, write_json
+from research.text.paragraphs import split_paragraphs
 from research.util.workers import helpers_for
 from research.vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
@@ -84,10 +85,10 @@ def _clean_cached(raw: list[Document], config: Config, run: RunFolder) -> CleanR
 
 
 def to_paragraphs(cleaned: CleanResult, min_words: int) -> CleanResult:
-    """Each non-empty line of a kept document becomes a unit with the document's metadata."""
+    """Each paragraph (:func:`research.text.split_paragraphs`: a non-empty line) of a kept document becomes a unit with the document's metadata."""
     docs, tokens = [], []
     for doc in cleaned.documents:
-        lines = [line for line in doc.text.splitlines() if len(line.split()) >= min_words]
+        lines = split_paragraphs(doc.text, min_words)
         for number, line in enumerate(lines, start=1):
             found = cleaned.pipeline.tokens_of(line)
             if found:

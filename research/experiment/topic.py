@@ -149,9 +149,11 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
     return label_agreement(doc_topic, labels)
 
 
-def _fit_one(config: Config, k: int, prepared: Prepared, train: np.ndarray, heldout: np.ndarray,
+def _fit_one(config: Config, k: int, prepared: Prepared, split: tuple[np.ndarray, np.ndarray],
              scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any]]:
-    """Fit and evaluate one K; ``fitted(model, doc_topic)`` is called before evaluating."""
+    """Fit and evaluate one K on ``split`` = (training rows, held-out rows);
+    ``fitted(model, doc_topic)`` is called before evaluating."""
+    train, heldout = split
     model = build_model(config, k).fit(prepared.matrix[train], feature_names=list(prepared.vocabulary))
     doc_topic = _doc_topic(model, prepared, heldout)
     if fitted is not None:
@@ -195,7 +197,7 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         # is evaluated; otherwise they are drawn with the outputs, for the best K
         early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
             if len(ks) == 1 and run.background.helpers else None
-        fitted = [_fit_one(config, k, prepared, train, heldout, scorers, run, early) for k in ks]
+        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early) for k in ks]
     by_k = [metrics for _, _, metrics in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, doc_topic, metrics = fitted[best]

@@ -4,7 +4,7 @@
 the main file it wrote; ``load_artifact(path)`` reads it back:
 
     object                                  files
-    cleaner (research.clean.cleaner.TextPipeline)   cleaner.json     settings and learned phrases
+    cleaner (research.clean.pipeline.TextPipeline)  cleaner.json     settings and learned phrases
     vectoriser (scikit-learn)               vectorizer.skops
     topic model (research.topics)           model.json       class, settings, fitted scalars
                                             model.npz        topic-word, doc-topic (and gensim) arrays
@@ -65,7 +65,7 @@ TOPIC_CLASSES = {"research.topics.lda.GensimLDA": "gensim", "research.topics.lda
                  "research.topics.nmf.SklearnNMF": "skops",
                  "research.topics.nmf.MiniBatchSklearnNMF": "skops"}
 TONE_CLASS = "research.tone.classifier.ToneClassifier"
-CLEANER_CLASS = "research.clean.cleaner.TextPipeline"
+CLEANER_CLASS = "research.clean.pipeline.TextPipeline"
 MODEL_CLASSES = (*TOPIC_CLASSES, TONE_CLASS, CLEANER_CLASS)
 TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
 TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_")
@@ -232,7 +232,7 @@ def _load_json_artifact(path: Path) -> Any:
     state = data.get("state")
     try:
         if name == CLEANER_CLASS:
-            from research.clean.cleaner import TextPipeline
+            from research.clean.pipeline import TextPipeline
 
             return TextPipeline.from_state(state)  # type: ignore[arg-type]
         if name == TONE_CLASS:

@@ -112,7 +112,7 @@ class Run:
 
     def clean_texts(self, texts: list[str]) -> list[str]:
         """New texts after the run's per-text cleaning, as texts given for scoring
-        (:meth:`~research.clean.cleaner.TextPipeline.clean_for_scoring`: a headline on its own is
+        (:meth:`~research.clean.pipeline.TextPipeline.clean_for_scoring`: a headline on its own is
         not deleted as a short line)."""
         return [self.cleaner.clean_for_scoring(str(t)) for t in _as_list(texts)]
 

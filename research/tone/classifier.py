@@ -25,7 +25,7 @@ from sklearn.metrics import f1_score
 from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ParameterError
-from research.tone.features import split_paragraphs
+from research.text.paragraphs import split_paragraphs
 from research.tone.model import PromotionalScorer, build_classifier, explain
 
 __all__ = ["ToneClassifier"]

@@ -34,7 +34,7 @@ from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from research.errors import ModelError
-from research.tone.features import split_paragraphs
+from research.text.paragraphs import split_paragraphs
 
 __all__ = [
     "SCHEMES",
@@ -50,6 +50,20 @@ __all__ = [
 
 SCHEMES = ("auto", "stratified", "group", "leave_one_group_out")
 METRICS = ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier")
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How predictions are scored: ``positive`` (the class of ROC-AUC, PR-AUC and Brier;
+    None = the second of two), the decision ``threshold`` on P(positive), ``n_boot``
+    bootstrap resamples (0 = no intervals), their ``seed`` (also the folds'), and the
+    interval ``level``. The evaluation functions take these as keywords."""
+
+    positive: str | None = None
+    threshold: float = 0.5
+    n_boot: int = 1000
+    seed: int = 0
+    level: float = 0.95
 
 
 @dataclass
@@ -169,9 +183,11 @@ def classification_metrics(y_true, proba, classes, positive=None, threshold=0.5)
     return {**_none_if_nan(values), "confusion": cm}
 
 
-def bootstrap_intervals(y_true, proba, classes, positive=None, threshold=0.5, groups=None,
-                        n_boot=1000, seed=0, level=0.95) -> dict:
-    """Percentile bootstrap intervals of every metric; resamples groups when given."""
+def bootstrap_intervals(y_true, proba, classes, positive=None, groups=None, **scoring) -> dict:
+    """Percentile bootstrap intervals of every metric; resamples groups when given.
+    ``scoring``: the other fields of :class:`Scoring` (threshold, n_boot, seed, level)."""
+    sc = Scoring(positive=positive, **scoring)
+    threshold, n_boot, seed, level = sc.threshold, sc.n_boot, sc.seed, sc.level
     classes, y, pos = _encode(y_true, classes, positive)
     proba = np.asarray(proba, dtype=float)
     rng = np.random.default_rng(seed)
@@ -197,12 +213,15 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, threshold=0.5, gr
     return out
 
 
-def _evaluation(scheme, y_true, proba, classes, positive, threshold, groups, n_boot, seed,
-                folds=(), fold_of=None) -> ToneEvaluation:
+def _evaluation(scheme, y_true, proba, classes, sc: Scoring, groups=None,
+                cv: tuple[list, np.ndarray] | None = None) -> ToneEvaluation:
+    """The pooled evaluation; ``cv`` = (per-fold metrics, fold of each document)."""
+    positive, threshold = sc.positive, sc.threshold
+    folds, fold_of = cv if cv is not None else ((), None)
     classes, _, pos = _encode(y_true, classes, positive)
     found = classification_metrics(y_true, proba, classes, positive, threshold)
-    intervals = bootstrap_intervals(y_true, proba, classes, positive, threshold, groups,
-                                    n_boot, seed) if n_boot else {}
+    intervals = bootstrap_intervals(y_true, proba, classes, positive, groups, threshold=threshold,
+                                    n_boot=sc.n_boot, seed=sc.seed, level=sc.level) if sc.n_boot else {}
     return ToneEvaluation(scheme=scheme, classes=classes,
                           positive=classes[pos] if pos is not None else None,
                           threshold=threshold, y_true=np.asarray([str(v) for v in y_true]),
@@ -289,35 +308,41 @@ def _per_fold(labels, proba, classes, positive, threshold, folds) -> list[dict]:
 
 
 def cross_validate(estimator, texts, labels, groups=None, n_splits=5, scheme="auto",
-                   positive=None, threshold=0.5, n_boot=1000, seed=0) -> ToneEvaluation:
+                   **scoring) -> ToneEvaluation:
     """Out-of-fold probabilities of a fresh clone per fold, pooled metrics with bootstrap
-    intervals (resampling groups when given) and per-fold metrics."""
+    intervals (resampling groups when given) and per-fold metrics; ``scoring``: the fields
+    of :class:`Scoring` (positive, threshold, n_boot, seed)."""
+    sc = Scoring(**scoring)
+    positive, threshold, seed = sc.positive, sc.threshold, sc.seed
     texts = [str(t) for t in texts]
     labels = np.asarray([str(v) for v in labels])
     _encode([], sorted(set(labels.tolist())), positive)      # a bad `positive` fails first
     folds = make_folds(labels, groups, n_splits, scheme, seed)
     proba, classes, fold_of = _fold_predict(estimator, texts, labels, folds)
     used = scheme if scheme != "auto" else ("stratified" if groups is None else "group")
-    return _evaluation(used, labels, proba, classes, positive, threshold, groups, n_boot, seed,
-                       _per_fold(labels, proba, classes, positive, threshold, folds), fold_of)
+    return _evaluation(used, labels, proba, classes, sc, groups,
+                       (_per_fold(labels, proba, classes, positive, threshold, folds), fold_of))
 
 
 def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labels,
-                     positive=None, threshold=0.5, test_groups=None, n_boot=1000, seed=0):
-    """Fit a clone on one data set, score another; returns (fitted model, evaluation)."""
+                     test_groups=None, **scoring):
+    """Fit a clone on one data set, score another; returns (fitted model, evaluation).
+    ``scoring``: the fields of :class:`Scoring`."""
+    sc = Scoring(**scoring)
     train_labels = np.asarray([str(v) for v in train_labels])
     _check_classes(train_labels)
     model = clone(estimator).fit([str(t) for t in train_texts], train_labels)
     proba = model.predict_proba([str(t) for t in test_texts])
     classes = [str(c) for c in model.classes_]
-    return model, _evaluation("holdout", test_labels, proba, classes, positive, threshold,
-                              test_groups, n_boot, seed)
+    return model, _evaluation("holdout", test_labels, proba, classes, sc, test_groups)
 
 
-def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5,
-                             positive=None, threshold=0.5, n_boot=1000, seed=0):
+def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5, **scoring):
     """Paragraph-level folds grouped by document; per-document probability = mean of its
-    paragraphs' out-of-fold probabilities. Metrics are per document."""
+    paragraphs' out-of-fold probabilities. Metrics are per document. ``scoring``: the fields
+    of :class:`Scoring`."""
+    sc = Scoring(**scoring)
+    positive, threshold, seed = sc.positive, sc.threshold, sc.seed
     labels = np.asarray([str(v) for v in labels])
     counts = _check_classes(labels)
     small = {c: n for c, n in counts.items() if n < n_splits}
@@ -341,6 +366,5 @@ def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5,
         fold_of[np.unique(owner[test])] = k
     doc_folds = [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k))
                  for k in range(len(folds))]
-    return _evaluation("paragraph", labels, proba, classes, positive, threshold, None, n_boot,
-                       seed, _per_fold(labels, proba, classes, positive, threshold, doc_folds),
-                       fold_of)
+    return _evaluation("paragraph", labels, proba, classes, sc, None,
+                       (_per_fold(labels, proba, classes, positive, threshold, doc_folds), fold_of))

@@ -44,7 +44,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ModelError
-from research.tone.features import ToneFeatures, split_sentences
+from research.text.sentences import split_sentences
+from research.tone.features import ToneFeatures
 from research.tone.labels import binary_target
 
 __all__ = ["SentenceScorer", "SentenceShares", "sentence_features"]

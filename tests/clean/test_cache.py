@@ -17,6 +17,7 @@ import pytest
 
 import research
 import research.clean.cache as cache
+import research.clean.cache_entry as cache_entry
 from research.config.load import load_config
 from tests.helpers import ROOT, write_config
 
@@ -60,7 +61,7 @@ def rewrite(path: Path, sections: dict[str, bytes] | None = None, **manifest_upd
     manifest, parts = sections_of(path)
     manifest.update(manifest_updates)
     parts.update(sections or {})
-    path.write_bytes(cache.entry_bytes(manifest["key"], manifest["fingerprint"], manifest["documents"], parts))
+    path.write_bytes(cache_entry.entry_bytes(manifest["key"], manifest["fingerprint"], manifest["documents"], parts))
 
 
 def test_a_hit_gives_byte_identical_outputs_to_a_miss_and_to_no_cache(tmp_path):

@@ -13,7 +13,6 @@ from research.clean.dedup import (
     assign_duplicates,
     cluster_labels,
     find_duplicates,
-    paragraphs,
     repeated_paragraphs,
     shingle_hashes,
     words,
@@ -81,11 +80,6 @@ def test_shingle_cache_reuses_entries_and_hashes_are_stable():
     assert cache.get(REPORT) is first
     assert sorted(set(shingle_hashes(words(REPORT)).tolist())) == list(first[1])
     assert len(set(first[1])) == len(words(REPORT)) - 4
-
-
-def test_paragraphs_split_at_blank_lines_and_sentence_ends():
-    lines = [["A first line that goes on"], ["and ends here."], [], ["Next."], None, ["Last"]]
-    assert paragraphs(lines) == [[0, 1], [3], [5]]
 
 
 def test_repeated_paragraphs_find_an_edited_copy():

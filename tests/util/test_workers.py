@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from research.clean.dedup import shingle_entries, shingle_hashes, words
-from research.clean.furniture import CleanedText, segment_key_hashes, segment_keys
+from research.clean.furniture import CleanedText
+from research.clean.templates import segment_key_hashes, segment_keys
 from research.util.hashing import _BASE, string_hashes
 from research.util.workers import Background, call, map_shared
 from tests.helpers import ROOT, slow_pid
