@@ -23,7 +23,7 @@ RESULTS     ?= results
 
 # $(call q,NAME): the value of variable NAME taken literally (no make expansion of '$') and
 # single-quoted for the shell, so no value -- spaces, quotes, ';', '$', non-ASCII -- runs as
-# code. The targets hand such NAME=value words to research/_make.py, which splits the list
+# code. The targets hand such NAME=value words to research/cli/make.py, which splits the list
 # variables (SET, RUNS, WHERE, PYTEST_ARGS) like shell words and runs the command without a shell.
 q = '$(subst ','\'',$(value $(1)))'
 MAKE_PY = $(call q,PY) -m research.cli.make
