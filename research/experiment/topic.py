@@ -246,7 +246,7 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
                                                                 for k, v in enumerate(row)}}
                                             for d, row in zip(prepared.documents, doc_topic, strict=True)])
     _write_topic_table(run, result, metrics, top_n)
-    if config["model"]["kind"] == "lda":
+    if model.generative:   # pyLDAvis shows a generative model's distributions
         _write_ldavis(run, prepared, result)
     return _write_prevalence(config, run, prepared, result)
 

@@ -237,18 +237,17 @@ def relevant_config(run: RunSummary) -> dict[str, Any]:
 
 def _relevant(run: RunSummary) -> dict[str, Any]:
     config = run.config
-    kind = run.kind or config.get("model.kind")
-    drop: list[str] = []
-    if kind not in ("lda", "nmf"):
-        drop.append("topics.")
-    if kind not in ("tone", "apply"):
-        drop.append("tone.")
-    if kind in ("lda", "nmf"):
+    kind = config.get("model.kind", run.kind)   # an apply run's model.kind is its tone run's
+    # the topic families a config knows are its topics.<family>_backend keys (lda, nmf, ...)
+    families = [k[len("topics."):-len("_backend")] for k in config
+                if k.startswith("topics.") and k.endswith("_backend") and k.count(".") == 1]
+    own = "topics" if kind in families else kind   # the section this kind reads
+    drop = [f"{section}." for section in ("topics", "tone") if section != own]
+    if kind in families:
         used = f"topics.{kind}_{config.get(f'topics.{kind}_backend', '')}."
-        other = "nmf" if kind == "lda" else "lda"
-        drop += [f"topics.{other}_"] + [k.rsplit(".", 1)[0] + "." for k in config
-                                        if k.startswith(f"topics.{kind}_") and k.count(".") >= 2
-                                        and not k.startswith(used)]
+        drop += [f"topics.{other}_" for other in families if other != kind]
+        drop += [k.rsplit(".", 1)[0] + "." for k in config
+                 if k.startswith(f"topics.{kind}_") and k.count(".") >= 2 and not k.startswith(used)]
     return {k: v for k, v in config.items() if not k.startswith(tuple(drop))}
 
 

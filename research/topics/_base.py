@@ -125,6 +125,8 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     name: ClassVar[str] = ""
     needs_counts: ClassVar[bool] = False   # an experiment refuses vectorizer.kind: tfidf for it
+    generative: ClassVar[bool] = False     # topic_word_/doc_topic_ are a generative model's
+    #                                        distributions (a run adds pyLDAvis's view)
     _constraints: ClassVar[dict[str, Check]] = {}
 
     # -- public API ------------------------------------------------------------------------

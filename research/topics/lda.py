@@ -83,6 +83,7 @@ class GensimLDA(TopicModel):
 
     name = "lda.gensim"
     needs_counts = True
+    generative = True
     _constraints = {
         "alpha": either(one_of("symmetric", "asymmetric", "auto"), POSITIVE),
         "eta": either(one_of("symmetric", "auto"), POSITIVE),
@@ -186,6 +187,7 @@ class SklearnLDA(TopicModel):
 
     name = "lda.sklearn"
     needs_counts = True
+    generative = True
     _constraints = {
         "learning_method": one_of("batch", "online"),
         "max_iter": int_range(1),

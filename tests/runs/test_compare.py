@@ -370,3 +370,19 @@ def test_python_m_research_compare(results):
     assert len(json.loads(proc.stdout)["runs"]) == 3
     proc = subprocess.run([*command[:4], "--results", str(results / "nope")], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: no runs in ") and proc.stderr.count("\n") == 1
+
+
+def test_relevant_settings_follow_the_topic_families_a_config_knows_not_a_list_of_kinds():
+    from research.runs.compare import relevant_config
+    from research.runs.summary import RunSummary
+
+    config = {"model.kind": "ctm", "topics.num_topics": 10, "topics.lda_backend": "gensim",
+              "topics.nmf_backend": "sklearn", "topics.ctm_backend": "torch",
+              "topics.lda_gensim.passes": 5, "topics.nmf_sklearn.max_iter": 200,
+              "topics.ctm_torch.epochs": 3, "topics.ctm_other.epochs": 4, "tone.C": 0.1}
+    ctm = RunSummary(path=Path("ctm-run"), status="complete", kind="ctm", config=config)
+    assert relevant_config(ctm) == {"model.kind": "ctm", "topics.num_topics": 10,
+                                    "topics.ctm_backend": "torch", "topics.ctm_torch.epochs": 3}
+    tone = RunSummary(path=Path("apply-run"), status="complete", kind="apply",
+                      config={**config, "model.kind": "tone"})
+    assert relevant_config(tone) == {"model.kind": "tone", "tone.C": 0.1}
