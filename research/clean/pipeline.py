@@ -7,10 +7,10 @@ the config schema).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from research.clean.furniture import CleanedText, FurnitureRules, clean_lines
 from research.clean.repair import repair_text
+from research.clean.settings import check_values, choice, get_setting
 from research.clean.tokens import (
     apply_phrases,
     check_language,
@@ -24,49 +24,11 @@ from research.errors import ConfigError
 
 __all__ = ["TextPipeline", "check_settings", "choice", "get_setting"]
 
-_CHOICES = {
-    "duplicates.action": ("drop", "keep"),
-    "duplicates.paragraphs": ("drop", "keep", "off"),
-    "tokens.numbers": ("drop", "keep"),
-    "tokens.stop_words": ("english", "none"),
-}
-_RANGES = {  # key: (low, high, low inclusive)
-    "duplicates.threshold": (0.0, 1.0, False),
-    "duplicates.paragraph_threshold": (0.0, 1.0, False),
-    "tokens.phrases.threshold": (-1.0, 1.0, False),
-    "furniture.repeated_min_share": (0.0, 1.0, True),
-}
-
-
-def get_setting(settings: dict, dotted: str) -> Any:
-    node: Any = settings
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"clean.{dotted} is missing from the settings; "
-                              "pass the resolved clean: section of defaults.yaml")
-        node = node[part]
-    return node
-
-
-def choice(settings: dict, dotted: str) -> str:
-    value = get_setting(settings, dotted)
-    value = {False: "off", None: "none"}.get(value, value)  # YAML 1.1: off -> False
-    if value not in _CHOICES[dotted]:
-        raise ConfigError(f"clean.{dotted}: expected one of {', '.join(_CHOICES[dotted])}, "
-                          f"got {value!r}")
-    return value
-
 
 def check_settings(settings: dict) -> None:
-    for dotted in _CHOICES:
-        choice(settings, dotted)
-    for dotted, (low, high, closed) in _RANGES.items():
-        value = get_setting(settings, dotted)
-        if not isinstance(value, (int, float)) or not (low <= value <= high) or (
-                not closed and value == low):
-            bracket = "[" if closed else "("
-            raise ConfigError(f"clean.{dotted}: expected a number in {bracket}{low}, {high}], "
-                              f"got {value!r}")
+    """The clean: settings' choices and ranges (:mod:`research.clean.settings`, the table the
+    schema is built from) and that simplemma lemmatises the language."""
+    check_values(settings)
     language = get_setting(settings, "tokens.language")
     if get_setting(settings, "tokens.lemmatize") and check_language(language) is not None:
         raise ConfigError(f"clean.tokens.language: simplemma has no lemmas for {language!r}; "

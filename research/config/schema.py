@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union  # noqa: F401
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from research.clean.settings import RANGES as CLEAN_RANGES
 from research.util.sizes import parse_size
 
 PosInt = Annotated[int, Field(ge=1)]
@@ -52,18 +53,18 @@ class FurnitureCfg(Section):
     patterns: Literal["default"] | list[str]
     extra_patterns: list[str]
     short_lines: bool
-    short_line_max_words: Annotated[int, Field(ge=0, le=50)]
+    short_line_max_words: Annotated[int, Field(**CLEAN_RANGES["furniture.short_line_max_words"])]
     repeated_lines: bool
-    repeated_min_docs: Annotated[int, Field(ge=2)]
-    repeated_min_share: Share
+    repeated_min_docs: Annotated[int, Field(**CLEAN_RANGES["furniture.repeated_min_docs"])]
+    repeated_min_share: Annotated[float, Field(**CLEAN_RANGES["furniture.repeated_min_share"])]
 
 
 class DuplicatesCfg(Section):
     enabled: bool
-    threshold: Share
+    threshold: Annotated[float, Field(**CLEAN_RANGES["duplicates.threshold"])]
     action: Literal["drop", "keep"]
     paragraphs: Literal["drop", "keep", "off"]
-    paragraph_threshold: Share
+    paragraph_threshold: Annotated[float, Field(**CLEAN_RANGES["duplicates.paragraph_threshold"])]
 
     @field_validator("paragraphs", mode="before")
     @classmethod
@@ -73,15 +74,15 @@ class DuplicatesCfg(Section):
 
 class PhrasesCfg(Section):
     enabled: bool
-    min_count: PosInt
-    threshold: Annotated[float, Field(gt=-1, le=1)]
+    min_count: Annotated[int, Field(**CLEAN_RANGES["tokens.phrases.min_count"])]
+    threshold: Annotated[float, Field(**CLEAN_RANGES["tokens.phrases.threshold"])]
 
 
 class TokensCfg(Section):
     lowercase: bool
     stop_words: Literal["english", "none"]
     extra_stop_words: list[str]
-    min_length: PosInt
+    min_length: Annotated[int, Field(**CLEAN_RANGES["tokens.min_length"])]
     numbers: Literal["drop", "keep"]
     lemmatize: bool
     language: str
@@ -93,8 +94,8 @@ class CleanCfg(Section):
     furniture: FurnitureCfg
     duplicates: DuplicatesCfg
     tokens: TokensCfg
-    min_tokens: Annotated[int, Field(ge=0)]
-    workers: Annotated[int, Field(ge=1, le=64)]
+    min_tokens: Annotated[int, Field(**CLEAN_RANGES["min_tokens"])]
+    workers: Annotated[int, Field(**CLEAN_RANGES["workers"])]
     cache: bool
 
 
