@@ -258,8 +258,8 @@ class PromotionalScorer(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         if self.advocacy is None:
             raise ConfigError("tone.promotional: no advocacy (genre) classifier given")
-        if not (isinstance(self.prior, (int, float)) and self.prior > 0):
-            raise ConfigError(f"tone.promotional.prior: must be a number > 0, got {self.prior!r}")
+        if isinstance(self.prior, bool) or not (isinstance(self.prior, (int, float)) and self.prior > 0):
+            raise ParameterError("prior", "a number > 0", self.prior)
         self.advocacy_ = clone(self.advocacy).fit(X, y)
         classes = list(self.advocacy_.classes_)
         if self.positive not in classes:

@@ -43,7 +43,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from research.errors import ModelError
+from research.errors import ModelError, ParameterError
 from research.text.sentences import split_sentences
 from research.tone.features import ToneFeatures
 from research.tone.labels import binary_target
@@ -185,6 +185,9 @@ class SentenceShares(TransformerMixin, BaseEstimator):
         self.min_words = min_words
 
     def fit(self, X=None, y=None):  # noqa: ARG002
+        if isinstance(self.threshold, bool) or not (isinstance(self.threshold, (int, float))
+                                                    and 0.0 < self.threshold < 1.0):
+            raise ParameterError("threshold", "a number in (0, 1)", self.threshold)
         if not self.scorers:
             raise ModelError("tone.sentences: no sentence scorer given; train one on "
                              "CheckThat or PTC sentences, or drop 'sentences' from tone.features")
@@ -193,8 +196,6 @@ class SentenceShares(TransformerMixin, BaseEstimator):
             if not hasattr(inner, "fingerprint_"):
                 raise ModelError(f"tone.sentences: scorer {name!r} is not trained; fit it "
                                  "on labelled sentences first")
-        if not 0.0 < self.threshold < 1.0:
-            raise ModelError(f"tone.sentences.threshold: must be in (0, 1), got {self.threshold}")
         self.names_ = tuple(name for name, _ in self.scorers)
         return self
 

@@ -384,3 +384,18 @@ def test_embeddings_feed_the_sentence_scorer():
     p = scorer.predict_proba(sents)
     assert p.shape == (6, 2) and np.allclose(p.sum(axis=1), 1.0)
     assert scorer.pipeline_[-1].C == 0.003          # C=None: the embeddings default
+
+
+def test_promotional_prior_and_sentence_threshold_are_parameter_errors_naming_the_parameter():
+    from research.errors import ParameterError
+    from research.tone.model import PromotionalScorer
+    from research.tone.sentences import SentenceShares
+
+    texts, labels = ["We must act now, it is wonderful.", "The ministry said on Monday."] * 4, ["opinion", "news"] * 4
+    advocacy = build_classifier(features=("tone",))
+    with pytest.raises(ParameterError, match=r"^prior must be a number > 0; got 0$") as caught:
+        PromotionalScorer(advocacy, positive="opinion", prior=0).fit(texts, labels)
+    assert isinstance(caught.value, ValueError) and caught.value.at("tone.promotional.prior").args[0].startswith(
+        "tone.promotional.prior must be")
+    with pytest.raises(ParameterError, match=r"^threshold must be a number in \(0, 1\); got 1\.0$"):
+        SentenceShares([("subjective", object())], threshold=1.0).fit(texts)
