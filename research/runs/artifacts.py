@@ -13,10 +13,11 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
 
 Loading never unpickles: JSON is data; ``.npz`` files are read with
 ``allow_pickle=False``; ``.skops`` files are read by :func:`skops.io.load` with an explicit
-list of trusted types (:data:`VECTORIZER_TYPES`, :data:`TOPIC_SKLEARN_TYPES`,
+list of trusted types (:data:`VECTORIZER_TYPES`, a topic back-end's own ``skops_types``,
 :data:`TONE_TYPES`, on top of skops's own defaults: scikit-learn, numpy and scipy types), so
 a file naming any other type is refused before anything is built; a ``model.json`` names
-its class from :data:`MODEL_CLASSES` only. Objects are rebuilt by setting attributes; the
+its class from :func:`model_classes` only (the registered topic back-ends, the tone model,
+the cleaner). A new topic back-end needs nothing here: its class says how it is stored. Objects are rebuilt by setting attributes; the
 gensim ``LdaModel`` is rebuilt from its arrays (sufficient statistics, ``expElogbeta``,
 ``alpha``, ``eta`` and the state's ``eta``) and gives the same topic shares and perplexity as the original.
 
@@ -30,29 +31,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from research import _compat
 from research.errors import ModelError, RunError
 
+if TYPE_CHECKING:
+    from research.topics import TopicModel
+
 __all__ = [
     "FORMAT",
-    "MODEL_CLASSES",
     "TONE_TYPES",
-    "TOPIC_SKLEARN_TYPES",
     "VECTORIZER_TYPES",
     "load_artifact",
+    "model_classes",
     "save_artifact",
+    "topic_classes",
 ]
 
 FORMAT = "research.artifact/1"
 VECTORIZER_TYPES = ["sklearn.feature_extraction.text.TfidfVectorizer",
                     "sklearn.feature_extraction.text.CountVectorizer",
                     "sklearn.feature_extraction.text.TfidfTransformer"]
-TOPIC_SKLEARN_TYPES = ["sklearn.decomposition._lda.LatentDirichletAllocation",
-                       "sklearn.decomposition._nmf.NMF", "sklearn.decomposition._nmf.MiniBatchNMF"]
 TONE_TYPES = VECTORIZER_TYPES + [
     "research.tone.features.ToneFeatures", "research.tone.sentences.SentenceShares",
     "research.tone.sentences.SentenceScorer", "sklearn.frozen._frozen.FrozenEstimator",
@@ -61,12 +63,8 @@ TONE_TYPES = VECTORIZER_TYPES + [
     "sklearn.linear_model._logistic.LogisticRegression", "sklearn.svm._classes.LinearSVC",
     "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration", "sklearn.naive_bayes.MultinomialNB"]
-TOPIC_CLASSES = {"research.topics.lda.GensimLDA": "gensim", "research.topics.lda.SklearnLDA": "skops",
-                 "research.topics.nmf.SklearnNMF": "skops",
-                 "research.topics.nmf.MiniBatchSklearnNMF": "skops"}
 TONE_CLASS = "research.tone.classifier.ToneClassifier"
 CLEANER_CLASS = "research.clean.pipeline.TextPipeline"
-MODEL_CLASSES = (*TOPIC_CLASSES, TONE_CLASS, CLEANER_CLASS)
 TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
 TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_")
 GENSIM_SETTINGS = {"num_topics": int, "num_terms": int, "dtype": str, "chunksize": int, "decay": float,
@@ -80,6 +78,19 @@ def _name(obj_or_cls: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def topic_classes() -> dict[str, type[TopicModel]]:
+    """The registered topic back-ends (:data:`research.topics.TOPIC_BACKENDS`) by class path;
+    each declares how its library model is stored (``artifact``, ``skops_types``)."""
+    from research.topics import TOPIC_BACKENDS
+
+    return {_name(cls): cls for cls in map(TOPIC_BACKENDS.get, TOPIC_BACKENDS)}
+
+
+def model_classes() -> tuple[str, ...]:
+    """The classes a ``model.json``/``cleaner.json`` may name."""
+    return (*topic_classes(), TONE_CLASS, CLEANER_CLASS)
+
+
 # -- saving --------------------------------------------------------------------------------
 def save_artifact(obj: Any, path: str | Path) -> Path:
     """Save ``obj`` beside ``path`` (its suffix is replaced); returns the main file written."""
@@ -87,13 +98,13 @@ def save_artifact(obj: Any, path: str | Path) -> Path:
     name = _name(obj)
     if name == CLEANER_CLASS:
         return _write_json(base.with_suffix(".json"), name, obj.to_state())
-    if name in TOPIC_CLASSES:
-        return _save_topic_model(obj, base, name)
     if name == TONE_CLASS:
         return _save_tone_model(obj, base)
     if name.startswith("sklearn.feature_extraction.text."):
         _skops_dump(obj, base.with_suffix(".skops"), VECTORIZER_TYPES)
         return base.with_suffix(".skops")
+    if name in topic_classes():
+        return _save_topic_model(obj, base, name)
     raise ModelError(f"{base.name}: a {name} cannot be saved as a run artefact without pickle; "
                      "only the package's cleaner, vectorisers, topic models and tone models can")
 
@@ -139,10 +150,10 @@ def _save_topic_model(model: Any, base: Path, name: str) -> Path:
         elif key not in ("model_", "vocabulary_") and key not in state["params"]:
             raise ModelError(f"{base.name}: {name} holds {key!r}, which research.runs.artifacts does not "
                              "know how to save; add it to TOPIC_SCALARS or TOPIC_ARRAYS")
-    if TOPIC_CLASSES[name] == "gensim":
+    if type(model).artifact == "gensim":
         state["gensim"] = _gensim_state(model.model_, arrays)
     else:
-        _skops_dump(model.model_, base.with_suffix(".skops"), TOPIC_SKLEARN_TYPES)
+        _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
     return _write_json(base.with_suffix(".json"), name, state)
 
@@ -218,6 +229,13 @@ def _check_type(obj: Any, path: Path, prefix: str) -> Any:
     return obj
 
 
+def _check_types(obj: Any, path: Path, names: tuple[str, ...]) -> Any:
+    if _name(obj) not in names:
+        raise RunError(f"{path}: holds a {_name(obj)} where a {' or '.join(names)} was expected; "
+                       "refusing to use it")
+    return obj
+
+
 def _load_json_artifact(path: Path) -> Any:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -226,9 +244,9 @@ def _load_json_artifact(path: Path) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path}: corrupt JSON ({exc})") from None
     name = _compat.current(data["class"]) if isinstance(data, dict) and isinstance(data.get("class"), str) else None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or name not in MODEL_CLASSES:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or name not in model_classes():
         raise RunError(f"{path}: not a {FORMAT} artefact of an allowed class (got class {name!r}); "
-                       f"allowed: {', '.join(MODEL_CLASSES)}")
+                       f"allowed: {', '.join(model_classes())}")
     state = data.get("state")
     try:
         if name == CLEANER_CLASS:
@@ -251,10 +269,10 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
-    from research import topics
+    from research.topics import backend_params
 
-    cls = getattr(topics, name.rsplit(".", 1)[1])
-    allowed = set(topics.backend_params(cls.name))
+    cls = topic_classes()[name]
+    allowed = set(backend_params(cls.name))
     params = dict(state["params"])
     unknown = set(params) - allowed - {"num_topics", "seed"}
     if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values()):
@@ -268,11 +286,11 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
     for key in TOPIC_ARRAYS:
         if key in arrays:
             setattr(model, key, arrays[key])
-    if TOPIC_CLASSES[name] == "gensim":
+    if cls.artifact == "gensim":
         model.model_ = _rebuild_lda(path, state["gensim"], arrays)
     else:
-        model.model_ = _check_type(_skops_load(path.with_suffix(".skops"), TOPIC_SKLEARN_TYPES), path,
-                                   "sklearn.decomposition.")
+        model.model_ = _check_types(_skops_load(path.with_suffix(".skops"), list(cls.skops_types)), path,
+                                    cls.skops_types)
     _check_topic_shapes(path, model)
     return model
 

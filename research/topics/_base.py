@@ -127,6 +127,10 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     needs_counts: ClassVar[bool] = False   # an experiment refuses vectorizer.kind: tfidf for it
     generative: ClassVar[bool] = False     # topic_word_/doc_topic_ are a generative model's
     #                                        distributions (a run adds pyLDAvis's view)
+    # how a run folder stores the fitted library model ``model_`` (research.runs.artifacts):
+    # "skops" (a scikit-learn object made only of the types in ``skops_types``) or "gensim"
+    artifact: ClassVar[str] = "skops"
+    skops_types: ClassVar[tuple[str, ...]] = ()
     _constraints: ClassVar[dict[str, Check]] = {}
 
     # -- public API ------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class GensimLDA(TopicModel):
     """
 
     name = "lda.gensim"
+    artifact = "gensim"
     needs_counts = True
     generative = True
     _constraints = {
@@ -186,6 +187,7 @@ class SklearnLDA(TopicModel):
     """
 
     name = "lda.sklearn"
+    skops_types = ("sklearn.decomposition._lda.LatentDirichletAllocation",)
     needs_counts = True
     generative = True
     _constraints = {

@@ -97,6 +97,7 @@ class SklearnNMF(_NMFBase):
     """scikit-learn ``NMF``. ``loss='kullback-leibler'`` needs ``solver='mu'``."""
 
     name = "nmf.sklearn"
+    skops_types = ("sklearn.decomposition._nmf.NMF",)
     _constraints = {**_NMFBase._common, "solver": one_of("cd", "mu")}
 
     def __init__(self, num_topics: int = 10, seed: int = 42, *, loss: str = "frobenius",
@@ -133,6 +134,7 @@ class MiniBatchSklearnNMF(_NMFBase):
     """scikit-learn ``MiniBatchNMF`` (multiplicative updates on mini-batches)."""
 
     name = "nmf.sklearn_minibatch"
+    skops_types = ("sklearn.decomposition._nmf.MiniBatchNMF",)
     _constraints = {
         **_NMFBase._common,
         "batch_size": int_range(1),
