@@ -191,7 +191,7 @@ def format_validation_error(exc: ValidationError) -> tuple[str, str]:
     given = err.get("input")
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        return key, f"unknown key '{key}'; see research/defaults.yaml for the valid keys"
+        return key, f"unknown key '{key}'; see research/config/defaults.yaml for the valid keys"
     if err["type"] == "value_error":
         text = msg.removeprefix("Value error, ")
         match = re.match(r"([\w.]+): ", text)

@@ -97,3 +97,17 @@ def test_resolved_config_round_trips(tmp_path):
 
 def test_configs_dir_exists():
     assert Path(ROOT / "configs" / "tfidf.yaml").is_file()
+
+
+def test_a_schema_level_unknown_key_names_the_defaults_file_that_lists_the_valid_ones():
+    from pydantic import ValidationError
+
+    from research.config.load import DEFAULTS_PATH, format_validation_error
+    from research.config.schema import UnicodeCfg
+
+    with pytest.raises(ValidationError) as caught:
+        UnicodeCfg.model_validate({"repair": True, "drop_junk": True, "fix": True})
+    key, message = format_validation_error(caught.value)
+    assert key == "fix" and message.startswith("unknown key 'fix'; see ")
+    named = message.split("; see ", 1)[1].split(" ", 1)[0]
+    assert (Path(__file__).resolve().parents[2] / named).resolve() == DEFAULTS_PATH.resolve()
