@@ -114,6 +114,15 @@ TOPIC_BACKENDS: Registry[type[TopicModel]] = Registry("topic back-end")
 registers its class; :class:`research.topics.LDA` / ``NMF`` and the experiment look it up."""
 
 
+def topic_tags(tags: Any) -> Any:
+    """scikit-learn tags of a topic model (back-end or facade): sparse, non-negative input;
+    float64 output."""
+    tags.input_tags.sparse = True
+    tags.input_tags.positive_only = True
+    tags.transformer_tags.preserves_dtype = ["float64"]
+    return tags
+
+
 class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base estimator: ``fit(X, feature_names=...)`` -> self with ``topic_word_``, ``doc_topic_``.
 
@@ -202,11 +211,7 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self._check_combinations()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64"]
-        return tags
+        return topic_tags(super().__sklearn_tags__())
 
     # -- for subclasses ------------------------------------------------------------------
     def _check_combinations(self) -> None:

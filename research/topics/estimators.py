@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import NotFittedError
 
 from research.errors import ParameterError
-from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, top_words_of
+from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, top_words_of, topic_tags
 
 __all__ = ["LDA", "NMF", "backend_params", "topic_words"]
 
@@ -128,11 +128,7 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.model_
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64"]
-        return tags
+        return topic_tags(super().__sklearn_tags__())
 
 
 class LDA(_Family):
