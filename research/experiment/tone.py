@@ -21,7 +21,7 @@ from sklearn.frozen import FrozenEstimator
 from research.config.load import Config
 from research.corpus.documents import STANDARD_FIELDS, Document
 from research.corpus.read import read_corpus
-from research.errors import ConfigError, ModelError, ParameterError, ResearchError
+from research.errors import ConfigError, ModelError, ParameterError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
 from research.runs.artifacts import save_artifact
@@ -189,9 +189,14 @@ def _estimator(config: Config, scorers):
         raise exc.at(f"tone.{exc.param}") from None
 
 
-def _repath(exc: ResearchError) -> ResearchError:
-    message = str(exc).replace("tone.evaluation.group_column", "tone.group_column")
-    return type(exc)(message)
+# the evaluation's parameters -> the config keys they are read from (ParameterError.at)
+EVALUATION_KEYS = {"scheme": "tone.evaluation.scheme", "n_splits": "tone.evaluation.folds",
+                   "groups": "tone.group_column", "positive": "tone.positive", "y": "corpus.label_column",
+                   "y_true": "tone.test_sources.label_column"}
+
+
+def _at_config_key(exc: ParameterError) -> ParameterError:
+    return exc.at(EVALUATION_KEYS.get(exc.param, f"tone.{exc.param}"))
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -205,8 +210,8 @@ def _cross_validate(config: Config, estimator, texts, labels, groups):
                                             min_words=tone["paragraph_min_words"], **common)
         return cross_validate(estimator, texts, labels, groups=groups, n_splits=ev["folds"], scheme=ev["scheme"],
                               **common)
-    except ResearchError as exc:
-        raise _repath(exc) from None
+    except ParameterError as exc:
+        raise _at_config_key(exc) from None
 
 
 def _fit_final(config: Config, estimator, texts, labels) -> ToneClassifier:
@@ -314,10 +319,13 @@ def _held_out(config: Config, prepared: Prepared, model: ToneClassifier, texts, 
     """The final model on ``tone.test_sources``: its evaluation and its predictions.csv rows."""
     tone = config["tone"]
     test_docs = _test_documents(config, prepared.cleaned.pipeline)
-    _, test = evaluate_holdout(FrozenEstimator(model.pipeline_), texts, labels,
-                               [d.text for d in test_docs], [str(d.label) for d in test_docs],
-                               positive=tone["positive"], threshold=tone["threshold"],
-                               n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
+    try:
+        _, test = evaluate_holdout(FrozenEstimator(model.pipeline_), texts, labels,
+                                   [d.text for d in test_docs], [str(d.label) for d in test_docs],
+                                   positive=tone["positive"], threshold=tone["threshold"],
+                                   n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
+    except ParameterError as exc:
+        raise _at_config_key(exc) from None
     rows = score_documents(model, test_docs, _align(test, model), tone["explain_top"],
                            tone["promotional"]["enabled"], {"split": "test"}, tone["threshold"])
     return test, rows

@@ -33,7 +33,7 @@ from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
-from research.errors import ModelError
+from research.errors import ParameterError
 from research.text.paragraphs import split_paragraphs
 
 __all__ = [
@@ -164,10 +164,9 @@ def _encode(y_true, classes, positive):
     y = np.array([str(v) for v in y_true], dtype=object)
     unknown = sorted(set(y.tolist()) - set(classes))
     if unknown:
-        raise ModelError(f"corpus.label_column: test labels {unknown} were not seen in "
-                         f"training (classes {classes})")
+        raise ParameterError("y_true", f"labels seen in training ({', '.join(classes)})", unknown)
     if positive is not None and str(positive) not in classes:
-        raise ModelError(f"tone.positive: {positive!r} is not one of the classes {classes}")
+        raise ParameterError("positive", f"one of the classes ({', '.join(classes)})", positive)
     idx = np.array([classes.index(v) for v in y], dtype=int)
     pos = None
     if len(classes) == 2:
@@ -235,47 +234,49 @@ def _evaluation(scheme, y_true, proba, classes, sc: Scoring, groups=None,
 def _check_classes(labels: np.ndarray) -> dict[str, int]:
     counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
     if len(counts) < 2:
-        raise ModelError(f"corpus.label_column: every document has the label {labels[0]!r}; "
-                         "a classifier needs at least two classes")
+        raise ParameterError("y", "labels of two classes or more (a classifier needs them)",
+                             [str(c) for c in counts])
     return counts
 
 
+def _check_splits(n_splits: int, counts: dict[str, int]) -> None:
+    """Stratified folds need every class in every fold."""
+    if n_splits < 2 or min(counts.values()) < n_splits:
+        sizes = ", ".join(f"{c}: {int(n)}" for c, n in counts.items())
+        raise ParameterError("n_splits", f"an integer >= 2 and at most the documents of the smallest class ({sizes})",
+                             n_splits)
+
+
 def make_folds(labels, groups=None, n_splits=5, scheme="auto", seed=0) -> list:
-    """(train indices, test indices) per fold; raises ModelError when folds cannot work."""
+    """(train indices, test indices) per fold; a ParameterError (a ModelError) when folds cannot work."""
     if scheme not in SCHEMES:
-        raise ModelError(f"tone.evaluation.scheme: unknown {scheme!r}; choose one of "
-                         f"{', '.join(SCHEMES)}")
+        raise ParameterError("scheme", f"one of {', '.join(SCHEMES)}", scheme)
     labels = np.asarray([str(v) for v in labels])
     counts = _check_classes(labels)
     if scheme == "auto":
         scheme = "stratified" if groups is None else "group"
     if scheme != "stratified" and groups is None:
-        raise ModelError(f"tone.evaluation.group_column: scheme {scheme!r} needs a group "
-                         "per document (e.g. outlet)")
+        raise ParameterError("groups", f"one group per document (e.g. its outlet) for scheme {scheme!r}",
+                             None)
     dummy = np.zeros((len(labels), 1))
     if scheme == "stratified":
-        small = {c: n for c, n in counts.items() if n < n_splits}
-        if n_splits < 2 or small:
-            raise ModelError(f"tone.evaluation.folds: {n_splits} folds but class(es) "
-                             f"{small} have fewer documents; lower the folds or add documents")
+        _check_splits(n_splits, counts)
         folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(dummy, labels)
     else:
         groups = np.asarray([str(g) for g in groups])
         n_groups = len(np.unique(groups))
         need = 2 if scheme == "leave_one_group_out" else max(n_splits, 2)
         if n_groups < need:
-            raise ModelError(f"tone.evaluation.folds: {n_groups} group(s) in "
-                             f"tone.evaluation.group_column, fewer than the {need} folds "
-                             "asked for; lower the folds or use more groups")
+            raise ParameterError("n_splits", f"at most the number of groups ({n_groups}; or use more groups)",
+                                 n_splits)
         splitter = LeaveOneGroupOut() if scheme == "leave_one_group_out" else \
             StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
         folds = splitter.split(dummy, labels, groups)
     out = []
     for k, (train, test) in enumerate(folds):
         if len(np.unique(labels[train])) < 2:
-            raise ModelError(f"tone.evaluation.group_column: fold {k} would train on one "
-                             "class only (a class lives in one group); use more groups or "
-                             "stratified folds")
+            raise ParameterError("groups", "groups that leave two classes in every training fold "
+                                 "(use more groups or stratified folds)", f"fold {k} trains on one class")
         out.append((train, test))
     return out
 
@@ -345,10 +346,7 @@ def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5, 
     positive, threshold, seed = sc.positive, sc.threshold, sc.seed
     labels = np.asarray([str(v) for v in labels])
     counts = _check_classes(labels)
-    small = {c: n for c, n in counts.items() if n < n_splits}
-    if n_splits < 2 or small:
-        raise ModelError(f"tone.evaluation.folds: {n_splits} folds but class(es) {small} have "
-                         "fewer documents; lower the folds or add documents")
+    _check_splits(n_splits, counts)
     paras, owner = [], []
     for i, text in enumerate(texts):
         found = split_paragraphs(str(text), min_words) or [str(text)]

@@ -74,6 +74,8 @@ def test_apply_refuses_runs_that_are_not_tone_or_incomplete(tone_run, tmp_path, 
     (["tone.unit=document", "tone.evaluation.folds=3"], ModelError, "fewer documents than folds"),
     (["tone.unit=document", "tone.group_column=outlet", "tone.evaluation.scheme=group", "tone.evaluation.folds=5"],
      ModelError, "tone.group_column: 4 group"),
+    (["tone.unit=document", "tone.evaluation.scheme=group"], ModelError,   # the library's ParameterError('groups')
+     r"^tone\.group_column must be one group per document \(e\.g\. its outlet\) for scheme 'group'; got None$"),
     (["tone.features=[sentences]", "tone.sentences.subjectivity=/nope"], ConfigError, "tone.sentences.subjectivity"),
     (["tone.test_sources=[{source: research/data/sample_pak_us}]"], ModelError, "paragraph is not supported"),
 ])

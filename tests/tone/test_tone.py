@@ -251,23 +251,30 @@ def test_grouped_folds_never_split_a_group(sample_dir):
     json.dumps(ev.summary())
 
 
-def test_model_errors_are_one_line_and_name_the_key(sample_dir):
+def test_evaluation_errors_are_one_line_parameter_errors_naming_the_parameter(sample_dir):
+    from research.experiment.tone import EVALUATION_KEYS
+
     texts, labels, docs = sample_paragraphs(sample_dir)
     cases = [
-        (lambda: make_folds([NEWS] * 10), r"^corpus\.label_column:"),
-        (lambda: make_folds([NEWS] * 10 + [OPINION] * 2, n_splits=5), r"^tone\.evaluation\.folds:"),
+        (lambda: make_folds([NEWS] * 10), r"^y must be labels of two classes or more"),
+        (lambda: make_folds([NEWS] * 10 + [OPINION] * 2, n_splits=5),
+         r"^n_splits must be an integer >= 2 and at most the documents of the smallest class "
+         r"\(opinion: 2, reported_news: 10\); got 5$"),
         (lambda: make_folds(labels, groups=[d < "003" for d in docs], n_splits=5),
-         r"^tone\.evaluation\.folds: 2 group"),
-        (lambda: make_folds(labels, scheme="group"), r"^tone\.evaluation\.group_column:"),
+         r"^n_splits must be at most the number of groups \(2; "),
+        (lambda: make_folds(labels, scheme="group"), r"^groups must be one group per document"),
+        (lambda: make_folds(labels, scheme="random"), r"^scheme must be one of auto, "),
         (lambda: cross_validate(build_classifier(features=("tone",)), texts, [NEWS] * len(texts)),
-         r"^corpus\.label_column:"),
+         r"^y must be"),
         (lambda: cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=2,
-                                positive="advert"), r"^tone\.positive:"),
+                                positive="advert"), r"^positive must be one of the classes \(opinion, reported_news\); got 'advert'$"),
     ]
     for call, pattern in cases:
-        with pytest.raises(ModelError, match=pattern) as err:
+        with pytest.raises(ParameterError, match=pattern) as err:
             call()
-        assert "\n" not in str(err.value)
+        assert "\n" not in str(err.value) and isinstance(err.value, ModelError)
+        key = EVALUATION_KEYS[err.value.param]    # the experiment names the config key instead
+        assert str(err.value.at(key)) == key + str(err.value)[len(err.value.param):]
 
 
 def test_paragraph_mode_groups_by_document(sample_dir):
@@ -279,7 +286,7 @@ def test_paragraph_mode_groups_by_document(sample_dir):
     assert ev.proba.shape == (4, 2) and np.allclose(ev.proba.sum(axis=1), 1)
     assert ev.scheme == "paragraph" and sorted(set(ev.fold_of)) == [0, 1]
     assert sum(f["n"] for f in ev.folds) == 4
-    with pytest.raises(ModelError, match=r"^tone\.evaluation\.folds"):
+    with pytest.raises(ParameterError, match=r"^n_splits must be"):
         paragraph_cross_validate(build_classifier(features=("tone",)), texts, labels, n_splits=3)
 
 
