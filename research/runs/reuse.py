@@ -130,8 +130,10 @@ class Run:
         A text with no word of the run's vocabulary has no topic shares: its row is NaN
         with an :class:`UnscorableWarning` counting such texts (``empty="nan"``), or
         :class:`~research.errors.UnscorableError` is raised (``empty="raise"``)."""
-        if self.kind not in ("lda", "nmf"):
-            raise RunError(f"{self.path}: transform() needs a topic-model run (lda or nmf), this is '{self.kind}'")
+        families = [k.removesuffix("_backend") for k in self.config.get("topics", {}) if k.endswith("_backend")]
+        if self.kind not in families:   # the topic families this run's config knows (lda, nmf, ...)
+            raise RunError(f"{self.path}: transform() needs a topic-model run ({' or '.join(families)}), "
+                           f"this is '{self.kind}'")
         _check_empty(empty)
         matrix = self.vectorize(texts)
         unread = np.flatnonzero(matrix.getnnz(axis=1) == 0)
