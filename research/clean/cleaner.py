@@ -33,7 +33,8 @@ from research.clean.dedup import (
     shingle_entries,
 )
 from research.clean.furniture import CleanedText
-from research.clean.pipeline import TextPipeline, check_settings, choice, get_setting
+from research.clean.pipeline import TextPipeline, check_settings
+from research.clean.settings import choice, get_setting
 from research.clean.templates import drop_repeated_segments, find_repeated_segments, segment_key_hashes
 from research.clean.tokens import (
     TOKEN_PATTERN,

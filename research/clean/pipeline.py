@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from research.clean.furniture import CleanedText, FurnitureRules, clean_lines
 from research.clean.repair import repair_text
-from research.clean.settings import check_values, choice, get_setting
+from research.clean.settings import check_values, get_setting
 from research.clean.tokens import (
     apply_phrases,
     check_language,
@@ -22,7 +22,7 @@ from research.clean.tokens import (
 )
 from research.errors import ConfigError
 
-__all__ = ["TextPipeline", "check_settings", "choice", "get_setting"]
+__all__ = ["TextPipeline", "check_settings"]
 
 
 def check_settings(settings: dict) -> None:
