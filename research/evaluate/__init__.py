@@ -1,7 +1,14 @@
 """Evaluation of topic models: coherence (gensim's definitions, computed fast), diversity,
 similarity, stability across seeds, agreement with labels, held-out fit, prevalence."""
 
-from research.evaluate.coherence import MEASURES, WINDOW_SIZES, CoherenceScore, CoherenceScorer, coherence
+from research.evaluate.coherence import (
+    MEASURES,
+    WINDOW_SIZES,
+    CoherenceScore,
+    CoherenceScorer,
+    CooccurrenceCounts,
+    coherence,
+)
 from research.evaluate.topic_metrics import (
                                          PairwiseSimilarity,
                                          Stability,
@@ -23,6 +30,7 @@ __all__ = [
     "WINDOW_SIZES",
     "CoherenceScore",
     "CoherenceScorer",
+    "CooccurrenceCounts",
     "PairwiseSimilarity",
     "Stability",
     "coherence",

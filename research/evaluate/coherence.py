@@ -39,7 +39,7 @@ from itertools import chain, repeat
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["MEASURES", "WINDOW_SIZES", "CoherenceScore", "CoherenceScorer", "coherence"]
+__all__ = ["MEASURES", "WINDOW_SIZES", "CoherenceScore", "CoherenceScorer", "CooccurrenceCounts", "coherence"]
 
 EPSILON = 1e-12
 WINDOW_SIZES = {"c_v": 110, "c_uci": 10, "c_npmi": 10, "u_mass": None}
@@ -74,7 +74,9 @@ def coherence(
 
 class CoherenceScorer:
     """The measure's settings and the texts, held for scoring one or more topic sets
-    (the token lists are referenced, not copied: do not change them meanwhile).
+    (the token lists are referenced, not copied: do not change them meanwhile). Each
+    :meth:`score` counts the topic words' co-occurrences with :class:`CooccurrenceCounts`;
+    to score texts that do not fit in memory, use that class on chunks directly.
 
     ``chunk_entries`` bounds memory: documents are processed in chunks whose window x word
     matrix holds at most about that many entries (c_v's 110-token windows make it large).
@@ -84,22 +86,11 @@ class CoherenceScorer:
 
     def __init__(self, texts: Iterable[Sequence[str]], measure: str = "c_npmi",
                  window_size: int | None = None, chunk_entries: int = 250_000):
-        if measure not in WINDOW_SIZES:
-            raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
         self.measure = measure
-        if measure == "u_mass":
-            self.window_size = None
-        else:
-            self.window_size = WINDOW_SIZES[measure] if window_size is None else int(window_size)
-            if self.window_size < 1:  # type: ignore[operator]
-                raise ValueError(f"window_size must be >= 1; got {window_size!r}")
+        self.window_size = _window_size(measure, window_size)
         self._texts = [t if isinstance(t, (list, tuple)) else list(t) for t in texts]
         if not self._texts:
             raise ValueError("texts is empty")
-        self._lengths = np.fromiter(map(len, self._texts), dtype=np.int64,
-                                    count=len(self._texts))
-        self._n_tokens = int(self._lengths.sum())
-        self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]])
         self._chunk_entries = int(chunk_entries)
         self.num_texts = len(self._texts)
 
@@ -107,52 +98,107 @@ class CoherenceScorer:
         """Per-topic and mean coherence of ``topics`` (each a list of words, best first)."""
         if len(topics) == 0:
             raise ValueError("topics is empty")
-        lookup = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(topics)))}
-        codes = np.fromiter(map(lookup.get, chain.from_iterable(self._texts), repeat(-1)),
-                            dtype=np.int32, count=self._n_tokens)  # token -> topic word
-        present = np.bincount(codes[codes >= 0], minlength=len(lookup)) > 0
-        local = self._topic_indices(topics, lookup, present, topn)
-        relevant = np.flatnonzero(present)  # columns of the count matrices
-        remap = np.full(len(lookup) + 1, -1, dtype=np.int32)  # [-1] stays -1
+        counts = CooccurrenceCounts(chain.from_iterable(topics), self.measure, self.window_size,
+                                    self._chunk_entries)
+        return counts.update(self._texts).score(topics, topn)
+
+
+def _window_size(measure: str, window_size: int | None) -> int | None:
+    if measure not in WINDOW_SIZES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    if measure == "u_mass":
+        return None
+    size = WINDOW_SIZES[measure] if window_size is None else int(window_size)
+    if size < 1:  # type: ignore[operator]
+        raise ValueError(f"window_size must be >= 1; got {window_size!r}")
+    return size
+
+
+class CooccurrenceCounts:
+    """Co-occurrence counts of a fixed set of ``words`` (the top words of every topic set to be
+    scored), accumulated over texts given chunk by chunk with :meth:`update`, so that texts
+    never need to be in memory at once. Counts are integers summed per document (a window
+    never crosses a document), so any chunking gives the very same counts and scores as one
+    pass over all texts; memory is the words x words count matrix plus one chunk.
+    """
+
+    def __init__(self, words: Iterable[str], measure: str = "c_npmi", window_size: int | None = None,
+                 chunk_entries: int = 250_000):
+        self.measure = measure
+        self.window_size = _window_size(measure, window_size)
+        self.lookup = {w: i for i, w in enumerate(dict.fromkeys(words))}
+        self.counts = np.zeros((len(self.lookup), len(self.lookup)), dtype=np.int64)
+        self.num_units = 0   # documents (u_mass) or windows
+        self.num_texts = 0
+        self._chunk_entries = int(chunk_entries)
+
+    def update(self, texts: Iterable[Sequence[str]]) -> CooccurrenceCounts:
+        """Add one chunk of tokenised texts (whole documents)."""
+        chunk = _Chunk([t if isinstance(t, (list, tuple)) else list(t) for t in texts], self.lookup)
+        if chunk.lengths.size:
+            counts, units = chunk.joint_counts(len(self.lookup), self.window_size, self._chunk_entries)
+            self.counts += counts
+            self.num_units += units
+            self.num_texts += int(chunk.lengths.size)
+        return self
+
+    def score(self, topics: Sequence[Sequence[str]], topn: int = 10) -> CoherenceScore:
+        """Per-topic and mean coherence of ``topics``, whose words must all be in ``words``."""
+        if len(topics) == 0:
+            raise ValueError("topics is empty")
+        if self.num_texts == 0:
+            raise ValueError("texts is empty")
+        missing = [w for w in dict.fromkeys(chain.from_iterable(topics)) if w not in self.lookup]
+        if missing:
+            raise ValueError(f"topic words {missing[:5]} were not counted; pass them in words")
+        present = np.diag(self.counts) > 0   # a word that occurs marks at least one unit
+        local = _topic_indices(topics, self.lookup, present, topn)
+        relevant = np.flatnonzero(present)
+        remap = np.full(len(self.lookup), -1, dtype=np.int64)
         remap[relevant] = np.arange(len(relevant))
-        counts, n_units = self._joint_counts(remap[codes], len(relevant))
-        joint = counts / float(n_units)
+        joint = self.counts[np.ix_(relevant, relevant)] / float(self.num_units)
         marginal = np.diag(joint).copy()
-        local = [remap[ix] for ix in local]
         confirm = {"u_mass": _u_mass, "c_uci": _uci, "c_npmi": _npmi, "c_v": _c_v}[self.measure]
-        values = tuple(float(confirm(ix, joint, marginal)) for ix in local)
-        return CoherenceScore(self.measure, values, float(np.mean(values)), self.window_size,
-                              topn)
+        values = tuple(float(confirm(remap[ix], joint, marginal)) for ix in local)
+        return CoherenceScore(self.measure, values, float(np.mean(values)), self.window_size, topn)
 
-    @staticmethod
-    def _topic_indices(topics, lookup: dict, present: np.ndarray, topn: int) -> list:
-        """Each topic as indices into ``lookup``, words absent from the texts dropped, then
-        cut to ``topn`` -- only if the first topic is longer than ``topn`` (as gensim)."""
-        out = []
-        for k, topic in enumerate(topics):
-            ix = np.array([lookup[w] for w in topic], dtype=np.int64)
-            ix = ix[present[ix]]
-            if ix.size == 0:
-                raise ValueError(f"topic {k} has no word that occurs in the texts")
-            out.append(ix)
-        if len(out[0]) > topn:
-            out = [ix[:topn] for ix in out]
-        return out
 
-    # -- counts ------------------------------------------------------------------------
-    def _joint_counts(self, col: np.ndarray, n_words: int) -> tuple[np.ndarray, int]:
-        """``XᵀX`` of the boolean (units x relevant words) matrix, units = documents
-        (u_mass) or gensim's windows; returns the counts and the number of units."""
-        w = self.window_size
-        n_units_per_doc = np.ones_like(self._lengths) if w is None else \
-            np.maximum(self._lengths - w + 1, 1)
+def _topic_indices(topics, lookup: dict, present: np.ndarray, topn: int) -> list:
+    """Each topic as indices into ``lookup``, words absent from the texts dropped, then
+    cut to ``topn`` -- only if the first topic is longer than ``topn`` (as gensim)."""
+    out = []
+    for k, topic in enumerate(topics):
+        ix = np.array([lookup[w] for w in topic], dtype=np.int64)
+        ix = ix[present[ix]]
+        if ix.size == 0:
+            raise ValueError(f"topic {k} has no word that occurs in the texts")
+        out.append(ix)
+    if len(out[0]) > topn:
+        out = [ix[:topn] for ix in out]
+    return out
+
+
+class _Chunk:
+    """Some whole texts, their tokens coded as indices of the counted words (-1: other)."""
+
+    def __init__(self, texts: list, lookup: dict):
+        self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self.n_tokens = int(self.lengths.sum())
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.codes = np.fromiter(map(lookup.get, chain.from_iterable(texts), repeat(-1)),
+                                 dtype=np.int32, count=self.n_tokens)
+
+    def joint_counts(self, n_words: int, w: int | None, chunk_entries: int) -> tuple[np.ndarray, int]:
+        """``XᵀX`` of the boolean (units x words) matrix, units = documents (u_mass) or
+        gensim's windows; returns the counts and the number of units."""
+        col = self.codes
+        n_units_per_doc = np.ones_like(self.lengths) if w is None else np.maximum(self.lengths - w + 1, 1)
         unit_offsets = np.concatenate([[0], np.cumsum(n_units_per_doc)])
         hit = np.flatnonzero(col >= 0)
-        doc = np.searchsorted(self._starts, hit, side="right") - 1
+        doc = np.searchsorted(self.starts, hit, side="right") - 1
         counts = np.zeros((n_words, n_words), dtype=np.int64)
-        for a, b in self._chunks(doc, 1 if w is None else w):
-            rows, words = self._presence(hit[a:b], doc[a:b], col[hit[a:b]], n_units_per_doc,
-                                         unit_offsets)
+        for a, b in _chunks(doc, max(1, chunk_entries // (1 if w is None else w))):
+            rows, words = self._presence(hit[a:b], doc[a:b], col[hit[a:b]], w, n_units_per_doc, unit_offsets)
             lo, hi = unit_offsets[doc[a]], unit_offsets[doc[b - 1] + 1]
             indptr = np.concatenate([[0], np.cumsum(np.bincount(words, minlength=n_words))])
             index = np.int32 if max(hi - lo, len(rows)) < 2**31 - 1 else np.int64
@@ -161,30 +207,18 @@ class CoherenceScorer:
             counts += np.rint((x.T @ x.tocsr()).toarray()).astype(np.int64)
         return counts, int(unit_offsets[-1])
 
-    def _chunks(self, doc: np.ndarray, per_hit: int):
-        """Ranges of hits, cut at document boundaries, of at most ~chunk_entries entries."""
-        step = max(1, self._chunk_entries // per_hit)
-        a = 0
-        while a < len(doc):
-            b = min(a + step, len(doc))
-            if b < len(doc):  # extend to the end of the document
-                b = int(np.searchsorted(doc, doc[b - 1], side="right"))
-            yield a, b
-            a = b
-
-    def _presence(self, hit, doc, word, n_units_per_doc, unit_offsets):
+    def _presence(self, hit, doc, word, w, n_units_per_doc, unit_offsets):
         """(unit, word) entries of the boolean presence matrix, sorted by word then unit,
-        without duplicates, for one chunk of hits (global token positions)."""
+        without duplicates, for one chunk of hits (token positions in this chunk)."""
         order = np.argsort(word.astype(np.uint16 if word.max() < 65536 else np.int64),
                            kind="stable")  # by word; (doc, position) order kept within
         hit, doc, word = hit[order], doc[order], word[order]
-        if self.window_size is None:
+        if w is None:
             first = np.concatenate([[True], (word[1:] != word[:-1]) | (doc[1:] != doc[:-1])])
             return unit_offsets[doc[first]], word[first]
-        w = self.window_size
-        pos = hit - self._starts[doc]
+        pos = hit - self.starts[doc]
         start = np.maximum(pos - w + 1, 0)
-        key = word.astype(np.int64) * self._n_tokens + hit  # sorted by word, then position
+        key = word.astype(np.int64) * self.n_tokens + hit  # sorted by word, then position
         first_after = pos[np.searchsorted(key, key - pos + start)]
         end = np.minimum(first_after, n_units_per_doc[doc] - 1)  # gensim's edge rule
         # ends never decrease within one (doc, word): keep the part not covered yet
@@ -195,6 +229,17 @@ class CoherenceScorer:
         first_row = unit_offsets[doc] + start
         rows = np.repeat(first_row - np.cumsum(span) + span, span) + np.arange(span.sum())
         return rows, np.repeat(word, span)
+
+
+def _chunks(doc: np.ndarray, step: int):
+    """Ranges of hits, cut at document boundaries, of at most ``step`` hits (or one document)."""
+    a = 0
+    while a < len(doc):
+        b = min(a + step, len(doc))
+        if b < len(doc):  # extend to the end of the document
+            b = int(np.searchsorted(doc, doc[b - 1], side="right"))
+        yield a, b
+        a = b
 
 
 def _mean(segment_values: np.ndarray) -> float:

@@ -13,7 +13,7 @@ from gensim.corpora import Dictionary
 from gensim.models import CoherenceModel
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from research.evaluate import CoherenceScorer, coherence
+from research.evaluate import CoherenceScorer, CooccurrenceCounts, coherence
 from research.topics import build_topic_model
 
 TOL = 1e-9
@@ -133,6 +133,47 @@ def test_counting_in_small_chunks_changes_nothing(octis, octis_topics, measure):
     texts = octis[1][:400]
     whole = CoherenceScorer(texts, measure).score(octis_topics)
     assert CoherenceScorer(texts, measure, chunk_entries=3000).score(octis_topics) == whole
+
+
+@pytest.fixture(scope="module")
+def newsgroups(shared_data):
+    """All 18,846 20 Newsgroups texts (crude tokens) and 5 sets of topics (K = 5..25) built from
+    frequent words, as a sweep over K would score them."""
+    with gzip.open(shared_data / "20newsgroups" / "20newsgroups_bydate.jsonl.gz", "rt", encoding="utf-8") as f:
+        texts = [re.findall(r"[a-z]{3,}", json.loads(line)["text"].lower()) for line in f]
+    counts = Dictionary(texts)
+    counts.filter_extremes(no_below=20, no_above=0.3)
+    by_df = [counts[i] for i, _ in sorted(counts.dfs.items(), key=lambda kv: (-kv[1], counts[kv[0]]))]
+    rng = np.random.default_rng(0)
+    sets = [[list(rng.choice(by_df[:400], 10, replace=False)) for _ in range(k)] for k in (5, 10, 15, 20, 25)]
+    return texts, sets
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("measure", ["c_npmi", "u_mass", "c_v"])
+def test_counts_accumulated_chunk_by_chunk_give_today_s_values_on_20newsgroups(newsgroups, measure):
+    """The streaming issue's check: co-occurrences counted over chunks of documents (never all
+    texts at once) score every topic set as the all-in-memory scorer does, to 1e-9."""
+    texts, sets = newsgroups
+    whole = CoherenceScorer(texts, measure)
+    counts = CooccurrenceCounts(itertools.chain.from_iterable(itertools.chain.from_iterable(sets)), measure)
+    for start in range(0, len(texts), 2_999):   # uneven chunks: the last one is short
+        counts.update(iter(texts[start:start + 2_999]))
+    assert counts.num_texts == len(texts) == 18_846
+    for topics in sets:
+        expected, streamed = whole.score(topics), counts.score(topics)
+        assert np.max(np.abs(np.subtract(streamed.per_topic, expected.per_topic))) <= TOL
+        assert abs(streamed.mean - expected.mean) <= TOL and streamed.mean != 0
+
+
+def test_counts_refuse_topic_words_they_did_not_count_and_an_empty_stream():
+    counts = CooccurrenceCounts(["army", "talks"], "c_npmi")
+    with pytest.raises(ValueError, match="texts is empty"):
+        counts.score([["army", "talks"]])
+    counts.update([["army", "talks", "today"], ["talks"]])
+    assert counts.num_texts == 2 and counts.num_units == 2
+    with pytest.raises(ValueError, match=r"topic words \['trade'\] were not counted"):
+        counts.score([["army", "trade"]])
 
 
 def test_bad_inputs_raise():
