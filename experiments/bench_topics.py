@@ -101,8 +101,12 @@ TRIED = [
     ("LDA sklearn batch 50 iter, priors 0.05/0.01", "lda", "sklearn", {"kind": "count"},
      {"max_iter": 50, "doc_topic_prior": 0.05, "topic_word_prior": 0.01}),
 ]
-# 20 Newsgroups speed runs (K=20): the chosen gensim LDA and NMF settings
-NEWSGROUPS = [CHOSEN[2], CHOSEN[0]]
+# the streaming NMF (issue 12): MiniBatchNMF with its defaults.yaml settings (30 epochs,
+# forget_factor 0.3, no early stopping); scikit-learn's early stopping stopped in epoch 1
+MINIBATCH = ("NMF mini-batch: binary TF-IDF, defaults (30 epochs)", "nmf", "sklearn_minibatch",
+             {"kind": "tfidf", "binary": True}, {})
+# 20 Newsgroups speed runs (K=20): the chosen gensim LDA and NMF settings, and mini-batch NMF
+NEWSGROUPS = [CHOSEN[2], CHOSEN[0], MINIBATCH]
 REFERENCE = [
     ["floor: LDA (OCTIS, BERTopic paper)", "", 0.014, 0.577],
     ["floor: NMF (OCTIS, BERTopic paper)", "", 0.012, 0.549],

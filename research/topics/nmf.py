@@ -144,10 +144,10 @@ class MiniBatchSklearnNMF(_NMFBase):
     }
 
     def __init__(self, num_topics: int = 10, seed: int = 42, *, loss: str = "frobenius",
-                 init: str = "nndsvda", batch_size: int = 1024, max_iter: int = 200,
-                 tol: float = 1e-4, alpha_W: float = 0.0, alpha_H="same",
-                 l1_ratio: float = 0.0, forget_factor: float = 0.7,
-                 max_no_improvement: int | None = 10, fresh_restarts: bool = False):
+                 init: str = "nndsvda", batch_size: int = 1024, max_iter: int = 30,
+                 tol: float = 0.0, alpha_W: float = 0.0, alpha_H="same",
+                 l1_ratio: float = 0.0, forget_factor: float = 0.3,
+                 max_no_improvement: int | None = None, fresh_restarts: bool = False):
         self.num_topics = num_topics
         self.seed = seed
         self.loss = loss
