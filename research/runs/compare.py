@@ -46,6 +46,7 @@ from research.runs.summary import (
     is_number,
     one_line,
     read_summary,
+    topic_families,
 )
 
 if TYPE_CHECKING:  # pandas is imported when a table is built: `import research` stays light
@@ -238,9 +239,7 @@ def relevant_config(run: RunSummary) -> dict[str, Any]:
 def _relevant(run: RunSummary) -> dict[str, Any]:
     config = run.config
     kind = config.get("model.kind", run.kind)   # an apply run's model.kind is its tone run's
-    # the topic families a config knows are its topics.<family>_backend keys (lda, nmf, ...)
-    families = [k[len("topics."):-len("_backend")] for k in config
-                if k.startswith("topics.") and k.endswith("_backend") and k.count(".") == 1]
+    families = topic_families(k.removeprefix("topics.") for k in config if k.startswith("topics."))
     own = "topics" if kind in families else kind   # the section this kind reads
     drop = [f"{section}." for section in ("topics", "tone") if section != own]
     if kind in families:

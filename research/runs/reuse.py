@@ -26,6 +26,7 @@ import yaml
 from research.errors import RunError, UnscorableError
 from research.runs.artifacts import load_artifact
 from research.runs.folder import library_versions, read_run_json, sha256_file
+from research.runs.summary import topic_families
 
 __all__ = ["Run", "UnscorableWarning", "VersionWarning", "load_run"]
 
@@ -130,8 +131,8 @@ class Run:
         A text with no word of the run's vocabulary has no topic shares: its row is NaN
         with an :class:`UnscorableWarning` counting such texts (``empty="nan"``), or
         :class:`~research.errors.UnscorableError` is raised (``empty="raise"``)."""
-        families = [k.removesuffix("_backend") for k in self.config.get("topics", {}) if k.endswith("_backend")]
-        if self.kind not in families:   # the topic families this run's config knows (lda, nmf, ...)
+        families = topic_families(self.config.get("topics", {}))
+        if self.kind not in families:
             raise RunError(f"{self.path}: transform() needs a topic-model run ({' or '.join(families)}), "
                            f"this is '{self.kind}'")
         _check_empty(empty)

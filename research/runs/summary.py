@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "numeric_metrics",
     "one_line",
     "read_summary",
+    "topic_families",
 ]
 
 try:  # libyaml is ten times faster on 200 configs
@@ -202,3 +204,10 @@ def one_line(value: Any) -> str:
 
 
 # -- which folders ---------------------------------------------------------------------------
+
+
+def topic_families(topics_keys: Iterable[str]) -> list[str]:
+    """The topic families (lda, nmf, ...) a run's config knows, from the keys of its
+    ``topics`` section: one ``<family>_backend`` key each. Nothing names the families in code,
+    so a new family's runs are compared and reused like the others."""
+    return [k.removesuffix("_backend") for k in topics_keys if k.endswith("_backend") and "." not in k]
