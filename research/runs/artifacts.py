@@ -91,6 +91,12 @@ def model_classes() -> tuple[str, ...]:
     return (*topic_classes(), TONE_CLASS, CLEANER_CLASS)
 
 
+def _allowed(name: str | None) -> bool:
+    """``name in model_classes()``, without importing the topic back-ends for a cleaner or
+    tone model."""
+    return name in (TONE_CLASS, CLEANER_CLASS) or name in topic_classes()
+
+
 # -- saving --------------------------------------------------------------------------------
 def save_artifact(obj: Any, path: str | Path) -> Path:
     """Save ``obj`` beside ``path`` (its suffix is replaced); returns the main file written."""
@@ -244,7 +250,7 @@ def _load_json_artifact(path: Path) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path}: corrupt JSON ({exc})") from None
     name = _compat.current(data["class"]) if isinstance(data, dict) and isinstance(data.get("class"), str) else None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or name not in model_classes():
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not _allowed(name):
         raise RunError(f"{path}: not a {FORMAT} artefact of an allowed class (got class {name!r}); "
                        f"allowed: {', '.join(model_classes())}")
     state = data.get("state")
