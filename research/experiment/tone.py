@@ -112,7 +112,7 @@ def precheck(config: Config) -> None:
     try:
         tone_settings(config).check(sentence_scorers="trained in the run")
     except ParameterError as exc:
-        raise exc.at(f"tone.{exc.param}") from None
+        raise _at_config_key(exc) from None
     if "sentences" in tone["features"]:
         for key in ("subjectivity", "propaganda"):
             if not Path(tone["sentences"][key]).exists():
@@ -186,7 +186,7 @@ def _estimator(config: Config, scorers):
     try:
         return build_classifier(tone_settings(config), sentence_scorers=scorers)
     except ParameterError as exc:
-        raise exc.at(f"tone.{exc.param}") from None
+        raise _at_config_key(exc) from None
 
 
 # the evaluation's parameters -> the config keys they are read from (ParameterError.at)
@@ -196,6 +196,8 @@ EVALUATION_KEYS = {"scheme": "tone.evaluation.scheme", "n_splits": "tone.evaluat
 
 
 def _at_config_key(exc: ParameterError) -> ParameterError:
+    """A tone library ParameterError naming the config key: the evaluation's parameters by
+    EVALUATION_KEYS, the classifier's settings (C, model, ...) as ``tone.<param>``."""
     return exc.at(EVALUATION_KEYS.get(exc.param, f"tone.{exc.param}"))
 
 
