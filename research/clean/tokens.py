@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from research.text.words import APOSTROPHE, ASCII_WORD, TOKEN_OR_BREAK, WORD
+from research.text.words import APOSTROPHE, TOKEN_OR_BREAK, WORD
 
 __all__ = [
     "TOKEN_PATTERN",
@@ -42,6 +42,20 @@ _CLITICS = frozenset({"s", "re", "ve", "ll", "d", "m"})
 _NT_STEMS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 _WORD = re.compile(TOKEN_PATTERN)
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+# an apostrophe without a letter or digit on both sides: never inside an ASCII_WORD match
+_LONE_APOSTROPHE = re.compile(r"'(?:(?<![A-Za-z0-9]')|(?![A-Za-z0-9]))")
+_WORD_OR_APOSTROPHE = bytes(b if b < 128 and (chr(b).isalnum() or b == ord("'")) else ord(" ")
+                            for b in range(256))
+
+
+def _ascii_words(text: str) -> list[str]:
+    """``research.text.words.ASCII_WORD.findall(text)`` for ASCII text, 1.5-2x faster: its
+    matches are the runs of letters, digits and apostrophes once the apostrophes that are
+    not between two letters/digits are blanked (the pattern has no lookaround, so a match
+    ends only at a character outside the run)."""
+    if "'" in text:
+        text = _LONE_APOSTROPHE.sub(" ", text)
+    return text.encode().translate(_WORD_OR_APOSTROPHE).decode().split()
 
 
 def strip_clitics(word: str) -> str:
@@ -115,11 +129,14 @@ def token_segments(text: str, opts: dict, stops: frozenset[str], cache: dict | N
     With ``breaks`` False all tokens come back as one run (enough when no phrases are used).
     """
     cache = {} if cache is None else cache
-    if not breaks:   # words only; the ASCII pattern finds the same words, faster
-        pieces = (ASCII_WORD if text.isascii() else WORD).findall(text)
+    if not breaks:   # words only; on ASCII text _ascii_words finds the same words, faster
+        pieces = _ascii_words(text) if text.isascii() else WORD.findall(text)
         for piece in set(pieces).difference(cache):
             cache[piece] = _filter(piece, opts, stops)
-        return [[t for t in map(cache.__getitem__, pieces) if t is not None]]
+        found = map(cache.__getitem__, pieces)
+        if opts["min_length"] >= 1:   # no kept token is empty: filter(None), 2x faster
+            return [list(filter(None, found))]
+        return [[t for t in found if t is not None]]
     pieces = TOKEN_OR_BREAK.findall(text)
     for piece in set(pieces).difference(cache):
         cache[piece] = _filter(piece, opts, stops) if piece[0].isalnum() else None
