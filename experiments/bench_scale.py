@@ -1,22 +1,25 @@
-"""Scale benchmark (issue 12): the whole NMF experiment on benchmark corpora of N documents.
+"""Scale benchmark (issue 12): whole streamed experiments on benchmark corpora of N documents.
 
-    python experiments/bench_scale.py                      # N = 20,000 and 100,000 (about 6 minutes)
-    python experiments/bench_scale.py --sizes 20000,100000,300000,1000000
+    python experiments/bench_scale.py                      # NMF at 20k, 100k, 300k, 1M and LDA at 1M (about 1 hour)
+    BENCH_SCALE_SIZES=20000,100000 BENCH_SCALE_LDA= make bench   # a shorter table
 
 Corpora come from ``../shared/bench/make_corpus.py`` (seeded, distinct news-like documents;
 written once into ``results/.bench-corpora/``, which git ignores). Each N runs
-``configs/nmf_20newsgroups.yaml`` pointed at that corpus (label = category), with a fresh
-results folder, so cleaning is computed, not read from the cache. Printed: wall time,
-documents per second, the stages' own seconds, the peak memory of the run's whole process
-tree (sampled every 50 ms) and per document, and the growth from the smallest N to the
-largest against the issue's targets (time ratio <= 11 and memory ratio <= 1.5 for 100k ->
-1M, 1M under 4 GB and 30 minutes). A figure of time and memory against N is written to
-``results/bench_scale.png``.
+``configs/nmf_20newsgroups.yaml`` pointed at that corpus (label = category) with
+``scale.stream: true`` (every stage in chunks, :mod:`research.stream`) and a fresh results
+folder, so cleaning is computed, not read from the token store. ``--lda N`` adds LDA (K=20,
+``configs/lda_20newsgroups.yaml``, one online pass at 1M by ``scale.document_visits``).
+Printed: wall time, documents per second, the stages' own seconds and the peak memory of the
+run's whole process tree in each stage (sampled every 50 ms; the stage read from run.json),
+per document, and the growth from the smallest N to the largest against the issue's targets
+(time ratio <= 11 and memory ratio <= 1.5 for 100k -> 1M, 1M under 4 GB and 30 minutes).
+A figure of time and memory against N is written to ``results/bench_scale.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,13 +42,34 @@ def corpus(n: int) -> Path:
     return path
 
 
-def measure(n: int) -> dict:
-    sets = [f"corpus.source={corpus(n)}", *SETTINGS]
-    result = run_measured(["experiment", "nmf_20newsgroups.yaml", *(a for s in sets for a in ("--set", s))])
+STREAM = ["scale.stream=true"]
+STAGES = ("clean", "vectorise", "fit+evaluate", "outputs")
+
+
+def measure(n: int, config: str = "nmf_20newsgroups.yaml") -> dict:
+    sets = [f"corpus.source={corpus(n)}", *SETTINGS, *STREAM]
+    result = run_measured(["experiment", config, *(a for s in sets for a in ("--set", s))])
     stages = result["record"]["stages"]
-    return {"n": n, "wall": result["wall_s"], "clean": stages.get("clean", 0.0),
-            "fit": stages.get("fit+evaluate", 0.0), "mb": result["tree_peak_mb"],
-            "npmi": result["metrics"].get("c_npmi")}
+    return {"n": n, "wall": result["wall_s"], "stages": {k: stages.get(k, 0.0) for k in STAGES},
+            "stage_mb": result["stage_peak_mb"], "mb": result["tree_peak_mb"],
+            "npmi": result["metrics"].get("c_npmi"), "epochs": result["metrics"].get("epochs"),
+            "kept": result["metrics"].get("documents_kept")}
+
+
+def _rows(rows: list[dict]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        stage_mb = " / ".join(f"{r['stage_mb'].get(k, 0):,.0f}" for k in STAGES)
+        stage_s = " / ".join(f"{r['stages'][k]:.0f}" for k in STAGES)
+        out.append([f"{r['n']:,}", f"{r['wall']:.0f}", f"{r['n'] / r['wall']:,.0f}",
+                    f"{r['n'] / max(r['stages']['clean'], 1e-9):,.0f}", stage_s, stage_mb, f"{r['mb']:,.0f}",
+                    f"{r['mb'] * 1024 / r['n']:.1f}", str(r["epochs"]),
+                    f"{r['npmi']:.3f}" if r["npmi"] is not None else "-"])
+    return out
+
+
+HEADER = ["documents", "wall s", "docs/s", "clean docs/s", "s: clean / vectorise / fit+eval / outputs",
+          "peak MB per stage", "peak MB", "KB/doc", "epochs", "c_npmi"]
 
 
 def figure(rows: list[dict]) -> Path:
@@ -70,25 +94,31 @@ def figure(rows: list[dict]) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="20000,100000", help="comma-separated numbers of documents")
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SCALE_SIZES", "20000,100000,300000,1000000"),
+                        help="comma-separated numbers of documents (default: $BENCH_SCALE_SIZES or 20k..1M)")
+    parser.add_argument("--lda", default=os.environ.get("BENCH_SCALE_LDA", "1000000"),
+                        help="comma-separated numbers of documents for LDA rows ('' for none)")
     args = parser.parse_args(argv)
     if not MAKE_CORPUS.is_file():
         print(f"bench_scale: {MAKE_CORPUS} not found; skipped")
         return
-    rows = [measure(int(n)) for n in args.sizes.split(",")]
-    out = [[f"{r['n']:,}", f"{r['wall']:.0f}", f"{r['n'] / r['wall']:,.0f}", f"{r['clean']:.0f}",
-            f"{r['fit']:.0f}", f"{r['mb']:,.0f}", f"{r['mb'] * 1024 / r['n']:.1f}",
-            f"{r['npmi']:.3f}" if r["npmi"] is not None else "-"] for r in rows]
-    print(table("Whole NMF experiment (nmf_20newsgroups.yaml on make_corpus.py corpora, K=20); "
-                "MB: peak of the process tree", ["documents", "wall s", "docs/s", "clean s", "fit+eval s",
-                                                 "peak MB", "KB/doc", "c_npmi"], out))
+    rows = []
+    for n in args.sizes.split(","):
+        rows.append(measure(int(n)))
+        print(table("", HEADER, _rows(rows[-1:])).splitlines()[-1], flush=True)
+    print(table("Whole streamed NMF experiment (nmf_20newsgroups.yaml, scale.stream: true, on make_corpus.py corpora, "
+                "K=20); MB: peak of the process tree", HEADER, _rows(rows)))
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         scale = last["n"] / first["n"]
         print(f"from {first['n']:,} to {last['n']:,} documents (x{scale:.0f}): time x{last['wall'] / first['wall']:.1f}, "
-              f"memory x{last['mb'] / first['mb']:.1f} (targets for 100k -> 1M: time <= x11, memory <= x1.5; "
+              f"memory x{last['mb'] / first['mb']:.2f} (targets for 100k -> 1M: time <= x11, memory <= x1.5; "
               "1M under 4 GB and 30 minutes)")
         print(f"figure: {figure(rows)}")
+    if args.lda:
+        lda = [measure(int(n), "lda_20newsgroups.yaml") for n in args.lda.split(",")]
+        print(table("Whole streamed LDA experiment (lda_20newsgroups.yaml, gensim online, K=20; target at 1M: "
+                    "under 4 GB and 60 minutes)", HEADER, _rows(lda)))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,17 @@ from research.text.paragraphs import wrapped_paragraphs
 from research.util.gc import paused_gc
 from research.util.workers import helpers_for, map_shared
 
-__all__ = ["TOKEN_PATTERN", "CleanResult", "TextPipeline", "clean_corpus"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "CleanResult",
+    "TextPipeline",
+    "clean_corpus",
+    "fail_no_documents",
+    "pack_segments",
+    "pass_chunk",
+    "pass_options",
+    "unpack_segments",
+]
 
 
 @dataclass
@@ -121,11 +131,11 @@ class _Pass:
         return {**self.__dict__, "cleaned": None}
 
 
-def _pack(segments: list[list[str]]) -> str:
+def pack_segments(segments: list[list[str]]) -> str:
     return "\n".join(" ".join(segment) for segment in segments)
 
 
-def _unpack(packed: str) -> list[list[str]]:
+def unpack_segments(packed: str) -> list[list[str]]:
     return [segment.split(" ") for segment in packed.split("\n")] if packed else []
 
 
@@ -135,7 +145,7 @@ def _per_document(pipeline: TextPipeline, text: str, options: dict) -> _Pass:
     found = _drop_paragraphs(cleaned, options["mode"], options["threshold"])
     joined = cleaned.text()
     return _Pass(cleaned, cleaned.removed, cleaned.junk, cleaned.links, found, joined,
-                 _pack(pipeline.segments(joined)))
+                 pack_segments(pipeline.segments(joined)))
 
 
 def _repeated_lines(passes: list[_Pass], docs: list[Document], furniture: dict,
@@ -176,7 +186,7 @@ def _duplicates(passes: list[_Pass], docs: list[Document], pipeline: TextPipelin
         for i in changed:
             p = passes[i]
             p.text = p.cleaned.text()  # type: ignore[union-attr]
-            p.tokens = _pack(pipeline.segments(p.text))
+            p.tokens = pack_segments(pipeline.segments(p.text))
         if changed and enabled:
             pairs = find_duplicates([p.text for p in passes], threshold, cache)
     return pairs
@@ -204,7 +214,7 @@ def _tokenize_kept(pipeline: TextPipeline, passes: list[_Pass], records: list[di
                    min_tokens: int) -> list[list[str]]:
     """Tokens of every document (empty for duplicates); drops those below min_tokens."""
     kept = [i for i, r in enumerate(records) if r["kept"]]
-    segments = {i: _unpack(passes[i].tokens) for i in kept}
+    segments = {i: unpack_segments(passes[i].tokens) for i in kept}
     pipeline.fit_phrases([segments[i] for i in kept])
     tokens: list[list[str]] = [[] for _ in passes]
     for i in kept:
@@ -231,7 +241,7 @@ def _summary(records: list[dict]) -> dict:
             "chars_after": sum(r["chars_after"] for r in kept)}
 
 
-def _fail(summary: dict, min_tokens: int) -> None:
+def fail_no_documents(summary: dict, min_tokens: int) -> None:
     raise CleaningError(
         f"no documents left after cleaning ({summary['documents_in']} read, "
         f"{summary['dropped_duplicates']} duplicates, {summary['dropped_empty']} with fewer "
@@ -242,7 +252,7 @@ def _fail(summary: dict, min_tokens: int) -> None:
 _CHUNK_DOCS = 100          # small chunks: the process that finishes first waits little
 
 
-def _pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list[_Pass]:
+def pass_chunk(texts: list[str], pipeline: TextPipeline, options: dict) -> list[_Pass]:
     """:func:`_per_document` for a chunk of texts, then the chunk's hashes. A helper
     unpickles ``pipeline`` once for all its chunks, so its token cache stays warm."""
     with paused_gc():
@@ -266,9 +276,18 @@ def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
     chunks = [texts[i:i + _CHUNK_DOCS] for i in range(0, len(texts), _CHUNK_DOCS)]
     helpers = helpers_for(workers, len(texts))
     if not helpers:
-        return [p for chunk in chunks for p in _pass_chunk(chunk, pipeline, options)]
-    parts = map_shared(_pass_chunk, chunks, helpers, pipeline, options)
+        return [p for chunk in chunks for p in pass_chunk(chunk, pipeline, options)]
+    parts = map_shared(pass_chunk, chunks, helpers, pipeline, options)
     return [p for part in parts for p in part]
+
+
+def pass_options(settings: dict) -> dict:
+    """What :func:`pass_chunk` needs from the ``clean:`` settings."""
+    furniture = settings["furniture"]
+    return {"mode": choice(settings, "duplicates.paragraphs"),
+            "threshold": float(get_setting(settings, "duplicates.paragraph_threshold")),
+            "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
+            "shingles": bool(get_setting(settings, "duplicates.enabled"))}
 
 
 def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
@@ -277,11 +296,8 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
     if not documents:
         raise CleaningError("no documents to clean (0 read); check corpus.path and corpus.where")
     pipeline = TextPipeline.from_settings(settings)
-    mode = choice(settings, "duplicates.paragraphs")
-    furniture = settings["furniture"]
-    options = {"mode": mode, "threshold": float(get_setting(settings, "duplicates.paragraph_threshold")),
-               "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
-               "shingles": bool(get_setting(settings, "duplicates.enabled"))}
+    options = pass_options(settings)
+    mode = options["mode"]
     passes = _per_document_all(pipeline, [d.text for d in documents], options,
                                int(get_setting(settings, "workers")))
     pairs = _duplicates(passes, documents, pipeline, settings, options)
@@ -291,7 +307,7 @@ def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:
     tokens = _tokenize_kept(pipeline, passes, records, min_tokens)
     summary = _summary(records)
     if summary["documents_kept"] == 0:
-        _fail(summary, min_tokens)
+        fail_no_documents(summary, min_tokens)
     keep = [i for i, r in enumerate(records) if r["kept"]]
     return CleanResult(documents=[documents[i].with_text(passes[i].text) for i in keep],
                        tokens=[tokens[i] for i in keep], records=records,

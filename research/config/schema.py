@@ -242,6 +242,19 @@ class CacheCfg(Section):
         return value
 
 
+class ScaleCfg(Section):
+    stream: Literal["auto"] | bool
+    stream_above_documents: PosInt
+    chunk_documents: Annotated[int, Field(ge=10)]
+    store_dir: str | None
+    online_backends: dict[str, str]
+    document_visits: PosInt
+    heldout_max_documents: PosInt
+    csv_preview_rows: Annotated[int, Field(ge=0)]
+    sample_documents: PosInt
+    progress_seconds: Annotated[float, Field(gt=0)]
+
+
 class ExperimentCfg(Section):
     name: str | None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -252,6 +265,7 @@ class ExperimentCfg(Section):
     topics: TopicsCfg
     tone: ToneCfg
     report: ReportCfg
+    scale: ScaleCfg
     cache: CacheCfg
 
 

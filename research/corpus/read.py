@@ -59,8 +59,10 @@ def read_corpus(settings: dict[str, Any]) -> list[Document]:
     return docs
 
 
-def iter_documents(settings: dict[str, Any]) -> Iterator[Document]:
-    """Yield documents lazily, applying ``where`` and ``limit``."""
+def iter_documents(settings: dict[str, Any], position: dict[str, int] | None = None) -> Iterator[Document]:
+    """Yield documents lazily, applying ``where`` and ``limit``. ``position`` (a dict), when
+    given, is kept up to date with ``read`` and ``total`` bytes of a JSON-lines file (the
+    compressed bytes of a .gz), for progress lines."""
     settings = _resolve_builtin(settings)
     path = Path(settings["source"])
     if not _exists(path):
@@ -69,8 +71,9 @@ def iter_documents(settings: dict[str, Any]) -> Iterator[Document]:
     fmt = _detect_format(path, settings["format"])
     reader = {"txt": _read_txt_folder if path.is_dir() else _read_txt_file, "csv": _read_table,
               "tsv": _read_table, "jsonl": _read_jsonl}[fmt]
+    rows = _read_jsonl(path, settings, fmt, position) if fmt == "jsonl" else reader(path, settings, fmt)
     count = 0
-    for row, default_id, source in _unless_unreadable(reader(path, settings, fmt), path):
+    for row, default_id, source in _unless_unreadable(rows, path):
         if not _matches(row, settings["where"]):
             continue
         doc = _make_document(row, settings, default_id, source)
@@ -205,8 +208,9 @@ def _read_table(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]
                           "fix the file or set corpus.quoting: false") from None
 
 
-def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str) -> Iterator[Row]:  # noqa: ARG001
-    for number, line in _jsonl_lines(path):
+def _read_jsonl(path: Path, settings: dict[str, Any], fmt: str,  # noqa: ARG001
+                position: dict[str, int] | None = None) -> Iterator[Row]:
+    for number, line in _jsonl_lines(path, position):
         if not line.strip():
             continue
         try:
@@ -231,19 +235,33 @@ def _json_type(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
+def _jsonl_lines(path: Path, position: dict[str, int] | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a JSON-lines file; a .gz that is truncated or corrupt part-way
+    is a CorpusError naming the line and the compressed byte offset where reading stopped."""
+    position = {} if position is None else position
+    position["total"] = path.stat().st_size
+    position["read"] = 0
     if path.name.lower().endswith(".gz"):
-        try:
-            with gzip.open(path, "rb") as handle:
-                for number, raw in enumerate(handle, start=1):
-                    yield number, decode_bytes(raw, f"{path} line {number}")
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise CorpusError(f"{path}: truncated or corrupt gzip file ({type(exc).__name__}); "
-                              "re-create or re-download it") from None
+        number = 0
+        with path.open("rb") as raw_file:
+            try:
+                with gzip.open(raw_file, "rb") as handle:
+                    for number, raw in enumerate(handle, start=1):
+                        if number % 1000 == 0:
+                            position["read"] = raw_file.tell()
+                        yield number, decode_bytes(raw, f"{path} line {number}")
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                raise CorpusError(f"{path}: truncated or corrupt gzip file at line {number + 1} (byte {raw_file.tell():,} "
+                                  f"of {position['total']:,} compressed; {number:,} lines read; {type(exc).__name__}); "
+                                  "re-create or re-download it") from None
+        position["read"] = position["total"]
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if number % 1000 == 0:
+                position["read"] = handle.tell()
             yield number, decode_bytes(raw, f"{path} line {number}")
+    position["read"] = position["total"]
 
 
 def _make_document(row: dict[str, Any], settings: dict[str, Any], default_id: str, source: str) -> Document:

@@ -14,7 +14,8 @@ import research.experiment.tone
 import research.experiment.topic  # noqa: F401  (registers the lda and nmf kinds)
 from research.config.load import Config
 from research.experiment.kinds import LOADERS, PRECHECKS, RUNNERS, precheck, register_kind
-from research.experiment.stages import prepare
+from research.experiment.stages import prepare, read_with_warnings
+from research.experiment.streamed import STREAMABLE, check_stream_settings, read_or_stream, run_streamed
 from research.runs.folder import RunFolder
 from research.util.gc import paused_gc
 from research.util.workers import shutdown
@@ -26,13 +27,21 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     """Run the experiment; return the run folder (complete), or raise (run left as failed)."""
     kind = config["model"]["kind"]
     runner = precheck(config)
+    check_stream_settings(config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
     with run, paused_gc():
         run.write_config(config.data)
         run.log.info("run %s: config %s", run.path, config.source)
-        prepared = prepare(config, run, LOADERS.get(kind))
-        metrics = dict(prepared.metrics)
-        metrics.update(runner(config, run, prepared) or {})
+        documents, stream, position = None, None, {}
+        if kind in STREAMABLE and kind not in LOADERS:
+            with run.stage("load"):
+                documents, stream, position = read_with_warnings(lambda: read_or_stream(config, run), run)
+        if stream is not None:
+            metrics = run_streamed(config, run, stream, position)
+        else:
+            prepared = prepare(config, run, LOADERS.get(kind), documents)
+            metrics = dict(prepared.metrics)
+            metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)
         run.background.wait()
         if run.background.helpers:

@@ -23,7 +23,7 @@ from research.text.paragraphs import split_paragraphs
 from research.util.workers import helpers_for
 from research.vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
-__all__ = ["Prepared", "prepare", "write_csv"]
+__all__ = ["Prepared", "prepare", "read_with_warnings", "write_csv"]
 
 
 @dataclass
@@ -46,12 +46,14 @@ class Prepared:
         return self.cleaned.tokens
 
 
-def prepare(config: Config, run: RunFolder, loader=None) -> Prepared:
-    """Load (with ``loader(config)`` when a kind reads several corpora), clean, vectorise."""
-    with run.stage("load"):
-        read = loader or (lambda cfg: read_corpus(cfg["corpus"]))
-        raw = _read_with_warnings(lambda: read(config), run)
-        run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
+def prepare(config: Config, run: RunFolder, loader=None, raw: list[Document] | None = None) -> Prepared:
+    """Load (with ``loader(config)`` when a kind reads several corpora; ``raw`` when the
+    documents were read already), clean, vectorise."""
+    if raw is None:
+        with run.stage("load"):
+            read = loader or (lambda cfg: read_corpus(cfg["corpus"]))
+            raw = read_with_warnings(lambda: read(config), run)
+    run.log.info("read %d documents from %s", len(raw), config["corpus"]["source"])
     run.background.helpers = helpers_for(config["clean"]["workers"], len(raw))
     with run.stage("clean"):
         cleaned = _clean_cached(raw, config, run)
@@ -101,7 +103,7 @@ def to_paragraphs(cleaned: CleanResult, min_words: int) -> CleanResult:
     return replace(cleaned, documents=docs, tokens=tokens)
 
 
-def _read_with_warnings(read, run: RunFolder) -> list[Document]:
+def read_with_warnings(read, run: RunFolder) -> Any:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         docs = read()

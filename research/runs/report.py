@@ -237,8 +237,14 @@ def _data_section(folder: Path) -> str:
     pairs = data.get("duplicate_pairs") or []
     if pairs:
         out.append("<h3>Duplicate pairs</h3>" + _structured("duplicate_pairs", pairs, {}))
+    if data.get("duplicate_pairs_total", 0) > len(pairs):
+        out.append(f'<p class="muted">first {len(pairs):,} of {data["duplicate_pairs_total"]:,} pairs</p>')
     documents = data.get("documents") or []
-    if documents:
+    if documents and data.get("documents_sampled"):   # a streamed run lists a seeded sample
+        out.append(f"<h3>Documents (a seeded sample of {len(documents):,} of {data.get('documents_total', 0):,})</h3>"
+                   + _documents_table(documents)
+                   + '<p class="muted">every document: cleaning.parquet and data.parquet</p>')
+    elif documents:
         out.append(f"<h3>Documents ({len(documents)})</h3>" + _documents_table(documents))
     return "".join(out)
 

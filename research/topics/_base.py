@@ -138,6 +138,7 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     #                                        distributions (a run adds pyLDAvis's view)
     # how a run folder stores the fitted library model ``model_`` (research.runs.artifacts):
     # "skops" (a scikit-learn object made only of the types in ``skops_types``) or "gensim"
+    online: ClassVar[bool] = False         # learns from a stream of mini-batches (partial_fit)
     artifact: ClassVar[str] = "skops"
     skops_types: ClassVar[tuple[str, ...]] = ()
     _constraints: ClassVar[dict[str, Check]] = {}
@@ -160,6 +161,27 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self.topic_word_ = normalize_rows(topic_word)
         self.doc_topic_ = normalize_rows(doc_topic)
         self.vocabulary_ = vocabulary
+        return self
+
+    def partial_fit(self, X, y=None, feature_names: Sequence[str] | None = None,  # noqa: ARG002
+                    stream_documents: int | None = None):
+        """Update the topics from one mini-batch of documents (streamed fitting, back-ends with
+        ``online = True``); ``feature_names`` as for :meth:`fit`, read on the first call.
+        ``stream_documents``: how many documents one pass over the stream holds, for back-ends
+        whose forgetting is set per pass (MiniBatchNMF); None = the mini-batch alone, as
+        scikit-learn's ``partial_fit``. ``doc_topic_`` stays empty: the streamed documents'
+        shares come from :meth:`transform`."""
+        if not type(self).online:
+            raise NotImplementedError(f"{type(self).__name__} does not learn from a stream; use fit")
+        first = not hasattr(self, "topic_word_")
+        if first:
+            self.validate_params()
+        X = self._check_matrix(X, reset=first)
+        if first:
+            self.vocabulary_ = _vocabulary(feature_names, X.shape[1])
+            self._check_num_topics_online(X)
+        self.topic_word_ = normalize_rows(self._partial_fit(X, first, stream_documents))
+        self.doc_topic_ = np.empty((0, self.num_topics))
         return self
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
@@ -223,6 +245,10 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     def _transform(self, X: sp.csr_matrix) -> np.ndarray:
         raise NotImplementedError
 
+    def _partial_fit(self, X: sp.csr_matrix, first: bool, stream_documents: int | None) -> np.ndarray:
+        """One online update; the unnormalised topic-word weights (online back-ends)."""
+        raise NotImplementedError
+
     # -- checks ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "topic_word_"):
@@ -236,6 +262,12 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         # a sparse X keeps its own order of words in each row (scikit-learn sorts them): gensim
         # sums a document's words in that order, and the last bits of its shares depend on it
         return sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else sp.csr_matrix(checked)
+
+    def _check_num_topics_online(self, X: sp.csr_matrix) -> None:
+        """A stream's first mini-batch may be small: only the vocabulary bounds K."""
+        if self.num_topics > X.shape[1]:
+            raise ParameterError("num_topics", f"at most the number of vocabulary words (n_features = "
+                                 f"{X.shape[1]})", self.num_topics)
 
     def _check_num_topics(self, X: sp.csr_matrix) -> None:
         n_docs, n_words = X.shape

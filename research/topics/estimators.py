@@ -99,6 +99,16 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.feature_names_in_ = self.model_.feature_names_in_
         return self
 
+    def partial_fit(self, X, y=None, feature_names: Sequence[str] | None = None,
+                    stream_documents: int | None = None):
+        """One online update from a mini-batch (back-ends that learn from a stream:
+        ``nmf.sklearn_minibatch``, ``lda.gensim``; see :meth:`TopicModel.partial_fit`)."""
+        if not hasattr(self, "model_"):
+            self.model_ = self._build()
+        self.model_.partial_fit(X, y, feature_names=feature_names, stream_documents=stream_documents)
+        self.n_features_in_ = self.model_.n_features_in_
+        return self
+
     def fit_transform(self, X, y=None, **fit_params: Any) -> np.ndarray:
         return self.fit(X, y, **fit_params).model_.doc_topic_
 

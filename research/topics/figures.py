@@ -28,6 +28,7 @@ __all__ = [
     "plot_intertopic_map",
     "plot_metric_vs_k",
     "plot_prevalence_by_group",
+    "plot_prevalence_table",
     "plot_top_words",
 ]
 
@@ -141,16 +142,23 @@ def plot_prevalence_by_group(result: TopicResult, groups: Sequence[Any],
     """Mean topic share per group: a heatmap (groups x topics) or, for ordered groups such
     as months, ``kind="lines"`` (one line per topic)."""
     table = prevalence_by_group(result.doc_topic, groups).drop(columns="documents")
+    return plot_prevalence_table(table, result.num_topics, path, kind)
+
+
+def plot_prevalence_table(table, num_topics: int, path: str | Path, kind: str = "heatmap") -> Path:
+    """:func:`plot_prevalence_by_group` from the table itself (groups x ``topic_k`` columns; a
+    streamed run adds it up chunk by chunk)."""
+    table = table.drop(columns="documents", errors="ignore")
     if kind not in ("heatmap", "lines"):
         raise ValueError(f"kind must be 'heatmap' or 'lines'; got {kind!r}")
-    fig = Figure(figsize=(max(5, 0.4 * result.num_topics + 2), max(3, 0.3 * len(table) + 1.5)),
+    fig = Figure(figsize=(max(5, 0.4 * num_topics + 2), max(3, 0.3 * len(table) + 1.5)),
                  layout="constrained")
     ax = fig.subplots()
     if kind == "heatmap":
         im = ax.imshow(table.to_numpy(), aspect="auto", cmap="magma_r", vmin=0,
                        interpolation="nearest")
         ax.set_yticks(range(len(table)), labels=[str(g) for g in table.index], fontsize=8)
-        ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)  # type: ignore[arg-type]
+        ax.set_xticks(range(num_topics), labels=range(num_topics), fontsize=7)  # type: ignore[arg-type]
         ax.set_xlabel("topic")
         fig.colorbar(im, ax=ax, label="mean topic share")
     else:

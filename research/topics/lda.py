@@ -82,6 +82,7 @@ class GensimLDA(TopicModel):
     """
 
     name = "lda.gensim"
+    online = True
     artifact = "gensim"
     needs_counts = True
     generative = True
@@ -144,6 +145,22 @@ class GensimLDA(TopicModel):
 
     def _transform(self, X):
         return self._gamma(_bow(X))
+
+    def _partial_fit(self, X, first: bool, stream_documents: int | None):  # noqa: ARG002
+        """gensim's online update (Hoffman et al.) with the documents of X, in ``chunksize``
+        chunks; a streamed run calls it part by part, once per pass."""
+        from gensim.models import LdaModel
+
+        with _blas_flags_ignored():
+            if first:
+                self.model_ = LdaModel(
+                    corpus=None, num_topics=self.num_topics, id2word={i: str(i) for i in range(X.shape[1])},
+                    chunksize=self.chunksize, passes=1, alpha=self.alpha, eta=self.eta, decay=self.decay,
+                    offset=self.offset, eval_every=self.eval_every, iterations=self.iterations,
+                    gamma_threshold=self.gamma_threshold, random_state=self.seed)
+            self.model_.update(_bow(X), chunksize=self.chunksize, passes=1, eval_every=self.eval_every)
+        self.alpha_ = _finite(self.model_.alpha, "alpha").astype(np.float64)
+        return _finite(self.model_.get_topics(), "topic-word weights")
 
     def _gamma(self, corpus) -> np.ndarray:
         """Variational doc-topic weights, as ``get_document_topics`` computes them."""

@@ -131,9 +131,13 @@ class SklearnNMF(_NMFBase):
 
 @TOPIC_BACKENDS.register("nmf.sklearn_minibatch")
 class MiniBatchSklearnNMF(_NMFBase):
-    """scikit-learn ``MiniBatchNMF`` (multiplicative updates on mini-batches)."""
+    """scikit-learn ``MiniBatchNMF`` (multiplicative updates on mini-batches).
+
+    ``partial_fit(X)`` is one mini-batch update (scikit-learn's ``partial_fit``); a streamed
+    run calls it with ``batch_size`` documents at a time, over a number of epochs."""
 
     name = "nmf.sklearn_minibatch"
+    online = True
     skops_types = ("sklearn.decomposition._nmf.MiniBatchNMF",)
     _constraints = {
         **_NMFBase._common,
@@ -170,3 +174,36 @@ class MiniBatchSklearnNMF(_NMFBase):
                             alpha_H=self.alpha_H, l1_ratio=self.l1_ratio,
                             forget_factor=self.forget_factor,
                             fresh_restarts=self.fresh_restarts, random_state=self.seed)
+
+    def _partial_fit(self, X, first: bool, stream_documents: int | None):
+        if first:
+            self.model_ = self._estimator()
+            self.n_iter_ = 0
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            self.model_.partial_fit(_float32(X))
+        if stream_documents:
+            # fit() forgets forget_factor of the past per pass over the data (rho =
+            # forget_factor ** (batch_size / n_samples)); partial_fit takes n_samples from the
+            # first mini-batch, forgetting 70% at every step: on BBC, ordered by section, the
+            # topics were those of the last sections read (NPMI .002 instead of .17)
+            self.model_._rho = self.forget_factor ** (self.batch_size / max(stream_documents, self.batch_size))
+        _rescale(self.model_)
+        self.n_iter_ = int(self.model_.n_steps_)    # mini-batch updates so far
+        self.converged_ = False
+        return self.model_.components_.astype(np.float64)
+
+
+def _rescale(model: MiniBatchNMF) -> None:
+    """Give each row of H unit length, moving the scale into the next mini-batch's W.
+
+    ``partial_fit`` solves each mini-batch's W afresh, so nothing holds the scale of W H: on
+    100,000 news documents H drifted to 6e18 within 600 updates and float32 overflowed. X ~ W H
+    is unchanged by W -> W d, H -> H / d; the online update keeps H = A / B with A invariant and
+    B scaling with d, so B is scaled with it and the next update is the one it would have been.
+    """
+    H = model.components_
+    scale = np.linalg.norm(H, axis=1).astype(H.dtype)
+    scale[~(scale > 0)] = 1
+    H /= scale[:, None]
+    model._components_denominator *= scale[:, None]
