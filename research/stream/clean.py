@@ -63,6 +63,8 @@ from research.util.workers import map_shared
 
 __all__ = ["StreamedCleaning", "clean_stream", "store_key"]
 
+VERIFY_BLOCK = 1000                 # candidate documents whose shingles are hashed at once: hashing
+#                                     36,700 texts in one numpy pass took 3 GB at 1M documents
 SUB_CHUNK = 250                     # documents per job handed to a process within a chunk
 _OUTLET_MIX = np.uint64(0x9E3779B97F4A7C15)
 STREAM_MODULES = ("clean.py", "minhash.py", "store.py")
@@ -257,9 +259,12 @@ def _near_pairs(index: _Index, unique: np.ndarray, texts: _Texts, threshold: flo
     if not len(candidates):
         return []
     wanted = np.unique(candidates)
-    found = texts.get(wanted)
-    ids = list(found)
-    shingles = dict(zip(ids, (e[1] for e in shingle_entries([found[i] for i in ids])), strict=True))
+    shingles: dict[int, np.ndarray] = {}
+    for start in range(0, len(wanted), VERIFY_BLOCK):
+        found = texts.get(wanted[start:start + VERIFY_BLOCK])
+        ids = list(found)
+        shingles.update(zip(ids, (e[1] for e in shingle_entries([found[i] for i in ids])), strict=True))
+        del found
     pairs = []
     for a, b in candidates.tolist():
         sa, sb = shingles[a], shingles[b]
@@ -368,12 +373,14 @@ def _apply_repeated(store: TokenStore, index: _Index, repeated: set[tuple], pipe
         progress(f"repeated lines: {len(changed):,} documents changed after {c + 1} of {len(index.names)} chunks")
     if texts:   # their duplicates are searched again on the new text
         ids = sorted(texts)
-        entries = shingle_entries([texts[i] for i in ids])
-        sig = band_hashes(signatures([e[1] for e in entries]))
-        for k, (i, (digest, hashes)) in enumerate(zip(ids, entries, strict=True)):
-            index.digests[i] = np.frombuffer(digest.ljust(16, b"\0"), dtype=np.uint64)
-            index.sizes[i] = len(hashes)
-            index.band_matrix[i] = sig[k]
+        for start in range(0, len(ids), VERIFY_BLOCK):
+            block = ids[start:start + VERIFY_BLOCK]
+            entries = shingle_entries([texts[i] for i in block])
+            sig = band_hashes(signatures([e[1] for e in entries]))
+            for k, (i, (digest, hashes)) in enumerate(zip(block, entries, strict=True)):
+                index.digests[i] = np.frombuffer(digest.ljust(16, b"\0"), dtype=np.uint64)
+                index.sizes[i] = len(hashes)
+                index.band_matrix[i] = sig[k]
     return changed, texts
 
 
