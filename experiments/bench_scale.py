@@ -114,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"from {first['n']:,} to {last['n']:,} documents (x{scale:.0f}): time x{last['wall'] / first['wall']:.1f}, "
               f"memory x{last['mb'] / first['mb']:.2f} (targets for 100k -> 1M: time <= x11, memory <= x1.5; "
               "1M under 4 GB and 30 minutes)")
+        by_n = {r["n"]: r for r in rows}
+        if 100_000 in by_n and 1_000_000 in by_n:
+            a, b = by_n[100_000], by_n[1_000_000]
+            print(f"100,000 -> 1,000,000: time x{b['wall'] / a['wall']:.1f} (target <= 11), memory "
+                  f"x{b['mb'] / a['mb']:.2f} (target <= 1.5); 1M: {b['wall'] / 60:.1f} min (target < 30), "
+                  f"{b['mb'] / 1024:.2f} GB (target < 4)")
         print(f"figure: {figure(rows)}")
     if args.lda:
         stores = {r["n"]: r["store"] for r in rows}
