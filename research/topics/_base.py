@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_non_negative, validate_data
 
 from research.errors import ParameterError
@@ -163,6 +164,7 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self.vocabulary_ = vocabulary
         return self
 
+    @available_if(lambda self: type(self).online)   # batch-only back-ends have no partial_fit
     def partial_fit(self, X, y=None, feature_names: Sequence[str] | None = None,  # noqa: ARG002
                     stream_documents: int | None = None):
         """Update the topics from one mini-batch of documents (streamed fitting, back-ends with
@@ -171,8 +173,6 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         whose forgetting is set per pass (MiniBatchNMF); None = the mini-batch alone, as
         scikit-learn's ``partial_fit``. ``doc_topic_`` stays empty: the streamed documents'
         shares come from :meth:`transform`."""
-        if not type(self).online:
-            raise NotImplementedError(f"{type(self).__name__} does not learn from a stream; use fit")
         first = not hasattr(self, "topic_word_")
         if first:
             self.validate_params()

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.metaestimators import available_if
 
 from research.errors import ParameterError
 from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, top_words_of, topic_tags
@@ -99,6 +100,13 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.feature_names_in_ = self.model_.feature_names_in_
         return self
 
+    def _online(self) -> bool:
+        try:
+            return bool(self._backend_class().online)
+        except ParameterError:
+            return False
+
+    @available_if(_online)   # only when the back-end learns from a stream
     def partial_fit(self, X, y=None, feature_names: Sequence[str] | None = None,
                     stream_documents: int | None = None):
         """One online update from a mini-batch (back-ends that learn from a stream:
