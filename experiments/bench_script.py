@@ -25,7 +25,12 @@ from _bench import run_measured, shared_data, table
 SCRIPT = Path(__file__).resolve().parent / "handwritten.py"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each (default 3)")
+    args = parser.parse_args(argv)
     if shared_data() is None:
         print("bench_script: ../shared/data not found; skipped")
         return
@@ -35,7 +40,7 @@ def main() -> None:
         warm = tempfile.mkdtemp(prefix="bench-warm-")
         run_measured(["experiment", config], results=warm)          # fills the cleaning cache
         script, fresh, cached = [], [], []
-        for _ in range(3):
+        for _ in range(args.repeat):
             script.append(run_measured([], command=[sys.executable, str(SCRIPT), kind]))
             fresh.append(run_measured(["experiment", config]))
             cached.append(run_measured(["experiment", config], results=warm))
@@ -47,7 +52,7 @@ def main() -> None:
             npmi = [r["metrics"]["c_npmi"] for r in runs if "metrics" in r]
             rows.append([kind.upper(), name, f"{cpu:.1f}", f"{wall:.1f}", f"{cpu / base:.2f}",
                          f"{statistics.median(npmi):.3f}" if npmi else "-"])
-    print(table("20 Newsgroups, K=20: the whole experiment against a hand-written script (medians of 3, "
+    print(table(f"20 Newsgroups, K=20: the whole experiment against a hand-written script (medians of {args.repeat}, "
                 "alternating; CPU of the whole process tree)",
                 ["model", "run", "cpu s", "wall s", "cpu vs script", "c_npmi"], rows))
 
