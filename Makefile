@@ -6,6 +6,7 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 EMB_STAMP   := $(VENV)/.embeddings
+SPARK_STAMP := $(VENV)/.spark
 TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
 CONFIG      ?= lda.yaml
@@ -32,7 +33,7 @@ MAKE_PY = $(call q,PY) -m research.cli.make
 unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
 
 .DEFAULT_GOAL := help
-.PHONY: help install embeddings experiment apply compare sweep test lint bench clean-venv
+.PHONY: help install embeddings spark experiment apply compare sweep test lint bench clean-venv
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,11 +58,17 @@ $(EMB_STAMP): $(STAMP)
 	@$(call q,PY) -m pip install --quiet -c $(call q,VENV)/torch-pin.txt -e '.[test,embeddings]'
 	@touch $(call q,EMB_STAMP)
 
+spark: $(SPARK_STAMP) ## add the optional Spark engine to .venv: pyspark (a Java runtime 17+ comes from the system)
+
+$(SPARK_STAMP): $(STAMP)
+	@$(call q,PY) -m pip install --quiet -e '.[test,spark]'
+	@touch $(call q,SPARK_STAMP)
+
 experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"] [RESULTS=results]
 	@$(MAKE_PY) experiment CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
-apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path>
-	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) RESULTS=$(call q,RESULTS)
+apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path> [SET="engine.kind=spark"]
+	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf"] [FORMAT=text|markdown|csv|json]
 	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)

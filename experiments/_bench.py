@@ -28,6 +28,15 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _own_rss(pid: int) -> int:
+    """Resident memory (KB) of process ``pid`` alone (the Python driver of a Spark run, say)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+    except (OSError, ValueError):
+        return 0
+
+
 def _tree_cpu(root: int, seen: dict[int, float]) -> None:
     """Record in ``seen`` the CPU seconds (user + system) of ``root`` and its descendants so far."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -59,7 +68,7 @@ def run_measured(args: list[str], results: str | None = None, command: list[str]
         out = os.open(os.path.join(results, ".stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(out, 1)
         os.execv(cmd[0], cmd)
-    tree_peak = 0
+    tree_peak = root_peak = 0
     cpu: dict[int, float] = {}
     stage_peaks: dict[str, int] = {}   # the run's stage (run.json, read about once a second) -> peak KB
     stage, samples = None, 0
@@ -69,6 +78,7 @@ def run_measured(args: list[str], results: str | None = None, command: list[str]
             break
         rss = _tree_rss(pid)
         tree_peak = max(tree_peak, rss)
+        root_peak = max(root_peak, _own_rss(pid))
         _tree_cpu(pid, cpu)
         if samples % 20 == 0:
             stage = _current_stage(results) or stage
@@ -86,6 +96,7 @@ def run_measured(args: list[str], results: str | None = None, command: list[str]
     run = Path(Path(results, ".stdout").read_text().strip().splitlines()[-1])
     record = json.loads((run / "run.json").read_text())
     return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "tree_peak_mb": tree_peak / 1024,
+            "root_peak_mb": root_peak / 1024,
             "tree_cpu_s": sum(cpu.values()),
             "stage_peak_mb": {k: v / 1024 for k, v in stage_peaks.items()}, "run": run, "record": record,
             "metrics": json.loads((run / "metrics.json").read_text())}

@@ -64,7 +64,8 @@ def _cmd_config(args: argparse.Namespace) -> int:
 def _cmd_apply(args: argparse.Namespace) -> int:
     from research.experiment.apply import apply_run
 
-    print(apply_run(args.run, args.corpus, results_dir=args.results, command=sys.argv, trusted=args.trusted))
+    print(apply_run(args.run, args.corpus, results_dir=args.results, command=sys.argv, trusted=args.trusted,
+                    overrides=args.set))
     return 0
 
 
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("run", help="a tone run folder under results/")
     apply.add_argument("corpus", help="a corpus path (read with the run's column settings) or 'sample'")
     apply.add_argument("--results", default="results")
+    apply.add_argument("--set", action="append", default=[], metavar="engine.KEY=VALUE",
+                       help="engine settings for scoring (repeatable), e.g. engine.kind=spark")
     apply.add_argument("--trusted", action="store_true",
                        help="also load a legacy run's .joblib pickles (research 0.1.0); they can run code, "
                             "so only for runs from someone you trust")

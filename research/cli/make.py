@@ -28,7 +28,7 @@ __all__ = ["command", "main", "words"]
 
 USAGE = {
     "experiment": "make experiment CONFIG=lda.yaml [SET=\"key=value ...\"] [RESULTS=results]",
-    "apply": "make apply RUN=results/<run> CORPUS=<path> [RESULTS=results]",
+    "apply": "make apply RUN=results/<run> CORPUS=<path> [SET=\"engine.kind=spark\"] [RESULTS=results]",
     "compare": "make compare [RUNS=\"a b\"] [SORT=metric] [WHERE=\"key=value ...\"] [FORMAT=text]",
     "sweep": "make sweep CONFIG=lda.yaml GRID=\"key=v1,v2 ...\" [JOBS=2] [SET=\"key=value ...\"]",
     "test": "make test [PYTEST_ARGS=\"-k name ...\"]",
@@ -62,7 +62,8 @@ def _experiment(v: dict[str, str]) -> list[str]:
 
 def _apply(v: dict[str, str]) -> list[str]:
     _required(v, "apply", "RUN", "CORPUS")
-    return ["apply", f"--results={v.get('RESULTS') or 'results'}", "--", v["RUN"], v["CORPUS"]]
+    sets = [f"--set={s}" for s in words("SET", v.get("SET", ""))]
+    return ["apply", *sets, f"--results={v.get('RESULTS') or 'results'}", "--", v["RUN"], v["CORPUS"]]
 
 
 def _compare(v: dict[str, str]) -> list[str]:

@@ -255,6 +255,19 @@ class ScaleCfg(Section):
     progress_seconds: Annotated[float, Field(gt=0)]
 
 
+class SparkCfg(Section):
+    master: Annotated[str, Field(min_length=1)]
+    partitions: PosInt
+    vectorizer: Literal["count", "hashing"]
+    hashing_features: Annotated[int, Field(ge=16)]
+    conf: dict[str, str | int | float | bool]
+
+
+class EngineCfg(Section):
+    kind: Literal["local", "spark"]
+    spark: SparkCfg
+
+
 class ExperimentCfg(Section):
     name: str | None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -266,6 +279,7 @@ class ExperimentCfg(Section):
     tone: ToneCfg
     report: ReportCfg
     scale: ScaleCfg
+    engine: EngineCfg
     cache: CacheCfg
 
 

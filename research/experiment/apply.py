@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from research.corpus.read import read_corpus
-from research.errors import RunError
+from research.errors import ConfigError, RunError
 from research.experiment.stages import write_csv
 from research.runs.folder import RunFolder
 from research.runs.report import write_report
@@ -49,32 +49,59 @@ def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
                            tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
 
 
+def _engine(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """The engine to score with: the run's own ``engine:`` section (the default for runs written
+    before it existed) with ``--set engine.KEY=VALUE`` overrides; other keys are refused."""
+    from research.config.load import load_config
+
+    other = [o for o in overrides if not o.strip().startswith("engine.")]
+    if other:
+        raise ConfigError(f"apply --set {other[0]!r}: only engine.* keys can be set for apply (e.g. engine.kind=spark); "
+                          "the rest of the settings are the trained run's")
+    base = {"engine": config["engine"]} if "engine" in config else {}
+    return load_config(data=base, overrides=list(overrides))["engine"]
+
+
 def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "results",
-              command: list[str] | None = None, trusted: bool = False) -> Path:
+              command: list[str] | None = None, trusted: bool = False, overrides: list[str] | None = None) -> Path:
     """Score ``corpus`` with the tone run at ``run_path``; returns the new run folder.
-    ``trusted=True`` is needed for a run written by research 0.1.0 (pickled artefacts)."""
+    ``trusted=True`` is needed for a run written by research 0.1.0 (pickled artefacts).
+    ``overrides`` (``engine.KEY=VALUE``) choose the engine: with ``engine.kind=spark`` every
+    document is scored on Spark's executors and predictions are written as Parquet."""
     trained = load_run(run_path, trusted=trusted)
     if trained.kind != "tone":
         raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
     config = trained.config
+    engine = _engine(config, overrides or [])
     settings = _corpus_settings(config, str(corpus))
     _ = trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
+    if engine["kind"] == "spark":
+        from research.spark.session import require_pyspark
+
+        require_pyspark()
     name = f"apply-{Path(str(run_path)).name.split('-', 2)[-1]}"
     run = RunFolder.create(results_dir, name, "apply", config["seed"], command)
     with run:
         run.record["source_run"] = str(Path(run_path).resolve())
         run.record["corpus"] = str(corpus)
-        with run.stage("load"):
-            docs = read_corpus(settings)
-        with run.stage("score"):
-            rows = _score(trained, docs, run)
-            write_csv(run.path / "predictions.csv", rows)
-        scored = [r["predicted"] for r in rows if r["predicted"]]
-        counts = {c: int(n) for c, n in zip(*np.unique(scored, return_counts=True), strict=True)}
-        run.write_json("metrics.json", {"documents": len(rows), "predicted": counts,
-                                        "unscored": len(rows) - len(scored), "threshold": config["tone"]["threshold"],
-                                        "source_run": run.record["source_run"]})
-        run.write_config({**config, "corpus": settings})
+        if engine["kind"] == "spark":
+            from research.experiment.spark_apply import score_on_spark
+
+            n, counts = score_on_spark(trained, settings, engine, run, trusted)
+        else:
+            with run.stage("load"):
+                docs = read_corpus(settings)
+            with run.stage("score"):
+                rows = _score(trained, docs, run)
+                write_csv(run.path / "predictions.csv", rows)
+            n = len(rows)
+            scored = [r["predicted"] for r in rows if r["predicted"]]
+            counts = {c: int(k) for c, k in zip(*np.unique(scored, return_counts=True), strict=True)}
+        metrics = {"documents": n, "predicted": counts, "unscored": n - sum(counts.values()),
+                   "threshold": config["tone"]["threshold"], "source_run": run.record["source_run"]}
+        spark = engine["kind"] == "spark"   # a local apply writes what it always wrote
+        run.write_json("metrics.json", {**metrics, "engine": "spark"} if spark else metrics)
+        run.write_config({**config, "corpus": settings, **({"engine": engine} if spark else {})})
         with run.stage("html"):
             write_report(run.path)
     return run.path

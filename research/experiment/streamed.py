@@ -50,7 +50,7 @@ from research.topics import TOPIC_BACKENDS
 from research.topics._base import TopicResult
 from research.util.workers import helpers_for
 
-__all__ = ["STREAMABLE", "check_stream_settings", "read_or_stream", "run_streamed"]
+__all__ = ["STREAMABLE", "check_stream_settings", "read_or_stream", "run_streamed", "write_topic_tables"]
 
 STREAMABLE = ("lda", "nmf")
 HEATMAP_ROWS = 40
@@ -330,9 +330,20 @@ def _write_topic_outputs(config: Config, run: RunFolder, cleaning: StreamedClean
         writer.close()
     progress.finish()
     write_csv(run.path / "doc_topics.csv", preview)
-    prevalence = totals / max(done, 1)
+    tables = {g: acc.table() for g, acc in means.items()}
+    return write_topic_tables(config, run, model, metrics, totals / max(done, 1), np.vstack(sample_rows), sample_ids,
+                              tables, labels.scores())
+
+
+def write_topic_tables(config: Config, run: RunFolder, model, metrics: dict[str, Any], prevalence: np.ndarray,
+                       sample_rows: np.ndarray, sample_ids: list[str], tables: dict[str, Any],
+                       label_scores: dict[str, float]) -> dict[str, Any]:
+    """topics.csv, topic_metrics.csv, prevalence_by_<group>.csv and the figures of a run whose
+    documents were never in memory at once (streamed or on Spark): from the model, the mean
+    topic shares, the first documents' shares (the heatmap) and the group tables."""
+    k = model.num_topics
     result = model.result()
-    sample = TopicResult(result.topic_word, np.vstack(sample_rows), result.vocabulary, tuple(sample_ids),
+    sample = TopicResult(result.topic_word, sample_rows, result.vocabulary, tuple(sample_ids),
                          result.model, result.params)
     top_n = config["topics"]["top_n"]
     write_csv(run.path / "topics.csv", [{"topic": t, "rank": r + 1, "word": w, "weight": round(x, 8)}
@@ -351,10 +362,9 @@ def _write_topic_outputs(config: Config, run: RunFolder, cleaning: StreamedClean
     _draw(run, "plot_doc_topic_heatmap", sample, figures / "doc_topic_heatmap.png")
     _draw(run, "plot_intertopic_map", TopicResult(result.topic_word, np.tile(prevalence, (1, 1)), result.vocabulary,
                                                   None, result.model, result.params), figures / "intertopic_map.png")
-    found: dict[str, Any] = dict(labels.scores())
+    found: dict[str, Any] = dict(label_scores)
     distinctive = {}
-    for g, acc in means.items():
-        table = acc.table()
+    for g, table in tables.items():
         if len(table) < 2:
             continue
         table.to_csv(run.path / f"prevalence_by_{g}.csv", float_format="%.6f")
