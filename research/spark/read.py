@@ -2,7 +2,7 @@
 metadata (:func:`research.corpus.read.iter_documents`): the same ``Document`` fields come out of
 :func:`read_frame`, one row per document, with ``index`` its 0-based position in corpus order.
 
-- JSON lines (``.jsonl``, ``.jsonl.gz``; a folder of them): Spark's text reader, each line parsed
+- JSON lines (``.jsonl``, ``.jsonl.gz``; a folder of such parts, in name order): Spark's text reader, each line parsed
   on the executors exactly as the local reader does (ids default to the line number);
 - CSV/TSV: Spark's CSV reader (header, delimiter, ``corpus.quoting``, quoted newlines);
 - a folder of ``.txt`` files: Spark's binary-file reader, each file decoded as the local reader
@@ -63,8 +63,10 @@ def _document(row: dict[str, Any], settings: dict[str, Any], default_id: str, so
     return doc.with_text(strip_email_headers(doc.text)) if settings["strip_email_headers"] else doc
 
 
-def _json_rows(lines: Iterator[tuple[str, int]], settings: dict[str, Any], path: str) -> Iterator[tuple]:
-    """(position, Document) of the JSON lines of one partition, as ``_read_jsonl`` reads them."""
+def _json_rows(lines: Iterator[tuple[str, int]], settings: dict[str, Any], path: str,
+               prefix: str = "") -> Iterator[tuple]:
+    """(position, Document) of the JSON lines of one partition, as ``_read_jsonl`` reads them
+    (a default id is the line number, after ``prefix``: the file's name for a folder of parts)."""
     text_key = settings["text_column"]
     for line, index in lines:
         number = index + 1
@@ -82,7 +84,7 @@ def _json_rows(lines: Iterator[tuple[str, int]], settings: dict[str, Any], path:
         if not isinstance(row[text_key], str):
             _fail(f"{path} line {number}: field '{text_key}' is not a string; fix that line or set corpus.text_column")
         if _matches(row, settings["where"]):
-            yield index, _document(row, settings, str(number), f"{path}:{number}")
+            yield index, _document(row, settings, f"{prefix}{number}", f"{path}:{number}")
 
 
 def _table_rows(rows: Iterator[tuple[Any, int]], settings: dict[str, Any], path: str) -> Iterator[tuple]:
@@ -122,7 +124,8 @@ def read_frame(spark, settings: dict[str, Any], partitions: int):
     path = Path(source)
     if "://" not in source and not path.exists():
         raise CorpusError(f"corpus.source: no such file or folder: {path}; give an existing path")
-    fmt = "parquet" if _is_parquet(path, settings) else _detect_format(path, settings["format"])
+    fmt = _folder_format(path, settings) or ("parquet" if _is_parquet(path, settings)
+                                              else _detect_format(path, settings["format"]))
     with spark_errors(f"corpus.source {source}"):
         positioned = _positioned(spark, path, fmt, settings)
         # numbered in corpus order (zipWithIndex keeps partition order), then limited
@@ -147,6 +150,17 @@ def read_frame(spark, settings: dict[str, Any], partitions: int):
     return frame, n
 
 
+def _folder_format(path: Path, settings: dict[str, Any]) -> str | None:
+    """A folder of JSON-lines parts (``part-0.jsonl.gz`` ...), as Spark and other tools write
+    corpora, is read as one corpus in file-name order (``corpus.format: auto``)."""
+    if settings["format"] != "auto" or not path.is_dir():
+        return None
+    names = [p.name.lower() for p in path.iterdir() if p.is_file()]
+    if any(n.endswith((".jsonl", ".jsonl.gz")) for n in names) and not any(n.endswith(".txt") for n in names):
+        return "jsonl"
+    return None
+
+
 def _is_parquet(path: Path, settings: dict[str, Any]) -> bool:
     if settings["format"] not in ("auto",):
         return False
@@ -161,11 +175,11 @@ def _positioned(spark, path: Path, fmt: str, settings: dict[str, Any]):
     source = str(path)
     sc = spark.sparkContext
     if fmt == "jsonl":
-        names = sorted(str(p) for p in path.glob("*.jsonl*")) if path.is_dir() else [source]
-        if not names:
-            raise CorpusError(f"corpus.source {path}: folder has no .jsonl files")
-        lines = sc.textFile(",".join(names)).zipWithIndex()
-        return lines.mapPartitions(lambda part: _json_rows(part, settings, source))
+        if not path.is_dir():
+            return sc.textFile(source).zipWithIndex().mapPartitions(lambda part: _json_rows(part, settings, source))
+        names = sorted(str(p) for p in path.iterdir() if p.name.lower().endswith((".jsonl", ".jsonl.gz")))
+        return sc.union([sc.textFile(name).zipWithIndex().mapPartitions(
+            lambda part, name=name: _json_rows(part, settings, name, f"{Path(name).name}:")) for name in names])
     if fmt in ("csv", "tsv"):
         reader = spark.read.option("header", settings["columns"] is None).option(
             "sep", "\t" if fmt == "tsv" else ",").option("multiLine", True).option("mode", "FAILFAST")

@@ -5,21 +5,8 @@ extra and Java), so CI cannot pass by skipping them."""
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
-
-
-@pytest.fixture(scope="session", autouse=True)
-def executor_python():
-    """Spark's Python workers run this interpreter (the venv's, with the package's
-    dependencies), not whatever ``python3`` is first on PATH: pyspark reads PYSPARK_PYTHON
-    when the session starts, so this autouse fixture runs before ``spark``."""
-    before = os.environ.get("PYSPARK_PYTHON")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    yield os.environ["PYSPARK_PYTHON"]
-    if before is None:
-        os.environ.pop("PYSPARK_PYTHON", None)
 
 
 @pytest.fixture(scope="session")
