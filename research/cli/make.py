@@ -89,7 +89,7 @@ TARGETS: dict[str, Callable[[dict[str, str]], list[str]]] = {
 def command(target: str, values: dict[str, str]) -> list[str]:
     """The full argument list (interpreter first) that ``make <target>`` runs."""
     if target == "test":
-        return [sys.executable, "-m", "pytest", "-n", "2", *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
+        return [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
     if target not in TARGETS:
         raise MakeError(f"unknown make target {target!r}; one of {', '.join([*TARGETS, 'test'])}")
     return [sys.executable, "-m", "research", *TARGETS[target](values)]

@@ -258,8 +258,6 @@ class ScaleCfg(Section):
 class SparkCfg(Section):
     master: Annotated[str, Field(min_length=1)]
     partitions: PosInt
-    vectorizer: Literal["count", "hashing"]
-    hashing_features: Annotated[int, Field(ge=16)]
     conf: dict[str, str | int | float | bool]
 
 

@@ -27,16 +27,25 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     """Run the experiment; return the run folder (complete), or raise (run left as failed)."""
     kind = config["model"]["kind"]
     runner = precheck(config)
+    if config["engine"]["kind"] == "spark":   # imported only then: the local engine never loads research.spark
+        from research.experiment.spark_run import check_spark_settings
+
+        check_spark_settings(config)
     check_stream_settings(config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
     with run, paused_gc():
         run.write_config(config.data)
         run.log.info("run %s: config %s", run.path, config.source)
         documents, stream, position = None, None, {}
-        if kind in STREAMABLE and kind not in LOADERS:
+        spark = config["engine"]["kind"] == "spark"
+        if kind in STREAMABLE and kind not in LOADERS and not spark:
             with run.stage("load"):
                 documents, stream, position = read_with_warnings(lambda: read_or_stream(config, run), run)
-        if stream is not None:
+        if spark:
+            from research.experiment.spark_run import run_spark
+
+            metrics = run_spark(config, run)
+        elif stream is not None:
             metrics = run_streamed(config, run, stream, position)
         else:
             prepared = prepare(config, run, LOADERS.get(kind), documents)

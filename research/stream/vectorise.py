@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from scipy import sparse
 from research.errors import ConfigError, VectorizerError
 from research.vectorise import build_vectorizer
 
-__all__ = ["MatrixParts", "fit_vocabulary", "transform_tokens"]
+__all__ = ["MatrixParts", "fit_vocabulary", "transform_tokens", "vectorizer_from_frequencies"]
 
 
 def _limits(settings: dict[str, Any], n_docs: int) -> tuple[float, float]:
@@ -37,9 +37,7 @@ def _limits(settings: dict[str, Any], n_docs: int) -> tuple[float, float]:
 def fit_vocabulary(token_chunks: Iterable[list[list[str]]], settings: dict[str, Any], token_pattern: str,
                    lowercase: bool):
     """A fitted scikit-learn vectoriser from one pass over the token chunks (see above)."""
-    if tuple(settings["ngram_range"]) != (1, 1):
-        raise ConfigError(f"vectorizer.ngram_range: {list(settings['ngram_range'])} cannot be streamed yet; "
-                          "use [1, 1] or scale.stream: false for a corpus that fits in memory")
+    _check_unigrams(settings)
     df: Counter = Counter()
     tf: Counter = Counter()
     n_docs = 0
@@ -48,21 +46,47 @@ def fit_vocabulary(token_chunks: Iterable[list[list[str]]], settings: dict[str, 
             tf.update(tokens)
             df.update(set(tokens))
         n_docs += len(chunk)
-    if not df:
+    words = sorted(df)
+    dfs = np.fromiter((df[w] for w in words), dtype=np.int64, count=len(words))
+    tfs = np.fromiter((tf[w] for w in words), dtype=np.int64, count=len(words))
+    return vectorizer_from_frequencies(words, dfs, tfs, n_docs, settings, token_pattern, lowercase)
+
+
+def _check_unigrams(settings: dict[str, Any]) -> None:
+    if tuple(settings["ngram_range"]) != (1, 1):
+        raise ConfigError(f"vectorizer.ngram_range: {list(settings['ngram_range'])} cannot be streamed yet; "
+                          "use [1, 1] or scale.stream: false for a corpus that fits in memory")
+
+
+def vectorizer_from_frequencies(words: Sequence[str], dfs, tfs, n_docs: int, settings: dict[str, Any],
+                                token_pattern: str, lowercase: bool):
+    """A fitted scikit-learn vectoriser from every word's document frequency ``dfs`` and total
+    count ``tfs`` over ``n_docs`` documents (``words`` in any order; ``tfs`` may be None when
+    ``binary`` or without ``max_features``): the vocabulary scikit-learn's ``fit`` would choose
+    (``min_df``, ``max_df``, then ``max_features`` by total count -- document frequency when
+    ``binary`` -- with scikit-learn's tie order over the alphabetical words) in a plain, fitted
+    ``CountVectorizer``/``TfidfVectorizer`` (``vocabulary_``, ``idf_`` from ``dfs``)."""
+    _check_unigrams(settings)
+    if len(words) == 0:
         raise VectorizerError("the vocabulary is empty before any pruning: the documents hold no tokens; "
                               "check clean.tokens (stop words, min_length, numbers)")
+    order = sorted(range(len(words)), key=list(words).__getitem__)
+    words = [words[i] for i in order]
+    dfs = np.asarray(dfs, dtype=np.int64)[order]
     low, high = _limits(settings, n_docs)
     if high < low:
         raise VectorizerError("vectorizer.max_df corresponds to < documents than vectorizer.min_df; "
                               "raise max_df or lower min_df")
-    words = sorted(df)
-    dfs = np.fromiter((df[w] for w in words), dtype=np.int64, count=len(words))
     keep = (dfs >= low) & (dfs <= high)
     limit = settings["max_features"]
     if limit is not None and keep.sum() > limit:
-        counts = df if settings["binary"] else tf     # scikit-learn sums the count matrix it built
-        tfs = np.fromiter((counts[w] for w in words), dtype=np.int64, count=len(words))
-        chosen = np.flatnonzero(keep)[(-tfs[keep]).argsort()[:limit]]   # its sort, so ties fall alike
+        if settings["binary"]:
+            counts = dfs      # scikit-learn sums the count matrix it built
+        elif tfs is None:
+            raise ValueError("tfs (total counts) are needed for vectorizer.max_features without binary")
+        else:
+            counts = np.asarray(tfs, dtype=np.int64)[order]
+        chosen = np.flatnonzero(keep)[(-counts[keep]).argsort()[:limit]]   # its sort, so ties fall alike
         keep = np.zeros_like(keep)
         keep[chosen] = True
     if not keep.any():

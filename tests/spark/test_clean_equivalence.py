@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 
 import pytest
 
@@ -14,39 +13,13 @@ from research.config.load import load_config
 from research.corpus.documents import Document
 from research.corpus.read import iter_documents
 from research.errors import CleaningError
+from tests.spark.conftest import both as _both
+from tests.spark.conftest import frame_of as _frame
 
 RECORD_FIELDS = ("chars_before", "chars_after", "lines_removed", "paragraphs_removed",
                  "repeated_paragraphs_kept", "junk_removed", "links_removed", "duplicate_of",
                  "duplicate_similarity", "kept", "drop_reason", "n_tokens")
 JSON_FIELDS = {"lines_removed", "paragraphs_removed", "repeated_paragraphs_kept"}
-
-
-def _frame(spark, docs: list[Document]):
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField("index", T.LongType(), False)]
-                          + [T.StructField(name, T.StringType(), name not in ("id", "text"))
-                             for name in ("id", "title", "outlet", "date", "label", "source", "meta", "text")])
-    rows = [(i, d.id, d.title, d.outlet, d.date, d.label, d.source, json.dumps(d.meta, sort_keys=True), d.text)
-            for i, d in enumerate(docs)]
-    return spark.createDataFrame(spark.sparkContext.parallelize(rows, 4), schema)
-
-
-def _both(spark, config_name: str | None, overrides: tuple[str, ...] = (), settings: dict | None = None):
-    config = load_config(config_name, list(overrides))
-    docs = list(iter_documents(config["corpus"]))
-    settings = copy.deepcopy(settings if settings is not None else config["clean"])
-    started = time.perf_counter()
-    local = clean_corpus(docs, copy.deepcopy(settings))
-    local_s = time.perf_counter() - started
-    from research.spark.clean import clean_spark
-
-    started = time.perf_counter()
-    result = clean_spark(spark, _frame(spark, docs), settings)
-    rows = result.frame.collect()
-    spark_s = time.perf_counter() - started
-    print(f"\n{config_name or 'defaults'}: {len(docs)} documents, local {local_s:.1f}s, spark {spark_s:.1f}s")
-    return docs, local, result, rows
 
 
 def _check_equal(docs: list[Document], local: CleanResult, result, rows) -> None:
@@ -87,10 +60,8 @@ def bbc(spark):
 
 
 @pytest.fixture(scope="module")
-def newsgroups(spark):
-    found = _both(spark, "nmf_20newsgroups.yaml")
-    yield found
-    found[2].unpersist()
+def newsgroups(news20):
+    return news20
 
 
 def test_sample_equals_local(sample):
