@@ -33,7 +33,7 @@ MAKE_PY = $(call q,PY) -m research.cli.make
 unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
 
 .DEFAULT_GOAL := help
-.PHONY: help install embeddings spark experiment apply compare sweep test lint bench clean-venv
+.PHONY: help install embeddings spark test-spark experiment apply compare sweep test lint bench clean-venv
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,8 +76,11 @@ compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
 	@$(MAKE_PY) sweep CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) ## run the test suite (all but the Spark engine's)
 	@$(MAKE_PY) test PYTEST_ARGS=$(call q,PYTEST_ARGS)
+
+test-spark: $(SPARK_STAMP) ## the Spark engine's tests on a local Spark (adds the extra; needs Java 17+)
+	@$(MAKE_PY) test-spark PYTEST_ARGS=$(call q,PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy and the layers contract (import-linter), as CI runs them
 	@$(call q,VENV)/bin/ruff check research tests experiments

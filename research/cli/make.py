@@ -32,6 +32,7 @@ USAGE = {
     "compare": "make compare [RUNS=\"a b\"] [SORT=metric] [WHERE=\"key=value ...\"] [FORMAT=text]",
     "sweep": "make sweep CONFIG=lda.yaml GRID=\"key=v1,v2 ...\" [JOBS=2] [SET=\"key=value ...\"]",
     "test": "make test [PYTEST_ARGS=\"-k name ...\"]",
+    "test-spark": "make test-spark [PYTEST_ARGS=\"-k name ...\"]",
 }
 
 
@@ -88,10 +89,13 @@ TARGETS: dict[str, Callable[[dict[str, str]], list[str]]] = {
 
 def command(target: str, values: dict[str, str]) -> list[str]:
     """The full argument list (interpreter first) that ``make <target>`` runs."""
-    if target == "test":
-        return [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
+    if target == "test":   # the Spark engine's tests need its extra and Java: make test-spark
+        return [sys.executable, "-m", "pytest", "-n", "2", "--ignore=tests/spark",
+                *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
+    if target == "test-spark":   # one process: one JVM, one local[2] session shared by every test
+        return [sys.executable, "-m", "pytest", "tests/spark", *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
     if target not in TARGETS:
-        raise MakeError(f"unknown make target {target!r}; one of {', '.join([*TARGETS, 'test'])}")
+        raise MakeError(f"unknown make target {target!r}; one of {', '.join([*TARGETS, 'test', 'test-spark'])}")
     return [sys.executable, "-m", "research", *TARGETS[target](values)]
 
 

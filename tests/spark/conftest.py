@@ -1,6 +1,7 @@
-"""A local Spark (local[2]) shared by the tests of this folder. They are skipped when pyspark is
-not installed, and fail instead when RESEARCH_REQUIRE_SPARK=1 (set by .ci/run, which installs the
-extra and Java), so CI cannot pass by skipping them."""
+"""A local Spark (local[2]) shared by the tests of this folder, which `make test-spark` runs in one
+process (one JVM; `make test` leaves them out: with the JVM they take about 7 minutes on 2 cores).
+They are skipped when pyspark is not installed, and fail instead when RESEARCH_REQUIRE_SPARK=1 (set
+by .ci/run, which installs the extra and Java), so CI cannot pass by skipping them."""
 
 from __future__ import annotations
 
@@ -15,14 +16,6 @@ from research.clean.cleaner import clean_corpus
 from research.config.load import load_config
 from research.corpus.documents import Document
 from research.corpus.read import iter_documents
-
-
-def pytest_collection_modifyitems(config, items):
-    """Every Spark test in one xdist group (make test runs --dist loadgroup): one worker starts one
-    JVM and shares the session and the 20 Newsgroups cleaning; the other runs the rest."""
-    for item in items:
-        if "tests/spark/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")
