@@ -7,7 +7,9 @@ Each row is ``configs/lda_spark_20newsgroups.yaml`` (20 Newsgroups as it is, or 
 ``../shared/bench/make_corpus.py`` corpus of N documents) run by ``python -m research experiment``
 with ``engine.spark.master`` = ``local[1]`` then ``local[2]``, alternately, in a fresh process and
 results folder. Printed: wall time, documents per second (documents read / wall), the 1 -> 2 core
-speed-up (the issue aims at >= 1.7x), the peak memory of the Python driver process alone (what must
+speed-up (the issue aims at >= 1.7x), the cores kept busy (CPU seconds of the whole process tree /
+wall: with local[1] the JVM's own threads and the driver already use part of the second core), the
+peak memory of the Python driver process alone (what must
 not grow with the corpus: vocabulary, model, a few partitions) and of the whole process tree (in
 local mode the JVM is driver and executors at once, and holds Spark's caches), the stages' seconds
 and the NPMI. Needs the spark extra (``make spark``) and Java 17+.
@@ -31,6 +33,7 @@ def measure(name: str, sets: list[str], cores: int) -> dict:
     result = run_measured(["experiment", "lda_spark_20newsgroups.yaml", *(a for s in sets for a in ("--set", s))])
     m = result["metrics"]
     return {"name": name, "cores": cores, "wall": result["wall_s"], "docs": m["documents_read"],
+            "busy": result["tree_cpu_s"] / result["wall_s"],
             "driver_mb": result["root_peak_mb"], "tree_mb": result["tree_peak_mb"], "npmi": m["c_npmi"],
             "stages": {k: result["record"]["stages"].get(k, 0.0) for k in STAGES}}
 
@@ -41,24 +44,28 @@ def main() -> None:
     except ImportError:
         print("bench_spark: the spark extra is not installed (make spark); skipped")
         return
-    cases: list[tuple[str, list[str]]] = []
+    cases: list[tuple] = []
     if shared_data() is not None:
         cases.append(("20 Newsgroups", []))
     sizes = [int(s) for s in os.environ.get("BENCH_SPARK_SIZES", "1000000").split(",") if s.strip() and int(s)]
-    cases += [(f"bench {n:,}", [f"corpus.source={corpus(n)}", *SETTINGS]) for n in sizes]
+    cases += [(f"bench {n:,}", ["corpus.source=", *SETTINGS], n) for n in sizes]
     rows = []
-    for name, sets in cases:
+    for case in cases:
+        name, sets = case[0], list(case[1])
+        if len(case) == 3:   # written only when its row comes
+            sets[0] = f"corpus.source={corpus(case[2])}"
         one, two = measure(name, sets, 1), measure(name, sets, 2)
         for r in (one, two):
             rows.append([r["name"], f"local[{r['cores']}]", round(r["wall"], 1), round(r["docs"] / r["wall"], 1),
-                         f"{one['wall'] / two['wall']:.2f}x" if r is two else "", round(r["driver_mb"]),
+                         f"{one['wall'] / two['wall']:.2f}x" if r is two else "", f"{r['busy']:.2f}",
+                         round(r["driver_mb"]),
                          round(r["tree_mb"]), "/".join(f"{r['stages'][s]:.0f}" for s in STAGES), round(r["npmi"], 4)])
-        print(table("", ["corpus", "master", "wall s", "docs/s", "speed-up 1->2", "driver peak MB",
+        print(table("", ["corpus", "master", "wall s", "docs/s", "speed-up 1->2", "cores busy", "driver peak MB",
                          "tree peak MB", "load/clean/vec/fit/out s", "c_npmi"], rows[-2:]), flush=True)
     print(table("Spark engine: LDA K=20 (configs/lda_spark_20newsgroups.yaml), local[1] vs local[2] "
                 "(aim: speed-up >= 1.7x; driver memory flat in N)",
-                ["corpus", "master", "wall s", "docs/s", "speed-up 1->2", "driver peak MB", "tree peak MB",
-                 "load/clean/vec/fit/out s", "c_npmi"], rows))
+                ["corpus", "master", "wall s", "docs/s", "speed-up 1->2", "cores busy", "driver peak MB",
+                 "tree peak MB", "load/clean/vec/fit/out s", "c_npmi"], rows))
 
 
 if __name__ == "__main__":

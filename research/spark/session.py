@@ -83,7 +83,10 @@ def start_session(engine: dict[str, Any], app_name: str = "research", event_log:
             "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
             "spark.sql.shuffle.partitions": str(spark_cfg["partitions"]),
             "spark.default.parallelism": str(spark_cfg["partitions"]),
-            "spark.python.worker.reuse": "true"}
+            "spark.python.worker.reuse": "true",
+            # adaptive execution would merge a small corpus's partitions into one after each shuffle,
+            # and the Python stages (cleaning, shares) would then run on one core
+            "spark.sql.adaptive.coalescePartitions.enabled": "false"}
     if event_log is not None:
         event_log.mkdir(parents=True, exist_ok=True)
         conf.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.resolve().as_uri()})
