@@ -26,9 +26,8 @@ import numpy as np
 from research.clean.cleaner import TOKEN_PATTERN
 from research.config.load import Config
 from research.errors import ConfigError, ModelError
-from research.evaluate import heldout_fit, topic_diversity, topic_similarity
 from research.experiment.stages import write_csv
-from research.experiment.streamed import HEATMAP_ROWS, write_topic_tables
+from research.experiment.streamed import HEATMAP_ROWS, metrics_by_k, write_topic_tables
 from research.experiment.topic import _best, _ks, build_model
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder, write_json
@@ -253,18 +252,7 @@ def _topics(config: Config, run: RunFolder, kept, fitted) -> dict[str, Any]:
         topic_sets = [m.result().topics(ev["coherence_top_n"]) for m in models]
         log("coherence: counting co-occurrences on the executors")
         scores = coherence_spark(kept, topic_sets, ev["coherence"], ev["coherence_top_n"])
-        by_k = []
-        for model, score, k in zip(models, scores, ks, strict=True):
-            m: dict[str, Any] = {"num_topics": k, **score, **extra}
-            m["topic_diversity"] = topic_diversity(model.result().topics(ev["diversity_top_n"]), ev["diversity_top_n"])
-            m["topic_similarity"] = float(topic_similarity(model.result().topics(ev["coherence_top_n"]),
-                                                           ev["similarity"], ev["coherence_top_n"]).mean)
-            if heldout is not None:
-                m.update(heldout_fit(model, heldout))
-                m["heldout_documents"] = int(heldout.shape[0])
-            by_k.append(m)
-            log(f"K={k}: " + ", ".join(f"{n}={m[n]:.4f}" for n in ev["coherence"]) +
-                f", diversity={m['topic_diversity']:.3f}")
+        by_k = metrics_by_k(models, scores, ks, extra, ev, heldout, log)
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, metrics = models[best], by_k[best]
     with run.stage("outputs"):

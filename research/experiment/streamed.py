@@ -50,7 +50,8 @@ from research.topics import TOPIC_BACKENDS
 from research.topics._base import TopicResult
 from research.util.workers import helpers_for
 
-__all__ = ["STREAMABLE", "check_stream_settings", "read_or_stream", "run_streamed", "write_topic_tables"]
+__all__ = ["STREAMABLE", "check_stream_settings", "metrics_by_k", "read_or_stream", "run_streamed",
+           "write_topic_tables"]
 
 STREAMABLE = ("lda", "nmf")
 HEATMAP_ROWS = 40
@@ -255,18 +256,7 @@ def _topics(config: Config, run: RunFolder, kind: str, cleaning: StreamedCleanin
         topic_sets = [m.result().topics(ev["coherence_top_n"]) for m in models]
         log("coherence: counting co-occurrences over the kept documents")
         scores = coherence_scores(cleaning.token_chunks(), topic_sets, ev["coherence"], ev["coherence_top_n"])
-        by_k = []
-        for model, score, k in zip(models, scores, ks, strict=True):
-            m: dict[str, Any] = {"num_topics": k, **score, "epochs": epochs}
-            m["topic_diversity"] = topic_diversity(model.result().topics(ev["diversity_top_n"]), ev["diversity_top_n"])
-            m["topic_similarity"] = float(topic_similarity(model.result().topics(ev["coherence_top_n"]),
-                                                           ev["similarity"], ev["coherence_top_n"]).mean)
-            if held is not None:
-                m.update(heldout_fit(model, held))
-                m["heldout_documents"] = int(held.shape[0])
-            by_k.append(m)
-            log(f"K={k}: " + ", ".join(f"{n}={m[n]:.4f}" for n in ev["coherence"]) +
-                f", diversity={m['topic_diversity']:.3f}")
+        by_k = metrics_by_k(models, scores, ks, {"epochs": epochs}, ev, held, log)
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, metrics = models[best], by_k[best]
     with run.stage("outputs"):
@@ -285,6 +275,25 @@ def _topics(config: Config, run: RunFolder, kind: str, cleaning: StreamedCleanin
         names = [n for n in by_k[0] if isinstance(by_k[0][n], float) and all(isinstance(m.get(n), float) for m in by_k)]
         out["mean_over_k"] = {n: float(np.mean([m[n] for m in by_k])) for n in names}
     return out
+
+
+def metrics_by_k(models: list, scores: list[dict[str, Any]], ks: list[int], extra: dict[str, Any],
+                 ev: dict[str, Any], held, log) -> list[dict[str, Any]]:
+    """Each fitted K's metrics: its coherence ``scores``, ``extra``, diversity, similarity and,
+    with a held-out sample, perplexity or reconstruction error (one log line per K)."""
+    by_k = []
+    for model, score, k in zip(models, scores, ks, strict=True):
+        m: dict[str, Any] = {"num_topics": k, **score, **extra}
+        m["topic_diversity"] = topic_diversity(model.result().topics(ev["diversity_top_n"]), ev["diversity_top_n"])
+        m["topic_similarity"] = float(topic_similarity(model.result().topics(ev["coherence_top_n"]),
+                                                       ev["similarity"], ev["coherence_top_n"]).mean)
+        if held is not None:
+            m.update(heldout_fit(model, held))
+            m["heldout_documents"] = int(held.shape[0])
+        by_k.append(m)
+        log(f"K={k}: " + ", ".join(f"{n}={m[n]:.4f}" for n in ev["coherence"]) +
+            f", diversity={m['topic_diversity']:.3f}")
+    return by_k
 
 
 def _write_topic_outputs(config: Config, run: RunFolder, cleaning: StreamedCleaning, parts: MatrixParts, model,

@@ -44,7 +44,7 @@ from research.spark.vectorise import (
     matrix_rows,
     sized,
 )
-from research.stream.topics import GroupMeans
+from research.stream.topics import GroupMeans, scores_from_counts
 from research.stream.vectorise import transform_tokens
 from research.topics import build_topic_model, normalize_rows
 
@@ -268,15 +268,7 @@ def coherence_spark(frame, topic_sets: list[list[list[str]]], measures: Sequence
         counter.counts, counter.num_units, counter.num_texts = (np.asarray(totals[m][0], dtype=np.int64),
                                                                 int(totals[m][1]), int(totals[m][2]))
         counters[m] = counter
-    out = []
-    for topics in topic_sets:
-        scores: dict[str, Any] = {}
-        for m, counter in counters.items():
-            score = counter.score(topics, top_n)
-            scores[m] = score.mean
-            scores[f"{m}_per_topic"] = list(score.per_topic)
-        out.append(scores)
-    return out
+    return scores_from_counts(counters, topic_sets, top_n)
 
 
 def _group_partition(month: bool) -> Callable[[Iterable], Iterator[tuple]]:

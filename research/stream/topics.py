@@ -82,6 +82,12 @@ def coherence_scores(token_chunks: Iterable[list[list[str]]], topic_sets: list[l
     for chunk in token_chunks:
         for counter in counters.values():
             counter.update(chunk)
+    return scores_from_counts(counters, topic_sets, top_n)
+
+
+def scores_from_counts(counters: dict[str, CooccurrenceCounts], topic_sets: list[list[list[str]]],
+                       top_n: int) -> list[dict[str, Any]]:
+    """Per topic set: each measure's mean and per-topic coherence from its accumulated counts."""
     out = []
     for topics in topic_sets:
         scores: dict[str, Any] = {}
