@@ -24,6 +24,7 @@ from research.runs.folder import RunFolder
 from research.runs.reuse import UnscorableWarning, load_run
 from research.spark.read import read_frame, spark_errors, tidy_parquet
 from research.spark.session import EngineError, owned_session, session_info
+from research.util.batches import batched
 
 __all__ = ["score_on_spark"]
 
@@ -43,9 +44,7 @@ def _score_partition(rows: Iterator[Any], path: str, trusted: bool) -> Iterator[
 
     trained = _trained(path, trusted)
     tone = trained.config["tone"]
-    batch: list[Any] = []
-
-    def flush() -> Iterator[tuple[int, str]]:
+    for batch in batched(rows, SCORE_BATCH):
         docs = [Document(id=r["id"], text=r["text"], title=r["title"], outlet=r["outlet"], date=r["date"],
                          label=r["label"], source=r["source"], meta=json.loads(r["meta"] or "{}")) for r in batch]
         with warnings.catch_warnings():
@@ -55,14 +54,6 @@ def _score_partition(rows: Iterator[Any], path: str, trusted: bool) -> Iterator[
                                  tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
         for r, out in zip(batch, scored, strict=True):
             yield r["index"], json.dumps(out, ensure_ascii=False, default=_plain)
-
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= SCORE_BATCH:
-            yield from flush()
-            batch = []
-    if batch:
-        yield from flush()
 
 
 def _plain(value: Any) -> Any:

@@ -27,7 +27,7 @@ from research.clean.cleaner import TOKEN_PATTERN
 from research.config.load import Config
 from research.errors import ConfigError, ModelError
 from research.experiment.stages import write_csv
-from research.experiment.streamed import HEATMAP_ROWS, metrics_by_k, write_topic_tables
+from research.experiment.streamed import HEATMAP_ROWS, metrics_by_k, stream_blockers, write_topic_tables
 from research.experiment.topic import _best, _ks, build_model
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder, write_json
@@ -62,13 +62,7 @@ def check_spark_settings(config: Config) -> None:
     if kind not in SPARK_KINDS:
         raise ConfigError(f"engine.kind: spark runs model.kind lda and nmf (and apply scores tone runs); "
                           f"not {kind!r}: set engine.kind: local")
-    blockers = []
-    if config["corpus"]["unit"] != "document":
-        blockers.append("corpus.unit: paragraph (use document)")
-    if config["topics"]["evaluate"]["stability_seeds"]:
-        blockers.append("topics.evaluate.stability_seeds (leave it empty)")
-    if tuple(config["vectorizer"]["ngram_range"]) != (1, 1):
-        blockers.append("vectorizer.ngram_range (use [1, 1])")
+    blockers = stream_blockers(config)
     if config["topics"]["evaluate"]["reference"]:
         blockers.append("topics.evaluate.reference (leave it null)")
     if blockers:

@@ -50,7 +50,7 @@ from research.topics import TOPIC_BACKENDS
 from research.topics._base import TopicResult
 from research.util.workers import helpers_for
 
-__all__ = ["STREAMABLE", "check_stream_settings", "metrics_by_k", "read_or_stream", "run_streamed",
+__all__ = ["STREAMABLE", "check_stream_settings", "metrics_by_k", "read_or_stream", "run_streamed", "stream_blockers",
            "write_topic_tables"]
 
 STREAMABLE = ("lda", "nmf")
@@ -78,7 +78,7 @@ def _online_names(kind: str) -> str:
     return ", ".join(n.split(".", 1)[1] for n in TOPIC_BACKENDS.names(f"{kind}.") if TOPIC_BACKENDS.get(n).online)
 
 
-def _stream_blockers(config: Config) -> list[str]:
+def stream_blockers(config: Config) -> list[str]:
     """Why this config cannot stream (each a config key and what to do), if anything."""
     out = []
     if config["corpus"]["unit"] != "document":
@@ -107,7 +107,7 @@ def read_or_stream(config: Config, run: RunFolder) -> tuple[list[Document] | Non
                 break
         else:
             return _all(head, config), None, position
-    blockers = _stream_blockers(config)
+    blockers = stream_blockers(config)
     if blockers:
         raise ConfigError(f"scale.stream: this corpus is streamed (more than scale.stream_above_documents="
                           f"{scale['stream_above_documents']} documents) but {'; '.join(blockers)} needs it in "

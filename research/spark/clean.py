@@ -67,6 +67,7 @@ from research.clean.settings import choice, get_setting
 from research.clean.templates import drop_repeated_segments
 from research.clean.tokens import apply_phrases, learn_phrases
 from research.errors import CleaningError
+from research.util.batches import batched
 
 __all__ = ["SparkCleaning", "clean_spark", "near_pairs_spark", "repeated_segments_spark"]
 
@@ -113,21 +114,10 @@ def _signed(values: np.ndarray) -> list[int]:
     return values.astype(np.uint64, copy=False).view(np.int64).tolist()
 
 
-def _chunks(rows: Iterable, size: int = CHUNK_DOCS) -> Iterator[list]:
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _first_pass(rows: Iterable, pipeline_bc: Any, options: dict) -> Iterator[tuple]:
     """Per partition: :func:`pass_chunk` on sub-chunks; one state row per document."""
     pipeline = pipeline_bc.value
-    for chunk in _chunks(rows):
+    for chunk in batched(rows, CHUNK_DOCS):
         texts = [row["text"] or "" for row in chunk]
         for row, raw, p in zip(chunk, texts, pass_chunk(texts, pipeline, options), strict=True):
             digest, shingles = p.shingles if p.shingles is not None else (b"", np.empty(0, dtype=np.uint64))
@@ -143,7 +133,7 @@ def _reclean(rows: Iterable, pipeline_bc: Any, repeated_bc: Any, options: dict) 
     pipeline = pipeline_bc.value
     repeated = repeated_bc.value
     plain = {**options, "keys": False, "shingles": False}
-    for chunk in _chunks(rows):
+    for chunk in batched(rows, CHUNK_DOCS):
         passes = pass_chunk([row["raw"] or "" for row in chunk], pipeline, plain)
         changed = []
         for row, p in zip(chunk, passes, strict=True):

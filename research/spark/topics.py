@@ -47,6 +47,7 @@ from research.spark.vectorise import (
 from research.stream.topics import GroupMeans, scores_from_counts
 from research.stream.vectorise import transform_tokens
 from research.topics import build_topic_model, normalize_rows
+from research.util.batches import batched
 
 __all__ = ["coherence_spark", "doc_topics_spark", "fit_spark_lda", "fit_spark_nmf",
            "group_means_spark", "lda_from_spark", "topic_columns"]
@@ -195,21 +196,11 @@ def fit_spark_nmf(model, frame, vectorizer, epochs: int, batch_size: int, seed: 
 def _shares_partition(bc, columns: list[str]) -> Callable[[Iterable], Iterator[tuple]]:
     def run(rows: Iterable) -> Iterator[tuple]:
         vectorizer, model = bc.value
-        batch: list = []
-
-        def flush():
+        for batch in batched(rows, TRANSFORM_ROWS):
             X = transform_tokens(vectorizer, [list(r[1] or ()) for r in batch])
             shares = model.transform(X)
             for r, s in zip(batch, shares.tolist(), strict=True):
                 yield (int(r[0]), *[r[2 + j] for j in range(len(columns))], *s)
-
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= TRANSFORM_ROWS:
-                yield from flush()
-                batch = []
-        if batch:
-            yield from flush()
     return run
 
 
@@ -235,14 +226,8 @@ def doc_topics_spark(frame, vectorizer, model, columns: Sequence[str] = ("id", "
 def _count_partition(words: list[str], measures: list[str], chunk: int) -> Callable[[Iterable], Iterator[dict]]:
     def run(rows: Iterable) -> Iterator[dict]:
         counters = {m: CooccurrenceCounts(words, m) for m in measures}
-        texts: list[list[str]] = []
-        for row in rows:
-            texts.append(list(row[0] or ()))
-            if len(texts) >= chunk:
-                for c in counters.values():
-                    c.update(texts)
-                texts = []
-        if texts:
+        for batch in batched(rows, chunk):
+            texts = [list(row[0] or ()) for row in batch]
             for c in counters.values():
                 c.update(texts)
         yield {m: (c.counts, c.num_units, c.num_texts) for m, c in counters.items()}

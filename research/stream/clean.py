@@ -59,6 +59,7 @@ from research.errors import CleaningError
 from research.stream.minhash import N_BANDS, band_hashes, candidate_pairs, signatures
 from research.stream.progress import Progress
 from research.stream.store import TokenStore, digest_json
+from research.util.batches import batched
 from research.util.workers import map_shared
 
 __all__ = ["StreamedCleaning", "clean_stream", "store_key"]
@@ -166,17 +167,6 @@ def _chunk_table(docs: list[Document], pipeline: TextPipeline, options: dict, he
         "n_shingles": pa.array(merged["n_shingles"], pa.int64()),
         "bands": pa.FixedSizeListArray.from_arrays(pa.array(merged["bands"].ravel(), pa.uint64()), N_BANDS),
     })
-
-
-def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
-    for doc in documents:
-        chunk.append(doc)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 @dataclass
@@ -397,7 +387,7 @@ def clean_stream(documents: Iterable[Document], settings: dict, store_root: Path
     store = TokenStore(store_root, store_key(settings, chunk_documents))
     index = _Index()
     progress = Progress(log, "clean")
-    for docs in _chunks(documents, chunk_documents):
+    for docs in batched(documents, chunk_documents):
         name = _chunk_name(docs)
         if store.has(name):
             store.reused += 1
