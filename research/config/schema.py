@@ -114,6 +114,7 @@ class VectorizerCfg(Section):
     min_df: DocFreq
     max_df: DocFreq
     max_features: PosInt | None
+    hashing: PosInt | None
     ngram_range: Annotated[list[PosInt], Field(min_length=2, max_length=2)]
     binary: bool
     norm: Literal["l1", "l2"] | None

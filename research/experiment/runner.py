@@ -13,6 +13,7 @@ import research.experiment.tfidf
 import research.experiment.tone
 import research.experiment.topic  # noqa: F401  (registers the lda and nmf kinds)
 from research.config.load import Config
+from research.errors import ConfigError
 from research.experiment.kinds import LOADERS, PRECHECKS, RUNNERS, precheck, register_kind
 from research.experiment.stages import prepare, read_with_warnings
 from research.experiment.streamed import STREAMABLE, check_stream_settings, read_or_stream, run_streamed
@@ -31,6 +32,9 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
         from research.experiment.spark_run import check_spark_settings
 
         check_spark_settings(config)
+    elif config["vectorizer"]["hashing"]:
+        raise ConfigError("vectorizer.hashing runs on engine.kind: spark (for vocabularies too large to count on "
+                          "one machine); set vectorizer.hashing: null or engine.kind: spark")
     check_stream_settings(config)
     run = RunFolder.create(results_dir, config.name, kind, config["seed"], command)
     with run, paused_gc():

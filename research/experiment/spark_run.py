@@ -42,7 +42,7 @@ from research.spark.topics import (
     group_means_spark,
     topic_columns,
 )
-from research.spark.vectorise import fit_spark_vectorizer, matrix_rows
+from research.spark.vectorise import check_hashing, fit_spark_vectorizer, matrix_rows
 from research.stream.topics import LabelTable, epochs_for
 
 __all__ = ["SPARK_KINDS", "check_spark_settings", "run_spark"]
@@ -70,6 +70,14 @@ def check_spark_settings(config: Config) -> None:
     if kind == "lda" and config["vectorizer"]["kind"] != "count":
         raise ConfigError("vectorizer.kind is 'tfidf' but LDA is a model of word counts: its likelihood draws whole "
                           "words from topics, so TF-IDF weights are not valid input; set vectorizer.kind: count")
+    check_hashing(config["vectorizer"])
+    lda = config["topics"]["lda_spark"]
+    if kind == "lda" and lda["optimizer"] == "em":
+        low = [f"{key}: {lda[key]}" for key in ("doc_concentration", "topic_concentration")
+               if lda[key] is not None and lda[key] <= 1]
+        if low:
+            raise ConfigError(f"topics.lda_spark.{low[0]}: the em optimizer needs priors above 1 (Spark's MAP "
+                              "estimate); set it to null for Spark's default (50/K + 1 and 1.1) or a value > 1")
     from research.spark.session import require_pyspark
 
     require_pyspark()
@@ -136,7 +144,9 @@ def _front_metrics(cleaning, kept, fitted) -> dict[str, Any]:
     return {"documents_read": cleaning.documents_in, "documents_kept": n,
             "duplicate_pairs": len(cleaning.duplicate_pairs), "vocabulary_size": fitted.n_features,
             "matrix_nnz": nnz, "matrix_density": round(nnz / max(1, n * fitted.n_features), 6),
-            "tokens_per_document_mean": round(lengths / max(n, 1), 3), "unit": "document", "units_modelled": n}
+            "tokens_per_document_mean": round(lengths / max(n, 1), 3), "unit": "document", "units_modelled": n,
+            **({"hash_columns_used": fitted.used, "hash_collisions": fitted.collisions}
+               if fitted.names is not None else {})}
 
 
 # -- cleaning outputs -----------------------------------------------------------------------------

@@ -54,11 +54,12 @@ __all__ = [
 FORMAT = "research.artifact/1"
 VECTORIZER_TYPES = ["sklearn.feature_extraction.text.TfidfVectorizer",
                     "sklearn.feature_extraction.text.CountVectorizer",
-                    "sklearn.feature_extraction.text.TfidfTransformer"]
+                    "sklearn.feature_extraction.text.TfidfTransformer",
+                    "sklearn.feature_extraction.text.HashingVectorizer", "sklearn.pipeline.Pipeline"]
 TONE_TYPES = VECTORIZER_TYPES + [
     "research.tone.features.ToneFeatures", "research.tone.sentences.SentenceShares",
     "research.tone.sentences.SentenceScorer", "sklearn.frozen._frozen.FrozenEstimator",
-    "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.FeatureUnion",
     "sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler",
     "sklearn.linear_model._logistic.LogisticRegression", "sklearn.svm._classes.LinearSVC",
     "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
@@ -106,13 +107,22 @@ def save_artifact(obj: Any, path: str | Path) -> Path:
         return _write_json(base.with_suffix(".json"), name, obj.to_state())
     if name == TONE_CLASS:
         return _save_tone_model(obj, base)
-    if name.startswith("sklearn.feature_extraction.text."):
+    if name.startswith("sklearn.feature_extraction.text.") or _text_pipeline(obj):
         _skops_dump(obj, base.with_suffix(".skops"), VECTORIZER_TYPES)
         return base.with_suffix(".skops")
     if name in topic_classes():
         return _save_topic_model(obj, base, name)
     raise ModelError(f"{base.name}: a {name} cannot be saved as a run artefact without pickle; "
                      "only the package's cleaner, vectorisers, topic models and tone models can")
+
+
+def _text_pipeline(obj: Any) -> bool:
+    """A scikit-learn Pipeline of text vectoriser steps only (the Spark engine's hashing
+    vectoriser and its idf weights)."""
+    if _name(obj) != "sklearn.pipeline.Pipeline":
+        return False
+    steps = list(getattr(obj, "steps", None) or [])
+    return bool(steps) and all(_name(step) in VECTORIZER_TYPES for _, step in steps)
 
 
 def _write_json(path: Path, name: str, state: dict[str, Any]) -> Path:
@@ -207,7 +217,8 @@ def load_artifact(path: str | Path, trusted: bool = False) -> Any:
         with _compat.legacy_modules():
             return joblib.load(path)
     if path.suffix == ".skops":
-        return _check_type(_skops_load(path, VECTORIZER_TYPES), path, "sklearn.feature_extraction.text.")
+        obj = _skops_load(path, VECTORIZER_TYPES)
+        return obj if _text_pipeline(obj) else _check_type(obj, path, "sklearn.feature_extraction.text.")
     if path.suffix == ".json":
         return _load_json_artifact(path)
     raise RunError(f"{path}: not a run artefact (.json, .skops, or a legacy .joblib)")

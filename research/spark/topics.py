@@ -9,8 +9,8 @@ and used without pyspark:
   ``SparseVector`` s, so the columns are already the vectoriser's alphabetical words). The
   fitted model becomes an ``lda.sklearn`` back-end whose scikit-learn
   ``LatentDirichletAllocation`` holds Spark's variational topics (``topicsMatrix``: lambda for
-  the online optimizer; for ``em`` the topic counts, which Spark's own ``toLocal`` uses the
-  same way) as ``components_`` and Spark's priors as ``doc_topic_prior_``/``topic_word_prior_``,
+  the online optimizer; for ``em`` the expected topic counts plus ``eta - 1``, whose rows are
+  Spark's MAP topics; its ``toLocal`` takes the bare counts, 0 for a column no document uses) as ``components_`` and Spark's priors as ``doc_topic_prior_``/``topic_word_prior_``,
   so ``transform`` is scikit-learn's variational inference with Spark's topics. scikit-learn
   takes one number for the document prior: when Spark estimated an asymmetric one
   (``optimize_doc_concentration``), the mean of its values is used.
@@ -39,10 +39,12 @@ from research.evaluate.coherence import CooccurrenceCounts
 from research.spark.vectorise import (
     MIX_PARTITIONS,
     TRANSFORM_ROWS,
+    feature_names,
     iter_batches,
     matrix_blocks,
     matrix_rows,
     sized,
+    vector_frame,
 )
 from research.stream.topics import GroupMeans, scores_from_counts
 from research.stream.vectorise import transform_tokens
@@ -64,19 +66,6 @@ def topic_columns(k: int) -> list[str]:
 
 # -- LDA -------------------------------------------------------------------------------------
 
-def _count_features(frame, vectorizer):
-    """A persisted DataFrame ``(index, features)`` of the vectoriser's count rows as Spark
-    SparseVectors (columns in the vectoriser's order)."""
-    from pyspark.ml.linalg import SparseVector, VectorUDT
-    from pyspark.sql.types import LongType, StructField, StructType
-
-    n_features = len(vectorizer.vocabulary_)
-    rows = matrix_rows(frame, vectorizer).map(
-        lambda r: (r[0], SparseVector(n_features, r[1].tolist(), r[2].astype(np.float64).tolist())))
-    schema = StructType([StructField("index", LongType(), False), StructField("features", VectorUDT(), False)])
-    return frame.sparkSession.createDataFrame(rows, schema)
-
-
 def fit_spark_lda(frame, vectorizer, k: int, settings: dict[str, Any], seed: int = 42):
     """An ``lda.sklearn`` TopicModel fitted by Spark ML's LDA on ``frame`` (``index``,
     ``tokens``) with the count ``vectorizer`` (scikit-learn, or a SparkVectorizer) and the
@@ -85,13 +74,14 @@ def fit_spark_lda(frame, vectorizer, k: int, settings: dict[str, Any], seed: int
     from pyspark.ml.clustering import LDA
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    names = feature_names(vectorizer)
     vectorizer = _plain(vectorizer)
-    if isinstance(vectorizer, TfidfVectorizer):
+    if isinstance(vectorizer, TfidfVectorizer) or hasattr(vectorizer, "steps"):
         raise ModelError("vectorizer.kind is 'tfidf' but LDA is a model of word counts; set vectorizer.kind: count")
     s = settings
     if s["optimizer"] not in ("online", "em"):
         raise ModelError(f"topics.lda_spark.optimizer: {s['optimizer']!r}; use online or em")
-    features = _count_features(frame, vectorizer).persist(StorageLevel.MEMORY_AND_DISK)
+    features = vector_frame(frame, vectorizer).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         n_docs = features.count()
         lda = LDA(k=int(k), maxIter=int(s["max_iter"]), seed=int(seed), optimizer=s["optimizer"],
@@ -106,12 +96,15 @@ def fit_spark_lda(frame, vectorizer, k: int, settings: dict[str, Any], seed: int
         fitted = lda.fit(features)
         topics = np.asarray(fitted.topicsMatrix().toArray(), dtype=np.float64).T     # K x V
         alpha = np.asarray(fitted.estimatedDocConcentration().toArray(), dtype=np.float64)
-        eta = float(fitted.getOrDefault("topicConcentration"))
-        if eta <= 0:     # "auto" (-1) left on the model: Spark's own choice
+        param = fitted.getParam("topicConcentration")
+        eta = float(fitted.getOrDefault(param)) if fitted.isDefined(param) else -1.0
+        if eta <= 0:     # unset or "auto" (-1) on the model: Spark's own choice
             eta = 1.0 / k if s["optimizer"] == "online" else 1.1
+        if s["optimizer"] == "em":   # expected counts, 0 for a column no document uses: Spark's MAP
+            topics = topics + (eta - 1.0)   # estimate of the topics is proportional to counts + eta - 1
     finally:
         features.unpersist()
-    return lda_from_spark(topics, alpha, eta, [str(w) for w in vectorizer.get_feature_names_out()], seed, s, n_docs)
+    return lda_from_spark(topics, alpha, eta, names, seed, s, n_docs)
 
 
 def _dirichlet_expectation(lam: np.ndarray) -> np.ndarray:
@@ -172,8 +165,8 @@ def fit_spark_nmf(model, frame, vectorizer, epochs: int, batch_size: int, seed: 
     driver holds the model and a few partitions, whatever the number of documents."""
     from pyspark import StorageLevel
 
+    vocabulary = feature_names(vectorizer)
     vectorizer = _plain(vectorizer)
-    vocabulary = [str(w) for w in vectorizer.get_feature_names_out()]
     rows = matrix_rows(sized(frame, rows_per_partition), vectorizer)
     blocks = matrix_blocks(rows, len(vocabulary)).persist(StorageLevel.MEMORY_AND_DISK)
     try:

@@ -111,13 +111,16 @@ def vectorizer_from_frequencies(words: Sequence[str], dfs, tfs, n_docs: int, set
 
 
 def transform_tokens(vectorizer, tokens: list[list[str]]) -> sparse.csr_matrix:
-    """``vectorizer.transform`` of token lists (split at spaces, as :func:`research.vectorise.fit_vectorizer`)."""
-    params = {"analyzer": vectorizer.analyzer, "token_pattern": vectorizer.token_pattern}
-    vectorizer.set_params(analyzer=str.split, token_pattern=None)
+    """``vectorizer.transform`` of token lists (split at spaces, as :func:`research.vectorise.fit_vectorizer`);
+    ``vectorizer`` may also be a pipeline whose first step reads the text (a hashing vectoriser
+    and its IDF weights)."""
+    reader = vectorizer.steps[0][1] if hasattr(vectorizer, "steps") else vectorizer
+    params = {"analyzer": reader.analyzer, "token_pattern": reader.token_pattern}
+    reader.set_params(analyzer=str.split, token_pattern=None)
     try:
         return sparse.csr_matrix(vectorizer.transform([" ".join(t) for t in tokens]))
     finally:
-        vectorizer.set_params(**params)
+        reader.set_params(**params)
 
 
 class MatrixParts:

@@ -239,3 +239,40 @@ def test_group_means_by_month_reads_dates_as_month_of(spark):
     table = group_means_spark(frame, "month", 3)
     assert list(table.index) == ["2023-12", "2024-01", "2024-02"] == list(expected.index)
     np.testing.assert_allclose(table.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=0, atol=1e-12)
+
+
+def test_hashed_tfidf_is_scikit_learns_on_the_corpus_and_on_new_text(frame, newsgroups, tmp_path):
+    """vectorizer.hashing: Spark ML's IDF over the hashed counts gives scikit-learn's idf, the
+    rows computed on the executors are scikit-learn's, the saved pipeline transforms new text
+    alike, and each column is named after its most frequent word."""
+    from collections import Counter
+
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from research.spark.vectorise import hashing_vectorizer
+
+    tokens = newsgroups[1]
+    settings = {**load_config("configs/nmf_20newsgroups.yaml")["vectorizer"], "hashing": 2**14, "min_df": 1,
+                "max_df": 1.0, "max_features": None}
+    fitted = fit_spark_vectorizer(frame, settings, TOKEN_PATTERN, True)
+    hasher = hashing_vectorizer(settings, TOKEN_PATTERN, True)
+    local = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"]).fit(
+        transform_tokens(hasher, tokens))
+    np.testing.assert_allclose(fitted.vectorizer[-1].idf_, local.idf_, rtol=0, atol=1e-12)
+    path = save_artifact(fitted.vectorizer, tmp_path / "vectorizer")
+    loaded = load_artifact(path)
+    expected = local.transform(hasher.transform(NEW_TEXT)).toarray()
+    np.testing.assert_allclose(loaded.transform(NEW_TEXT).toarray(), expected, rtol=0, atol=1e-12)
+    rows = sorted(matrix_rows(frame, fitted).collect(), key=lambda r: r[0])
+    matrix = local.transform(transform_tokens(hasher, tokens))
+    for i in range(0, len(tokens), 1499):
+        got = np.zeros(matrix.shape[1])
+        got[rows[i][1]] = rows[i][2]
+        np.testing.assert_allclose(got, matrix.getrow(i).toarray()[0], rtol=0, atol=1e-12)
+    counts = Counter(w for t in tokens for w in t)
+    column = transform_tokens(hasher, [[w] for w in counts]).indices
+    assert fitted.words_counted == len(counts) and fitted.used == len(set(column.tolist()))
+    for word in ("space", "god", "hockey"):
+        c = column[list(counts).index(word)]
+        sharing = [w for w, col in zip(counts, column.tolist(), strict=True) if col == c]
+        assert fitted.names[c] == min(sharing, key=lambda w: (-counts[w], w))

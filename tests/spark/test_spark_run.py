@@ -167,3 +167,45 @@ def test_apply_on_spark_scores_like_local_apply(tone_run, tmp_path):
     metrics = json.loads((on_spark / "metrics.json").read_text())
     assert metrics["engine"] == "spark" and metrics["documents"] == 5
     assert json.loads((on_spark / "run.json").read_text())["engine"]["kind"] == "spark"
+
+
+@pytest.mark.usefixtures("spark")
+def test_hashed_em_run_names_columns_by_words_and_reloads_without_spark(tmp_path, capsys):
+    """vectorizer.hashing (HashingVectorizer on the executors) with Spark's EM optimiser: topics
+    print words, the run records its collisions, and the saved vectoriser gives the same hashed
+    counts on new text with scikit-learn alone."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    results = tmp_path / "results"
+    code, err = _cli(capsys, "experiment", "--results", str(results), "--set", "vectorizer.hashing=4096",
+                     "--set", "topics.lda_spark.optimizer=em", "--set", "topics.lda_spark.doc_concentration=null",
+                     "--set", "topics.lda_spark.topic_concentration=null", "--set", "topics.lda_spark.max_iter=10",
+                     str(ROOT / "configs" / "lda_spark.yaml"))
+    assert code == 0, err
+    (run,) = run_dirs(results)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["vocabulary_size"] == 4096 and 100 < metrics["hash_columns_used"] <= 4096
+    assert 0 <= metrics["hash_collisions"] < metrics["hash_columns_used"]
+    trained = load_run(run)
+    words = [w for topic in trained.model.top_words(10) for w, _ in topic]
+    assert not any(w.startswith("#") for w in words) and "pakistan" in words
+    vec = trained.vectorizer
+    assert type(vec) is HashingVectorizer
+    text = "Pakistan and the United States signed a trade and security agreement."
+    tokens = " ".join(trained.tokenize([text])[0])
+    expected = HashingVectorizer(n_features=4096, alternate_sign=False, norm=None).transform([tokens])
+    assert (trained.vectorize([text]) != expected).nnz == 0 and expected.nnz > 3
+    assert trained.transform([text]).shape == (1, trained.model.num_topics)
+
+
+def test_hashing_and_em_priors_are_refused_where_they_cannot_run(tmp_path, capsys):
+    code, err = _cli(capsys, "experiment", "--results", str(tmp_path / "results"), "--set", "vectorizer.hashing=4096",
+                     str(ROOT / "configs" / "lda.yaml"))
+    assert code == 2 and "vectorizer.hashing" in err and "engine.kind: spark" in err
+    code, err = _cli(capsys, "experiment", "--results", str(tmp_path / "results"),
+                     "--set", "topics.lda_spark.optimizer=em", str(ROOT / "configs" / "lda_spark.yaml"))
+    assert code == 2 and "topics.lda_spark.doc_concentration: 0.05" in err and "null" in err
+    code, err = _cli(capsys, "experiment", "--results", str(tmp_path / "results"), "--set", "vectorizer.hashing=4096",
+                     "--set", "vectorizer.min_df=2", str(ROOT / "configs" / "lda_spark.yaml"))
+    assert code == 2 and "vectorizer.min_df: 2" in err and "hashing: null" in err
+    assert not (tmp_path / "results").exists() or not run_dirs(tmp_path / "results")
