@@ -124,7 +124,7 @@ def test_a_killed_run_is_resumed_from_its_verified_chunks(tmp_path):
     the same cleaning as a run that was never interrupted."""
     store = tmp_path / "store"
     sets = ["scale.stream=true", "scale.chunk_documents=1000", f"scale.store_dir={store}", "clean.workers=1",
-            "topics.num_topics=5", "topics.evaluate.coherence=[c_npmi]"]
+            "topics.num_topics=5", "topics.evaluate.coherence=[c_npmi]", "topics.nmf_sklearn_minibatch.max_iter=2"]
     command = [sys.executable, "-m", "research", "experiment", "nmf_20newsgroups.yaml", "--results",
                str(tmp_path / "results"), *(a for s in sets for a in ("--set", s))]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
