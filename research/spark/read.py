@@ -223,6 +223,9 @@ _JAVA_LINES = (
                 re.I), "a gzip file is truncated or corrupt ({0}); re-create or re-download it"),
     (re.compile(r"Malformed (?:CSV )?records? .*?(?:\n|$)", re.I), "malformed CSV/TSV ({0}); fix the file or set "
                                                                     "corpus.quoting: false"),
+    (re.compile(r"(?:SparkOutOfMemoryError|java\.lang\.OutOfMemoryError)[^\n]*"),
+     "Spark ran out of memory ({0}); give it more: engine.spark.conf spark.driver.memory on local[N] (the driver is "
+     "the executor there; default 4g), spark.executor.memory on a cluster, or raise engine.spark.partitions"),
 )
 
 
@@ -253,8 +256,10 @@ def spark_errors(where: str, error: type[ResearchError] = CorpusError) -> Iterat
             raise
         line = error_line(exc, where)
         if line is None:
-            first = next((s.strip() for s in str(exc).splitlines() if s.strip()), type(exc).__name__)
-            line = f"{where}: the Spark job failed ({first[:300]})"
+            text = str(exc)
+            first = next((s.strip() for s in text.splitlines() if s.strip()), type(exc).__name__)
+            cause = re.search(r"\b([\w.$]+(?:Exception|Error):[^\n]*)", text[text.find(first) + len(first):])
+            line = f"{where}: the Spark job failed ({first[:200]}" + (f"; {cause.group(1).strip()[:200]})" if cause else ")")
         raise error(line) from exc
 
 

@@ -17,6 +17,7 @@ from research.errors import ResearchError
 __all__ = ["EngineError", "owned_session", "require_pyspark", "session_info", "start_session"]
 
 LOG4J = Path(__file__).with_name("log4j2.properties")
+LOCAL_MEMORY = "4g"   # spark.driver.memory of a local[N] master unless engine.spark.conf sets it
 INSTALL_EXTRA = "make spark (or: pip install 'research[spark]')"
 INSTALL_JAVA = "apt-get install openjdk-17-jre-headless (Spark 4 needs Java 17 or 21)"
 
@@ -87,6 +88,10 @@ def start_session(engine: dict[str, Any], app_name: str = "research", event_log:
             # adaptive execution would merge a small corpus's partitions into one after each shuffle,
             # and the Python stages (cleaning, shares) would then run on one core
             "spark.sql.adaptive.coalescePartitions.enabled": "false"}
+    if str(spark_cfg["master"]).startswith("local"):
+        # one JVM is driver and executors: Spark's 1g default ran out of memory joining the
+        # shingles of 50,000 benchmark documents (engine.spark.conf overrides it)
+        conf["spark.driver.memory"] = LOCAL_MEMORY
     if event_log is not None:
         event_log.mkdir(parents=True, exist_ok=True)
         conf.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log.resolve().as_uri()})

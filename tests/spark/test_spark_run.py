@@ -209,3 +209,29 @@ def test_hashing_and_em_priors_are_refused_where_they_cannot_run(tmp_path, capsy
                      "--set", "vectorizer.min_df=2", str(ROOT / "configs" / "lda_spark.yaml"))
     assert code == 2 and "vectorizer.min_df: 2" in err and "hashing: null" in err
     assert not (tmp_path / "results").exists() or not run_dirs(tmp_path / "results")
+
+
+def test_spark_out_of_memory_is_one_line_naming_the_setting():
+    """The text of a real failure (50,000 benchmark documents on local[1] with Spark's 1g), in
+    py4j's own error class: one line that says what ran out and which engine.spark.conf key gives more."""
+    from py4j.protocol import Py4JError
+
+    from research.spark.read import spark_errors
+    from research.spark.session import EngineError
+
+    text = ("An error occurred while calling o318.collectToPython.\n: org.apache.spark.SparkException: "
+            "[STAGE_MATERIALIZATION_MULTIPLE_FAILURES] Multiple failures (4) in stage materialization:\n  1. "
+            "SparkException: Job aborted due to stage failure: Task 0 in stage 50.0 failed 1 times, most recent "
+            "failure: Lost task 0.0 in stage 50.0 (TID 60) (192.0.2.2 executor driver): "
+            "org.apache.spark.memory.SparkOutOfMemoryError: [UNABLE_TO_ACQUIRE_MEMORY] Unable to acquire 65536 "
+            "bytes of memory, got 0. SQLSTATE: 53200\n\tat org.apache.spark.errors.SparkCoreErrors$.outOfMemoryError")
+    with pytest.raises(EngineError) as caught, spark_errors("clean", EngineError):
+        raise Py4JError(text)
+    line = str(caught.value)
+    assert "\n" not in line and line.startswith("clean: Spark ran out of memory (SparkOutOfMemoryError")
+    assert "spark.driver.memory" in line and "engine.spark.conf" in line
+    with pytest.raises(EngineError) as caught, spark_errors("vectorise", EngineError):
+        raise Py4JError("An error occurred while calling o12.fit.\n: java.lang.IllegalStateException: "
+                            "the vocabulary is empty\n\tat org.apache.spark.ml...")
+    assert str(caught.value) == ("vectorise: the Spark job failed (An error occurred while calling o12.fit.; "
+                                 "java.lang.IllegalStateException: the vocabulary is empty)")
