@@ -120,6 +120,7 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
     for item in overrides:
         _apply_override(merged, item)
     _expand_sources(merged, source)
+    _resolve_auto(merged)
     try:
         model = _schema.validate(merged)
     except ValidationError as exc:
@@ -128,6 +129,14 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
                         if o.split("=", 1)[0].strip() == key), source)
         raise ConfigError(f"{culprit}: {message}") from None
     return Config(data=model.model_dump(mode="python"), source=source, overrides=tuple(overrides))
+
+
+def _resolve_auto(merged: dict) -> None:
+    """``vectorizer.kind: auto`` follows the model: counts for LDA (its likelihood draws whole
+    words; TF-IDF weights are not valid input), TF-IDF for everything else."""
+    vectorizer, model = merged.get("vectorizer"), merged.get("model")
+    if isinstance(vectorizer, dict) and vectorizer.get("kind") == "auto" and isinstance(model, dict):
+        vectorizer["kind"] = "count" if model.get("kind") == "lda" else "tfidf"
 
 
 FREE_FORM = {"where", "label_map"}   # mappings the user fills in: replaced whole, never merged
