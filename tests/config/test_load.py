@@ -128,3 +128,11 @@ def test_vectorizer_kind_follows_the_model_unless_set(tmp_path):
     assert yaml.safe_load((run / "config.yaml").read_text())["vectorizer"]["kind"] == "count"
     with pytest.raises(ConfigError, match="set vectorizer.kind: count"):
         research.run_experiment(load_config(path, ["vectorizer.kind=tfidf"]), results_dir=tmp_path / "results")
+
+
+def test_group_by_names_fields_or_kept_columns_only():
+    with pytest.raises(ConfigError, match=r"topics.evaluate.group_by: 'year' is not a document field; use outlet.*"
+                                          r"corpus.keep_columns \(now \['split'\]\)"):
+        load_config("nmf_20newsgroups.yaml", ["topics.evaluate.group_by=[label, year]"])
+    config = load_config("nmf_20newsgroups.yaml", ["topics.evaluate.group_by=[label, split, month]"])
+    assert config["topics"]["evaluate"]["group_by"] == ["label", "split", "month"]
