@@ -120,6 +120,7 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
     for item in overrides:
         _apply_override(merged, item)
     _expand_sources(merged, source)
+    _resolve_auto(merged)
     try:
         model = _schema.validate(merged)
     except ValidationError as exc:
@@ -127,7 +128,30 @@ def load_config(name: str | Path | None = None, overrides: list[str] | tuple[str
         culprit = next((f"override '{o}'" for o in reversed(overrides)
                         if o.split("=", 1)[0].strip() == key), source)
         raise ConfigError(f"{culprit}: {message}") from None
-    return Config(data=model.model_dump(mode="python"), source=source, overrides=tuple(overrides))
+    data = model.model_dump(mode="python")
+    _check_group_by(data, source)
+    return Config(data=data, source=source, overrides=tuple(overrides))
+
+
+GROUP_FIELDS = ("outlet", "label", "month", "date", "title", "id")   # month: from the date
+
+
+def _check_group_by(data: dict[str, Any], source: str) -> None:
+    """``topics.evaluate.group_by`` names document fields or kept columns only (an unknown one
+    was skipped without a word)."""
+    kept = list(data["corpus"]["keep_columns"])
+    for group in data["topics"]["evaluate"]["group_by"]:
+        if group not in GROUP_FIELDS and group not in kept:
+            raise ConfigError(f"{source}: topics.evaluate.group_by: {group!r} is not a document field; use "
+                              f"{', '.join(GROUP_FIELDS)} or a column named in corpus.keep_columns (now {kept})")
+
+
+def _resolve_auto(merged: dict) -> None:
+    """``vectorizer.kind: auto`` follows the model: counts for LDA (its likelihood draws whole
+    words; TF-IDF weights are not valid input), TF-IDF for everything else."""
+    vectorizer, model = merged.get("vectorizer"), merged.get("model")
+    if isinstance(vectorizer, dict) and vectorizer.get("kind") == "auto" and isinstance(model, dict):
+        vectorizer["kind"] = "count" if model.get("kind") == "lda" else "tfidf"
 
 
 FREE_FORM = {"where", "label_map"}   # mappings the user fills in: replaced whole, never merged

@@ -110,7 +110,7 @@ def _check_doc_freq(key: str, value: int | float) -> None:
 
 
 class VectorizerCfg(Section):
-    kind: Literal["tfidf", "count"]
+    kind: Literal["tfidf", "count"]       # "auto" is resolved by load_config before validation
     min_df: DocFreq
     max_df: DocFreq
     max_features: PosInt | None

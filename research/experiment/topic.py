@@ -297,7 +297,11 @@ def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result
     distinctive: dict[str, Any] = {}
     for group in config["topics"]["evaluate"]["group_by"]:
         values = _group_values(prepared, group)
-        if sum(v is not None for v in values) == 0 or len({v for v in values if v is not None}) < 2:
+        found = {v for v in values if v is not None}
+        if len(found) < 2:
+            run.log.warning("prevalence by %s left out: %s", group,
+                            f"every document has {group} {next(iter(found))!r}" if found
+                            else f"no document has a {group}")
             continue
         table = prevalence_by_group(result.doc_topic, values)
         table.to_csv(run.path / f"prevalence_by_{group}.csv", float_format="%.6f")

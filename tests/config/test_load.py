@@ -111,3 +111,28 @@ def test_a_schema_level_unknown_key_names_the_defaults_file_that_lists_the_valid
     assert key == "fix" and message.startswith("unknown key 'fix'; see ")
     named = message.split("; see ", 1)[1].split(" ", 1)[0]
     assert (Path(__file__).resolve().parents[2] / named).resolve() == DEFAULTS_PATH.resolve()
+
+
+def test_vectorizer_kind_follows_the_model_unless_set(tmp_path):
+    """An own-corpus LDA config that names no vectoriser gets counts (LDA cannot take TF-IDF);
+    everything else TF-IDF; a stated kind is kept (and an LDA on TF-IDF is still refused)."""
+    import research
+
+    assert load_config(None, ["model.kind=lda"])["vectorizer"]["kind"] == "count"
+    assert load_config(None, ["model.kind=nmf"])["vectorizer"]["kind"] == "tfidf"
+    assert load_config(None)["vectorizer"]["kind"] == "tfidf"
+    assert load_config(None, ["model.kind=lda", "vectorizer.kind=tfidf"])["vectorizer"]["kind"] == "tfidf"
+    path = write_config(tmp_path, {"model": {"kind": "lda"}, "topics": {"num_topics": 2},
+                                   "corpus": {"source": "sample"}})
+    run = research.run_experiment(load_config(path), results_dir=tmp_path / "results")
+    assert yaml.safe_load((run / "config.yaml").read_text())["vectorizer"]["kind"] == "count"
+    with pytest.raises(ConfigError, match="set vectorizer.kind: count"):
+        research.run_experiment(load_config(path, ["vectorizer.kind=tfidf"]), results_dir=tmp_path / "results")
+
+
+def test_group_by_names_fields_or_kept_columns_only():
+    with pytest.raises(ConfigError, match=r"topics.evaluate.group_by: 'year' is not a document field; use outlet.*"
+                                          r"corpus.keep_columns \(now \['split'\]\)"):
+        load_config("nmf_20newsgroups.yaml", ["topics.evaluate.group_by=[label, year]"])
+    config = load_config("nmf_20newsgroups.yaml", ["topics.evaluate.group_by=[label, split, month]"])
+    assert config["topics"]["evaluate"]["group_by"] == ["label", "split", "month"]
