@@ -30,18 +30,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from research.errors import ConfigError
-from research.stream.vectorise import transform_tokens, vectorizer_from_frequencies
+from research.stream.vectorise import text_step, transform_tokens, vectorizer_from_frequencies
 from research.util.batches import batched
 
 __all__ = ["MIX_PARTITIONS", "SparkVectorizer", "check_hashing", "feature_names", "fit_spark_vectorizer", "hashing_vectorizer",
-           "iter_batches", "matrix_blocks", "matrix_rows", "sized", "vector_frame"]
+           "iter_batches", "matrix_blocks", "matrix_rows", "n_columns", "sized", "vector_frame"]
 
 MIX_PARTITIONS = 4     # partitions fetched and shuffled together (research.stream.topics.MIX_PARTS)
 TRANSFORM_ROWS = 2000  # documents transformed together on an executor
@@ -61,7 +61,7 @@ class SparkVectorizer:
     words_counted: int
     names: list[str] | None = None
     collisions: int = 0
-    used: int = field(default=0)
+    used: int = 0
 
     @property
     def vocabulary(self) -> list[str]:
@@ -76,20 +76,24 @@ class SparkVectorizer:
         return len(self.vectorizer.vocabulary_)
 
 
-def _reader(vectorizer):
-    return vectorizer.steps[0][1] if hasattr(vectorizer, "steps") else vectorizer
-
-
 def feature_names(vectorizer) -> list[str]:
     """The words of the matrix columns: a SparkVectorizer's vocabulary (with hashing, the
     columns' names), a scikit-learn vectoriser's ``get_feature_names_out``, or ``#i`` for the
     columns of a bare hashing vectoriser."""
     if isinstance(vectorizer, SparkVectorizer):
         return vectorizer.vocabulary
-    reader = _reader(vectorizer)
+    reader = text_step(vectorizer)
     if hasattr(reader, "vocabulary_"):
         return [str(w) for w in reader.get_feature_names_out()]
     return [f"#{i}" for i in range(int(reader.n_features))]
+
+
+def n_columns(vectorizer) -> int:
+    """The number of matrix columns (of :func:`feature_names`, without building the names)."""
+    if isinstance(vectorizer, SparkVectorizer):
+        return vectorizer.n_features
+    reader = text_step(vectorizer)
+    return len(reader.vocabulary_) if hasattr(reader, "vocabulary_") else int(reader.n_features)
 
 
 def hashing_vectorizer(settings: dict[str, Any], token_pattern: str, lowercase: bool):
@@ -206,7 +210,7 @@ def vector_frame(frame, vectorizer):
     from pyspark.ml.linalg import SparseVector, VectorUDT
     from pyspark.sql.types import LongType, StructField, StructType
 
-    n_features = len(feature_names(vectorizer))
+    n_features = n_columns(vectorizer)
     rows = matrix_rows(frame, vectorizer).map(
         lambda r: (r[0], SparseVector(n_features, r[1].tolist(), r[2].astype(np.float64).tolist())))
     schema = StructType([StructField("index", LongType(), False), StructField("features", VectorUDT(), False)])

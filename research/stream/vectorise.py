@@ -24,7 +24,7 @@ from scipy import sparse
 from research.errors import ConfigError, VectorizerError
 from research.vectorise import build_vectorizer
 
-__all__ = ["MatrixParts", "fit_vocabulary", "transform_tokens", "vectorizer_from_frequencies"]
+__all__ = ["MatrixParts", "fit_vocabulary", "text_step", "transform_tokens", "vectorizer_from_frequencies"]
 
 
 def _limits(settings: dict[str, Any], n_docs: int) -> tuple[float, float]:
@@ -110,11 +110,16 @@ def vectorizer_from_frequencies(words: Sequence[str], dfs, tfs, n_docs: int, set
     return vectorizer
 
 
+def text_step(vectorizer):
+    """The step of ``vectorizer`` that reads text: itself, or a pipeline's first step."""
+    return vectorizer.steps[0][1] if hasattr(vectorizer, "steps") else vectorizer
+
+
 def transform_tokens(vectorizer, tokens: list[list[str]]) -> sparse.csr_matrix:
     """``vectorizer.transform`` of token lists (split at spaces, as :func:`research.vectorise.fit_vectorizer`);
     ``vectorizer`` may also be a pipeline whose first step reads the text (a hashing vectoriser
     and its IDF weights)."""
-    reader = vectorizer.steps[0][1] if hasattr(vectorizer, "steps") else vectorizer
+    reader = text_step(vectorizer)
     params = {"analyzer": reader.analyzer, "token_pattern": reader.token_pattern}
     reader.set_params(analyzer=str.split, token_pattern=None)
     try:
