@@ -8,6 +8,7 @@ Each ``model.kind`` names a runner ``(config, run, prepared) -> metrics`` regist
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import research.experiment.tfidf
 import research.experiment.tone
@@ -56,11 +57,32 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
             metrics = dict(prepared.metrics)
             metrics.update(runner(config, run, prepared) or {})
         run.write_json("metrics.json", metrics)
+        run.log.info("%s", headline(metrics))
         run.background.wait()
         if run.background.helpers:
             shutdown(wait=False)   # the helpers exit while the report is written
         _write_report(run)
     return run.path
+
+
+HEADLINE = ("c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity", "reconstruction_error", "nmi", "macro_f1",
+            "roc_auc", "accuracy", "brier")
+
+
+def headline(metrics: dict[str, Any]) -> str:
+    """One line of the run's main numbers (with their intervals where the run has them), printed
+    at the end of every kind of run."""
+    intervals = metrics.get("intervals") or {}
+    parts = [f"{metrics.get('documents_kept', '?')} of {metrics.get('documents_read', '?')} documents kept"]
+    for key in HEADLINE:
+        value = metrics.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            low_high = intervals.get(key)
+            parts.append(f"{key} {value:.3f}" + (f" [{low_high[0]:.3f}, {low_high[1]:.3f}]" if low_high else ""))
+    if len(parts) == 1 and "vocabulary_size" in metrics:
+        parts.append(f"vocabulary {metrics['vocabulary_size']:,} words")
+    how = f" ({metrics['evaluation'].replace('_', '-')})" if "evaluation" in metrics else ""
+    return "headline: " + ", ".join(parts) + how
 
 
 def _write_report(run: RunFolder) -> None:

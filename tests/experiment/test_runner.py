@@ -260,3 +260,16 @@ def test_cleaning_cache_keeps_each_runs_own_labels(tmp_path):
     with (tone / "predictions.csv").open(encoding="utf-8") as handle:
         labels = {row["label"] for row in csv.DictReader(handle)}
     assert labels == {"opinion", "reported_news"}
+
+
+def test_every_kind_of_run_ends_with_its_headline_numbers(tfidf_run, tmp_path):
+    """The last log line before the report names the run's main numbers, as metrics.json holds
+    them (a tone run with its intervals and how it was evaluated)."""
+    log = (tfidf_run / "log.txt").read_text()
+    assert "headline: 4 of 5 documents kept, vocabulary" in log
+    run = research.run_experiment(load_config("tone.yaml"), results_dir=tmp_path)
+    metrics = json.loads((run / "metrics.json").read_text())
+    [line] = [x for x in (run / "log.txt").read_text().splitlines() if "headline:" in x]
+    low, high = metrics["intervals"]["macro_f1"]
+    assert f"macro_f1 {metrics['macro_f1']:.3f} [{low:.3f}, {high:.3f}]" in line
+    assert f"roc_auc {metrics['roc_auc']:.3f}" in line and line.endswith("(cross-validation)")
