@@ -87,6 +87,8 @@ def stream_blockers(config: Config) -> list[str]:
         out.append("topics.evaluate.stability_seeds (leave it empty)")
     if tuple(config["vectorizer"]["ngram_range"]) != (1, 1):
         out.append("vectorizer.ngram_range (use [1, 1])")
+    out += [f"topics.{key} (leave it null)" for key in ("reduce_to", "merge_threshold")
+            if config["topics"][key] is not None]
     return out
 
 
