@@ -160,6 +160,10 @@ class TopicsCfg(Section):
     num_topics: int | list[int]
     best_by: str
     top_n: PosInt
+    reduce_to: int | None
+    merge_threshold: float | None
+    labels: dict[int, str]
+    representative_docs: Annotated[int, Field(ge=0, le=10)]
     evaluate: TopicEvalCfg
 
     @model_validator(mode="after")
@@ -177,6 +181,32 @@ class TopicsCfg(Section):
         if not values or any(isinstance(v, bool) or v < 2 for v in values):
             raise ValueError(f"topics.num_topics: allowed: an integer >= 2 or a non-empty list of them, "
                              f"got {self.num_topics!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _reduction(self):
+        ks = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        reduce_to, threshold = self.reduce_to, self.merge_threshold
+        if reduce_to is not None and threshold is not None:
+            raise ValueError("topics.merge_threshold: set either topics.reduce_to (a number of topics) or "
+                             "topics.merge_threshold (a similarity), not both; set the other to null")
+        if reduce_to is not None and (reduce_to < 2 or reduce_to >= min(ks)):
+            raise ValueError(f"topics.reduce_to: allowed: null or an integer >= 2 and below every "
+                             f"topics.num_topics ({ks}), got {reduce_to!r}")
+        if threshold is not None and not 0 < threshold <= 1:
+            raise ValueError(f"topics.merge_threshold: allowed: null or a cosine similarity in (0, 1], "
+                             f"got {threshold!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _labels(self):
+        ks = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        n = self.reduce_to if self.reduce_to is not None else min(ks)
+        bad = sorted(k for k in self.labels if not 0 <= k < n)
+        if bad:
+            after = " after topics.reduce_to" if self.reduce_to is not None else ""
+            raise ValueError(f"topics.labels: no topic {bad[0]}: the model has topics 0..{n - 1}{after}; "
+                             "use those indices (as in topics.csv)")
         return self
 
 

@@ -32,6 +32,7 @@ from research.errors import ConfigError, CorpusError, ModelError
 from research.evaluate import heldout_fit, month_of, topic_diversity, topic_similarity
 from research.experiment.stages import write_csv
 from research.experiment.topic import _best, _distinctive, _draw, _ks, build_model
+from research.experiment.topic_reduce import labels_of
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.stream.clean import StreamedCleaning, clean_stream
@@ -87,6 +88,8 @@ def stream_blockers(config: Config) -> list[str]:
         out.append("topics.evaluate.stability_seeds (leave it empty)")
     if tuple(config["vectorizer"]["ngram_range"]) != (1, 1):
         out.append("vectorizer.ngram_range (use [1, 1])")
+    out += [f"topics.{key} (leave it null)" for key in ("reduce_to", "merge_threshold")
+            if config["topics"][key] is not None]
     return out
 
 
@@ -355,12 +358,15 @@ def write_topic_tables(config: Config, run: RunFolder, model, metrics: dict[str,
     sample = TopicResult(result.topic_word, sample_rows, result.vocabulary, tuple(sample_ids),
                          result.model, result.params)
     top_n = config["topics"]["top_n"]
-    write_csv(run.path / "topics.csv", [{"topic": t, "rank": r + 1, "word": w, "weight": round(x, 8)}
+    labels = labels_of(config, result)
+    write_csv(run.path / "topics.csv", [{"topic": t, "label": labels[t], "rank": r + 1, "word": w,
+                                         "weight": round(x, 8)}
                                         for t, words in enumerate(result.top_words(top_n))
                                         for r, (w, x) in enumerate(words)])
     rows = []
     for t, words in enumerate(result.topics(top_n)):
-        row = {"topic": t, "prevalence": round(float(prevalence[t]), 6), "top_words": " ".join(words)}
+        row = {"topic": t, "label": labels[t], "prevalence": round(float(prevalence[t]), 6),
+               "top_words": " ".join(words)}
         for key, values in metrics.items():
             if key.endswith("_per_topic"):
                 row[key.removesuffix("_per_topic")] = round(values[t], 6)

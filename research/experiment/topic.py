@@ -29,6 +29,7 @@ from research.evaluate import (
 )
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
+from research.experiment.topic_reduce import labels_of, reduce_best, reducing, write_representatives
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.topics import TOPIC_BACKENDS, build_topic_model
@@ -150,9 +151,10 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
 
 
 def _fit_one(config: Config, k: int, prepared: Prepared, split: tuple[np.ndarray, np.ndarray],
-             scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any]]:
+             scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any], list]:
     """Fit and evaluate one K on ``split`` = (training rows, held-out rows);
-    ``fitted(model, doc_topic)`` is called before evaluating."""
+    ``fitted(model, doc_topic)`` is called before evaluating. Last: the models fitted for
+    stability, kept when topics are merged (their merged topics' stability)."""
     train, heldout = split
     model = build_model(config, k).fit(prepared.matrix[train], feature_names=list(prepared.vocabulary))
     doc_topic = _doc_topic(model, prepared, heldout)
@@ -160,17 +162,18 @@ def _fit_one(config: Config, k: int, prepared: Prepared, split: tuple[np.ndarray
         fitted(model, doc_topic)
     metrics = _evaluate(config, model, prepared, scorers, heldout)
     metrics.update(_labels_agreement(prepared, doc_topic))
-    seeds = config["topics"]["evaluate"]["stability_seeds"]
+    seeds, seed_models = config["topics"]["evaluate"]["stability_seeds"], []
     if len(seeds) >= 2:
         ev = config["topics"]["evaluate"]
-        fitted = fit_across_seeds(build_model(config, k), prepared.matrix[train], list(prepared.vocabulary), seeds)
-        stability = topic_stability([m.result().topics(ev["coherence_top_n"]) for m in fitted],
+        seed_models = fit_across_seeds(build_model(config, k), prepared.matrix[train], list(prepared.vocabulary),
+                                       seeds)
+        stability = topic_stability([m.result().topics(ev["coherence_top_n"]) for m in seed_models],
                                     ev["similarity"], ev["coherence_top_n"])
         metrics["stability"] = float(stability.mean)
         metrics["stability_seeds"] = list(seeds)
     summary = ", ".join(f"{key}={metrics[key]:.4f}" for key in scorers if key in metrics)
     run.log.info("K=%d: %s, diversity=%.3f", k, summary, metrics["topic_diversity"])
-    return model, doc_topic, metrics
+    return model, doc_topic, metrics, seed_models if reducing(config) else []
 
 
 def _best(by_k: list[dict[str, Any]], metric: str) -> int:
@@ -196,11 +199,18 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         # one K and a helper process (large corpora): the helper draws its figures while it
         # is evaluated; otherwise they are drawn with the outputs, for the best K
         early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
-            if len(ks) == 1 and run.background.helpers else None
+            if len(ks) == 1 and run.background.helpers and not reducing(config) else None
         fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early) for k in ks]
-    by_k = [metrics for _, _, metrics in fitted]
+    by_k = [metrics for _, _, metrics, _ in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
-    model, doc_topic, metrics = fitted[best]
+    model, doc_topic, metrics, seed_models = fitted[best]
+    reduced: dict[str, Any] = {}
+    if reducing(config):
+        with run.stage("merge topics"):
+            evaluate = lambda m, shares: {**_evaluate(config, m, prepared, scorers, heldout[:0]),  # noqa: E731
+                                          **_labels_agreement(prepared, shares)}
+            model, doc_topic, metrics, reduced = reduce_best(config, run, (model, doc_topic, metrics), seed_models,
+                                                             evaluate)
     with run.stage("outputs"):
         if early is None:
             _draw_topic_figures(config, run, prepared, model, doc_topic)
@@ -211,6 +221,7 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         run.background.wait()
     out = {k: v for k, v in metrics.items() if not k.endswith("_per_topic")}
     out.update(extra)
+    out.update(reduced)
     out.update({"model": model.name, "best_k": ks[best], "best_by": config["topics"]["best_by"],
                 "by_k": [{k: v for k, v in m.items() if not k.endswith("_per_topic")} for m in by_k],
                 "documents_heldout": int(heldout.size)})
@@ -239,13 +250,15 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
                    metrics: dict[str, Any]) -> dict[str, Any]:
     result = _full_result(prepared, model, doc_topic)
     top_n = config["topics"]["top_n"]
-    write_csv(run.path / "topics.csv", [{"topic": t, "rank": r + 1, "word": w, "weight": round(x, 8)}
+    labels = labels_of(config, result)
+    write_csv(run.path / "topics.csv", [{"topic": t, "label": labels[t], "rank": r + 1, "word": w,
+                                         "weight": round(x, 8)}
                                         for t, words in enumerate(result.top_words(top_n))
                                         for r, (w, x) in enumerate(words)])
     write_csv(run.path / "doc_topics.csv", [{**d.metadata(), **{f"topic_{k}": round(float(v), 6)
                                                                 for k, v in enumerate(row)}}
                                             for d, row in zip(prepared.documents, doc_topic, strict=True)])
-    _write_topic_table(run, result, metrics, top_n)
+    _write_topic_table(run, result, metrics, top_n, labels, write_representatives(config, run, prepared, result, labels))
     if model.generative:   # pyLDAvis shows a generative model's distributions
         _write_ldavis(run, prepared, result)
     return _write_prevalence(config, run, prepared, result)
@@ -273,14 +286,18 @@ def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
     (run.path / "ldavis.html").write_text(pyLDAvis.prepared_data_to_html(data), encoding="utf-8")
 
 
-def _write_topic_table(run: RunFolder, result, metrics: dict[str, Any], top_n: int) -> None:
+def _write_topic_table(run: RunFolder, result, metrics: dict[str, Any], top_n: int, labels: list[str],
+                       representatives: list[str] | None) -> None:
     prevalence = result.prevalence()
     rows = []
     for t, words in enumerate(result.topics(top_n)):
-        row = {"topic": t, "prevalence": round(float(prevalence[t]), 6), "top_words": " ".join(words)}
+        row = {"topic": t, "label": labels[t], "prevalence": round(float(prevalence[t]), 6),
+               "top_words": " ".join(words)}
         for key, values in metrics.items():
             if key.endswith("_per_topic"):
                 row[key.removesuffix("_per_topic")] = round(values[t], 6)
+        if representatives is not None:
+            row["representative_docs"] = representatives[t]
         rows.append(row)
     write_csv(run.path / "topic_metrics.csv", rows)
 

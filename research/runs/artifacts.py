@@ -10,6 +10,8 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
                                             model.npz        topic-word, doc-topic (and gensim) arrays
                                             model.skops      the scikit-learn estimator, if any
     tone model (ToneClassifier)             model.json + model.skops (the scikit-learn pipeline)
+    merged topics (MergedTopicModel)        model.json       the groups of topics, their weights and the base
+                                                             model's state; .npz/.skops: the base model's
 
 Loading never unpickles: JSON is data; ``.npz`` files are read with
 ``allow_pickle=False``; ``.skops`` files are read by :func:`skops.io.load` with an explicit
@@ -66,6 +68,7 @@ TONE_TYPES = VECTORIZER_TYPES + [
     "sklearn.calibration._SigmoidCalibration", "sklearn.naive_bayes.MultinomialNB"]
 TONE_CLASS = "research.tone.classifier.ToneClassifier"
 CLEANER_CLASS = "research.clean.pipeline.TextPipeline"
+MERGED_CLASS = "research.topics.merge.MergedTopicModel"
 TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
 TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_")
 GENSIM_SETTINGS = {"num_topics": int, "num_terms": int, "dtype": str, "chunksize": int, "decay": float,
@@ -89,13 +92,13 @@ def topic_classes() -> dict[str, type[TopicModel]]:
 
 def model_classes() -> tuple[str, ...]:
     """The classes a ``model.json``/``cleaner.json`` may name."""
-    return (*topic_classes(), TONE_CLASS, CLEANER_CLASS)
+    return (*topic_classes(), MERGED_CLASS, TONE_CLASS, CLEANER_CLASS)
 
 
 def _allowed(name: str | None) -> bool:
     """``name in model_classes()``, without importing the topic back-ends for a cleaner or
     tone model."""
-    return name in (TONE_CLASS, CLEANER_CLASS) or name in topic_classes()
+    return name in (TONE_CLASS, CLEANER_CLASS, MERGED_CLASS) or name in topic_classes()
 
 
 # -- saving --------------------------------------------------------------------------------
@@ -111,7 +114,9 @@ def save_artifact(obj: Any, path: str | Path) -> Path:
         _skops_dump(obj, base.with_suffix(".skops"), VECTORIZER_TYPES)
         return base.with_suffix(".skops")
     if name in topic_classes():
-        return _save_topic_model(obj, base, name)
+        return _write_json(base.with_suffix(".json"), name, _topic_state(obj, base, name))
+    if name == MERGED_CLASS:
+        return _save_merged(obj, base)
     raise ModelError(f"{base.name}: a {name} cannot be saved as a run artefact without pickle; "
                      "only the package's cleaner, vectorisers, topic models and tone models can")
 
@@ -155,7 +160,19 @@ _PYTHON_ONLY_HINT = ("the fine-tuned sentence model (research.tone.finetune) and
 _UNSUPPORTED = "only the types in research.runs.artifacts lists (scikit-learn and the package's own) can be stored"
 
 
-def _save_topic_model(model: Any, base: Path, name: str) -> Path:
+def _save_merged(model: Any, base: Path) -> Path:
+    """The base model's state (its .npz/.skops beside ``base``) with the groups of topics."""
+    inner = _name(model.base)
+    if inner not in topic_classes():
+        raise ModelError(f"{base.name}: merged topics of a {inner}, which is not a registered topic back-end")
+    state = {"groups": [[int(k) for k in g] for g in model.groups],
+             "prevalence": [float(w) for w in model.prevalence],
+             "base": {"class": inner, "state": _topic_state(model.base, base, inner)}}
+    return _write_json(base.with_suffix(".json"), MERGED_CLASS, state)
+
+
+def _topic_state(model: Any, base: Path, name: str) -> dict[str, Any]:
+    """A topic back-end's JSON state; writes its arrays (.npz) and library model (.skops)."""
     state: dict[str, Any] = {"params": model.get_params(), "vocabulary_": [str(w) for w in model.vocabulary_]}
     arrays: dict[str, np.ndarray] = {}
     for key, value in vars(model).items():
@@ -171,7 +188,7 @@ def _save_topic_model(model: Any, base: Path, name: str) -> Path:
     else:
         _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
-    return _write_json(base.with_suffix(".json"), name, state)
+    return state
 
 
 def _gensim_state(lda: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -272,6 +289,8 @@ def _load_json_artifact(path: Path) -> Any:
             return TextPipeline.from_state(state)  # type: ignore[arg-type]
         if name == TONE_CLASS:
             return _load_tone_model(path, state)  # type: ignore[arg-type]
+        if name == MERGED_CLASS:
+            return _load_merged(path, state)  # type: ignore[arg-type]
         return _load_topic_model(path, name, state)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunError(f"{path}: damaged {name} state ({type(exc).__name__}: {exc})") from None
@@ -310,6 +329,20 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
                                     cls.skops_types)
     _check_topic_shapes(path, model)
     return model
+
+
+def _load_merged(path: Path, state: dict[str, Any]) -> Any:
+    from research.topics.merge import MergedTopicModel
+
+    inner = _compat.current(state["base"]["class"])
+    if inner not in topic_classes():
+        raise RunError(f"{path}: merged topics of {inner!r}, which is not a registered topic back-end; "
+                       "refusing to load it")
+    base = _load_topic_model(path, inner, state["base"]["state"])
+    try:
+        return MergedTopicModel(base, state["groups"], [float(w) for w in state["prevalence"]])
+    except ValueError as exc:
+        raise RunError(f"{path}: {exc}; damaged artefact") from None
 
 
 def _check_topic_shapes(path: Path, model: Any) -> None:

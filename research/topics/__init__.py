@@ -27,6 +27,8 @@ from typing import Any
 from research.errors import ParameterError
 from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, normalize_rows, top_words_of
 from research.topics.estimators import LDA, NMF, backend_params, topic_words
+from research.topics.labels import topic_labels
+from research.topics.merge import MergedTopicModel, merge_groups
 
 BACKEND_MODULES = ("research.topics.lda", "research.topics.nmf")
 for _module in BACKEND_MODULES:  # each registers its back-ends in TOPIC_BACKENDS
@@ -40,6 +42,7 @@ __all__ = [
     "NMF",
     "TOPIC_BACKENDS",
     "GensimLDA",
+    "MergedTopicModel",
     "MiniBatchSklearnNMF",
     "SklearnLDA",
     "SklearnNMF",
@@ -48,8 +51,10 @@ __all__ = [
     "backend_params",
     "beta_divergence",
     "build_topic_model",
+    "merge_groups",
     "normalize_rows",
     "top_words_of",
+    "topic_labels",
     "topic_words",
 ]
 

@@ -62,6 +62,8 @@ def test_streamed_run_writes_every_table_in_parquet_with_capped_previews(bbc_run
     prevalence = (bbc_run / "prevalence_by_label.csv").read_text().splitlines()
     assert len(prevalence) == 6                                  # header + 5 BBC sections
     assert (bbc_run / "report.html").is_file() and (bbc_run / "figures" / "top_words.png").is_file()
+    header = (bbc_run / "topic_metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["topic", "label"] and "label" in (bbc_run / "topics.csv").read_text().splitlines()[0]
 
 
 def test_a_streamed_run_is_reused_like_any_run(bbc_run):
