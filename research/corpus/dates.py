@@ -70,13 +70,13 @@ def _missing(value: Any) -> bool:
 @dataclass(frozen=True)
 class ParsedDates:
     """``days``: one ``datetime64[D]`` per document, NaT where it has no date (``undated``
-    documents) or one that could not be read (``unparsed``; ``examples`` names the first
-    few as ``(id, value)``)."""
+    documents) or one that could not be read (``unparsed``; ``examples`` names the first few
+    distinct unreadable values as ``(value, documents holding it, the first one's id)``)."""
 
     days: np.ndarray
     undated: int
     unparsed: int
-    examples: tuple[tuple[str, str], ...]
+    examples: tuple[tuple[str, int, str], ...]
 
     @property
     def dated(self) -> int:
@@ -86,8 +86,9 @@ class ParsedDates:
         """One sentence about the unreadable dates (None when every date was read)."""
         if not self.unparsed:
             return None
-        named = ", ".join(f"{i} ({v!r})" for i, v in self.examples)
-        more = f" and {self.unparsed - len(self.examples)} more" if self.unparsed > len(self.examples) else ""
+        named = ", ".join(f"{i} ({v!r})" if n == 1 else f"{i} and {n - 1} more ({v!r})" for v, n, i in self.examples)
+        rest = self.unparsed - sum(n for _, n, _ in self.examples)
+        more = f" and {rest} more with other values" if rest else ""
         return (f"{self.unparsed} document(s) have a date that could not be read as a day and are left out of "
                 f"the analysis over time: {named}{more}; give dates as 2017-09-10, Sep 10, 2017, 10 September "
                 f"2017, an RFC 2822 date or 10/09/2017 (corpus.date_dayfirst), or check {key}")
@@ -111,5 +112,15 @@ def parse_dates(values: Sequence[Any], ids: Sequence[str], dayfirst: bool = Fals
             bad.append(i)
         else:
             days[i] = np.datetime64(cache[key], "D")
-    examples = tuple((str(ids[i]), str(values[i])) for i in bad[:EXAMPLES])
-    return ParsedDates(days, undated, len(bad), examples)
+    return ParsedDates(days, undated, len(bad), _examples([str(values[i]) for i in bad], [str(ids[i]) for i in bad]))
+
+
+def _examples(values: list[str], ids: list[str]) -> tuple[tuple[str, int, str], ...]:
+    """(value, how many documents hold it, the first one's id) for the first few distinct values."""
+    found: dict[str, list] = {}
+    for value, doc in zip(values, ids, strict=True):
+        if value in found:
+            found[value][0] += 1
+        elif len(found) < EXAMPLES:
+            found[value] = [1, doc]
+    return tuple((value, n, doc) for value, (n, doc) in found.items())

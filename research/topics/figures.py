@@ -220,6 +220,7 @@ def _topic_panel(ax, frame: pd.DataFrame, x: pd.Series, title: str) -> None:
     share, low, high = (frame[c].to_numpy(dtype=float) for c in ("share", "share_low", "share_high"))
     ax.fill_between(x, np.where(enough, low, np.nan), np.where(enough, high, np.nan), color="tab:blue", alpha=0.2,
                     lw=0)
+    ax.vlines(x[enough], low[enough], high[enough], color="tab:blue", alpha=0.5, lw=1)   # an isolated period's too
     ax.plot(x, np.where(enough, share, np.nan), color="tab:blue", marker="o", ms=3, lw=1.4)
     scale = np.concatenate([share[enough], high[enough]]) if enough.any() else share
     top = 1.1 * max(0.05, float(np.nanmax(scale)) if np.isfinite(scale).any() else 0.0)
@@ -265,6 +266,7 @@ def plot_topics_over_time(table: pd.DataFrame, path: str | Path, min_documents: 
     strip.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     n_topics = table["topic"].nunique()
     more = f"the {len(shown)} largest of {n_topics} topics; " if len(shown) < n_topics else ""
-    fig.suptitle(f"Topic shares over time: mean share per {freq} with its 95% bootstrap interval (band)\n{more}"
+    interval = "with its 95% bootstrap interval (band)" if table["share_low"].notna().any() else "(no intervals)"
+    fig.suptitle(f"Topic shares over time: mean share per {freq} {interval}\n{more}"
                  f"hollow grey = fewer than {min_documents} documents (triangle: above the panel's range)", fontsize=10)
     return _save(fig, path)

@@ -3,6 +3,7 @@
 import datetime as dt
 import email.utils
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,7 +82,9 @@ def test_unreadable_dates_are_counted_and_named_once(rows):
 
 
 def test_warning_names_the_first_few_and_counts_the_rest():
-    parsed = parse_dates(["soon"] * 8 + ["2017-09-10"], [f"doc{i}" for i in range(9)])
+    values = ["soon", "later", "soon", "tbc", "a", "b", "c", "d", "2017-09-10", "e"]
+    parsed = parse_dates(values, [f"doc{i}" for i in range(len(values))])
     message = parsed.warning()
-    assert parsed.unparsed == 8 and parsed.dated == 1
-    assert "doc4 ('soon')" in message and "doc5" not in message and "and 3 more" in message
+    assert parsed.unparsed == 9 and parsed.dated == 1
+    assert "doc0 and 1 more ('soon')" in message and "doc1 ('later')" in message and "doc5 ('b')" in message
+    assert len(re.findall(r"doc\d", message)) == 5 and "and 3 more with other values" in message
