@@ -31,6 +31,7 @@ class CorpusCfg(Section):
     title_column: str | None
     outlet_column: str | None
     date_column: str | None
+    date_dayfirst: bool
     label_column: str | None
     file_column: str
     columns: list[str] | None
@@ -150,6 +151,13 @@ class TopicEvalCfg(Section):
     group_by: list[str]
 
 
+class OverTimeCfg(Section):
+    freq: Literal["auto", "week", "month", "quarter", "year", "none"]
+    min_documents: PosInt
+    bootstrap: Annotated[int, Field(ge=0)]
+    top_n: PosInt
+
+
 class TopicsCfg(Section):
     """Besides the keys below: ``<family>_backend`` (a registered back-end: checked against
     ``research.topics.TOPIC_BACKENDS`` by the experiment) and one ``<family>_<backend>``
@@ -165,6 +173,7 @@ class TopicsCfg(Section):
     labels: dict[int, str]
     representative_docs: Annotated[int, Field(ge=0, le=10)]
     evaluate: TopicEvalCfg
+    over_time: OverTimeCfg
 
     @model_validator(mode="after")
     def _backend_sections(self):

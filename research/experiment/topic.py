@@ -28,6 +28,7 @@ from research.evaluate import (
     topic_stability,
 )
 from research.experiment.kinds import register_kind
+from research.experiment.over_time import over_time_table
 from research.experiment.stages import Prepared, write_csv
 from research.experiment.topic_reduce import labels_of, reduce_best, reducing, write_representatives
 from research.runs.artifacts import save_artifact
@@ -261,7 +262,19 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
     _write_topic_table(run, result, metrics, top_n, labels, write_representatives(config, run, prepared, result, labels))
     if model.generative:   # pyLDAvis shows a generative model's distributions
         _write_ldavis(run, prepared, result)
-    return _write_prevalence(config, run, prepared, result)
+    extra = _write_prevalence(config, run, prepared, result)
+    extra.update(_write_over_time(config, run, prepared, result))
+    return extra
+
+
+def _write_over_time(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:
+    """topics_over_time.csv and its figure (``topics.over_time``), and metrics' ``over_time``."""
+    table, summary = over_time_table(config, run, prepared, result.doc_topic)
+    if table is not None:
+        _draw(run, "plot_topics_over_time", table, run.path / "figures" / "topics_over_time.png",
+              min_documents=config["topics"]["over_time"]["min_documents"], freq=summary["freq"],
+              labels=[" ".join(words) for words in result.topics(3)])
+    return {"over_time": summary} if summary else {}
 
 
 def _draw(run: RunFolder, figure: str, *args: Any, **kwargs: Any) -> None:

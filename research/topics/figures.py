@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy.spatial.distance import jensenshannon
@@ -30,6 +31,7 @@ __all__ = [
     "plot_prevalence_by_group",
     "plot_prevalence_table",
     "plot_top_words",
+    "plot_topics_over_time",
 ]
 
 
@@ -198,4 +200,73 @@ def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
         ax.set_title(str(column) + (" (chooses K)" if column == best_by else ""), fontsize=9)
         ax.set_xlabel("K")
     fig.suptitle(f"metrics vs number of topics; best K = {best_k} by {best_by}")
+    return _save(fig, path)
+
+
+def _period_middles(periods: pd.DataFrame) -> tuple[pd.Series, float]:
+    """The middle day of each period (where its share and count are drawn) and the bar width
+    in days (periods are consecutive; the last is as long as the one before it)."""
+    starts = pd.to_datetime(periods["period_start"]).reset_index(drop=True)
+    lengths = starts.diff().shift(-1)
+    lengths.iloc[-1] = lengths.iloc[-2] if len(lengths) > 1 else pd.Timedelta(days=30)
+    return starts + lengths / 2, float(lengths.min() / pd.Timedelta(days=1))
+
+
+def _topic_panel(ax, frame: pd.DataFrame, x: pd.Series, title: str) -> None:
+    """One topic's shares: a line with its interval band over the periods with enough
+    documents; hollow grey markers for the periods with too few (triangles at the top edge
+    when above the range of the others, which sets the scale)."""
+    enough = frame["enough"].to_numpy(dtype=bool)
+    share, low, high = (frame[c].to_numpy(dtype=float) for c in ("share", "share_low", "share_high"))
+    ax.fill_between(x, np.where(enough, low, np.nan), np.where(enough, high, np.nan), color="tab:blue", alpha=0.2,
+                    lw=0)
+    ax.vlines(x[enough], low[enough], high[enough], color="tab:blue", alpha=0.5, lw=1)   # an isolated period's too
+    ax.plot(x, np.where(enough, share, np.nan), color="tab:blue", marker="o", ms=3, lw=1.4)
+    scale = np.concatenate([share[enough], high[enough]]) if enough.any() else share
+    top = 1.1 * max(0.05, float(np.nanmax(scale)) if np.isfinite(scale).any() else 0.0)
+    sparse_x, sparse_y = x[~enough], share[~enough]
+    ax.plot(sparse_x[sparse_y <= top], sparse_y[sparse_y <= top], ls="none", marker="o", ms=4, mfc="none", mec="grey")
+    ax.plot(sparse_x[sparse_y > top], np.full((sparse_y > top).sum(), 0.96 * top), ls="none", marker="^", ms=5, mfc="none",
+            mec="grey")
+    ax.set_ylim(0, top)
+    ax.set_title(title, fontsize=8.5, loc="left")
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
+
+
+def _count_strip(ax, periods: pd.DataFrame, x: pd.Series, width: float, min_documents: int) -> None:
+    colours = np.where(periods["enough"].to_numpy(dtype=bool), "tab:blue", "lightgrey")
+    ax.bar(x, periods["documents"], width=0.85 * width, color=colours)
+    ax.axhline(min_documents, color="grey", ls="--", lw=0.8)
+    ax.set_ylabel("documents", fontsize=8)
+    ax.tick_params(labelsize=7)
+
+
+def plot_topics_over_time(table: pd.DataFrame, path: str | Path, min_documents: int = 5, freq: str = "period",
+                          labels: Sequence[str] | None = None, max_topics: int = 12, ncols: int = 4) -> Path:
+    """Small multiples of ``topics_over_time.csv`` (a :func:`research.evaluate.over_time.topics_over_time`
+    table): one panel per topic (the ``max_topics`` largest by mean share) on a shared date axis,
+    above them the number of documents per period (grey: fewer than ``min_documents``)."""
+    periods = table.drop_duplicates("period").reset_index(drop=True)
+    x, width = _period_middles(periods)
+    weight = table.dropna(subset=["share"]).assign(mass=lambda f: f["share"] * f["documents"])
+    shown = list(weight.groupby("topic")["mass"].sum().sort_values(ascending=False, kind="stable").index[:max_topics])
+    ncols = max(1, min(ncols, len(shown)))
+    nrows = ceil(len(shown) / ncols)
+    fig = Figure(figsize=(11, 1.9 + 1.9 * nrows), layout="constrained")
+    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.7] + [1.0] * nrows)
+    strip = fig.add_subplot(grid[0, :])
+    _count_strip(strip, periods, x, width, min_documents)
+    for i, topic in enumerate(shown):
+        ax = fig.add_subplot(grid[1 + i // ncols, i % ncols], sharex=strip)
+        words = f": {labels[topic]}" if labels is not None else ""
+        _topic_panel(ax, table[table["topic"] == topic].reset_index(drop=True), x, f"topic {topic}{words}")
+    locator = AutoDateLocator(maxticks=6)
+    strip.xaxis.set_major_locator(locator)
+    strip.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    n_topics = table["topic"].nunique()
+    more = f"the {len(shown)} largest of {n_topics} topics; " if len(shown) < n_topics else ""
+    interval = "with its 95% bootstrap interval (band)" if table["share_low"].notna().any() else "(no intervals)"
+    fig.suptitle(f"Topic shares over time: mean share per {freq} {interval}\n{more}"
+                 f"hollow grey = fewer than {min_documents} documents (triangle: above the panel's range)", fontsize=10)
     return _save(fig, path)
