@@ -66,7 +66,8 @@ def _splits(predictions) -> str:
                      SPLITS.get(str(split), "")])
     intro = ('<p class="meaning">predictions.csv scores every document once, never by a model trained on it. '
              "Reasons: the features that pushed the final model towards the class it finds most likely, with "
-             "their contribution to the log-odds (see the glossary below).</p>")
+             "their contribution to the log-odds (weight x standardised value: a feature also pushes by being "
+             "unusually rare in the text; see the glossary below).</p>")
     return intro + table(["split", "documents", "predicted", "how it was scored"], rows, summary="splits")
 
 
