@@ -34,6 +34,8 @@ from research.experiment.topic_reduce import labels_of, reduce_best, reducing, w
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.topics import TOPIC_BACKENDS, build_topic_model
+from research.topics.layout import document_labels, write_intertopic
+from research.topics.ldavis import ldavis_page
 from research.util.workers import call
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
@@ -243,7 +245,8 @@ def _draw_topic_figures(config: Config, run: RunFolder, prepared: Prepared, mode
                         doc_topic: np.ndarray) -> None:
     result, figures = _full_result(prepared, model, doc_topic), run.path / "figures"
     _draw(run, "plot_top_words", result, figures / "top_words.png", n=config["topics"]["top_n"])
-    _draw(run, "plot_doc_topic_heatmap", result, figures / "doc_topic_heatmap.png")
+    _draw(run, "plot_doc_topic_heatmap", result, figures / "doc_topic_heatmap.png",
+          labels=document_labels(prepared.documents))
     _draw(run, "plot_intertopic_map", result, figures / "intertopic_map.png")
 
 
@@ -260,6 +263,7 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
                                                                 for k, v in enumerate(row)}}
                                             for d, row in zip(prepared.documents, doc_topic, strict=True)])
     _write_topic_table(run, result, metrics, top_n, labels, write_representatives(config, run, prepared, result, labels))
+    write_intertopic(run.path, result, top_n)    # the report's interactive intertopic map
     if model.generative:   # pyLDAvis shows a generative model's distributions
         _write_ldavis(run, prepared, result)
     extra = _write_prevalence(config, run, prepared, result)
@@ -295,8 +299,8 @@ def _write_ldavis(run: RunFolder, prepared: Prepared, result) -> None:
     data = pyLDAvis.prepare(topic_term_dists=result.topic_word[:, keep], doc_topic_dists=result.doc_topic,
                             doc_lengths=np.asarray(prepared.matrix.sum(axis=1)).ravel(),
                             vocab=[w for w, k in zip(result.vocabulary, keep, strict=True) if k], term_frequency=counts[keep],
-                            sort_topics=False, start_index=0)
-    (run.path / "ldavis.html").write_text(pyLDAvis.prepared_data_to_html(data), encoding="utf-8")
+                            sort_topics=False, start_index=0, n_jobs=1)   # joblib workers cost ~15 s here
+    (run.path / "ldavis.html").write_text(ldavis_page(data), encoding="utf-8")   # works offline
 
 
 def _write_topic_table(run: RunFolder, result, metrics: dict[str, Any], top_n: int, labels: list[str],

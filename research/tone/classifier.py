@@ -110,7 +110,9 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         """The features that pushed each text towards its predicted class, most first."""
         check_is_fitted(self, "pipeline_")
         found = explain(self.pipeline_, [str(t) for t in X], top=top)
-        return ["; ".join(f"{name} ({value:+.2f})" for name, value, _ in e["towards"]) for e in found]
+        binary = len(self.classes_) == 2
+        return ["; ".join(f"{name} ({value:+.2f})" for name, value in _towards_predicted(e, binary))
+                for e in found]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, also a ``DocumentToneModel`` of research 0.1 (``research._compat``),
@@ -129,3 +131,12 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+def _towards_predicted(explained: dict[str, Any], binary: bool) -> list[tuple[str, float]]:
+    """The features that pushed a text towards its most probable class. A binary model's
+    explanation is of its second class; when the first is more probable, the features that
+    pushed against the second are the ones that pushed towards the first (sign flipped)."""
+    if not binary or explained["probability"] >= 0.5:
+        return [(name, value) for name, value, _ in explained["towards"]]
+    return [(name, -value) for name, value, _ in explained["against"]]

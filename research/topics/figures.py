@@ -18,13 +18,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from scipy.spatial.distance import jensenshannon
 
 from research.evaluate.topic_metrics import prevalence_by_group
 from research.topics._base import TopicResult
+from research.topics.layout import intertopic_coordinates
 
 __all__ = [
+    "doc_topic_heatmap_figure",
     "intertopic_coordinates",
+    "metric_vs_k_figure",
     "plot_doc_topic_heatmap",
     "plot_intertopic_map",
     "plot_metric_vs_k",
@@ -32,6 +34,7 @@ __all__ = [
     "plot_prevalence_table",
     "plot_top_words",
     "plot_topics_over_time",
+    "representative_rows",
 ]
 
 
@@ -44,7 +47,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
 
 
 def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
-                   ncols: int = 5) -> Path:
+                   ncols: int = 4) -> Path:
     """One horizontal bar panel per topic: its ``n`` heaviest words and their weights.
 
     Laid out by hand from the longest word, not by matplotlib's constrained layout, which
@@ -53,7 +56,7 @@ def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
     ncols = max(1, min(ncols, len(tops)))
     nrows = ceil(len(tops) / ncols)
     width, height = 3.0 * ncols, 0.28 * n * nrows + 0.9 * nrows
-    label = 0.2 + 0.062 * max((len(w) for words in tops for w, _ in words), default=1)  # inches
+    label = 0.2 + 0.07 * max((len(w) for words in tops for w, _ in words), default=1)  # inches
     left, right, top, bottom, gap = label, 0.15, 0.7, 0.3, 0.45
     axis_w = (width - left - right - (ncols - 1) * label) / ncols
     axis_h = (height - top - bottom - (nrows - 1) * gap) / nrows
@@ -68,53 +71,56 @@ def plot_top_words(result: TopicResult, path: str | Path, n: int = 10,
             continue
         words, weights = zip(*tops[k], strict=True)
         ax.barh(range(len(words)), weights, color="tab:blue")
-        ax.set_yticks(range(len(words)), labels=words, fontsize=8)
+        ax.set_yticks(range(len(words)), labels=words, fontsize=9)
         ax.set_ylim(len(words) - 0.5, -0.5)
-        ax.set_title(f"topic {k}", fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
+        ax.set_title(f"topic {k}", fontsize=10)
+        ax.tick_params(axis="x", labelsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.suptitle(f"top {n} words per topic ({result.model or 'topic model'})", y=1 - 0.15 / height,
                  va="top")
     return _save(fig, path)
 
 
-def plot_doc_topic_heatmap(result: TopicResult, path: str | Path, max_docs: int = 40,
-                           sort: bool = True) -> Path:
-    """Topic shares of the first ``max_docs`` documents, rows labelled by document id
-    (or row number), sorted by dominant topic when ``sort``."""
-    shares = result.doc_topic[:max_docs]
-    ids = list(result.doc_ids[:max_docs]) if result.doc_ids else [str(i) for i in
-                                                                   range(len(shares))]
-    order = np.lexsort((-shares.max(axis=1), shares.argmax(axis=1))) if sort else \
-        np.arange(len(shares))
-    fig = Figure(figsize=(max(5.0, 2.5 + 0.35 * result.num_topics), 1.2 + 0.22 * len(shares)),
+def representative_rows(doc_topic: np.ndarray, max_docs: int = 40) -> np.ndarray:
+    """Row indices of the documents most representative of each topic: per topic, in topic
+    order, the documents with the largest share of it (each document once), about
+    ``max_docs`` in all (at least one per topic)."""
+    k = doc_topic.shape[1]
+    per_topic = max(1, max_docs // max(k, 1))
+    chosen: list[int] = []
+    for t in range(k):
+        order = np.argsort(-doc_topic[:, t], kind="stable")
+        taken = set(chosen)
+        chosen += [int(i) for i in order if int(i) not in taken][:per_topic]
+    return np.array(chosen[:max(max_docs, k)], dtype=int)
+
+
+def doc_topic_heatmap_figure(result: TopicResult, max_docs: int = 40,
+                             labels: Sequence[str] | None = None) -> Figure:
+    """:func:`plot_doc_topic_heatmap`'s figure (for measuring it without saving)."""
+    rows = representative_rows(result.doc_topic, max_docs)
+    names = list(labels) if labels is not None else list(result.doc_ids or range(len(result.doc_topic)))
+    shares = result.doc_topic[rows]
+    fig = Figure(figsize=(max(8.0, 6.0 + 0.45 * result.num_topics), 1.8 + 0.26 * len(rows)),
                  layout="constrained")
     ax = fig.subplots()
-    im = ax.imshow(shares[order], aspect="auto", cmap="viridis", vmin=0, vmax=1,
-                   interpolation="nearest")
-    ax.set_yticks(range(len(order)), labels=[ids[i] for i in order], fontsize=7)
-    ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=7)  # type: ignore[arg-type]
-    ax.set_xlabel("topic")
-    ax.set_ylabel("document")
+    im = ax.imshow(shares, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_yticks(range(len(rows)), labels=[str(names[i]) for i in rows], fontsize=9)
+    ax.set_xticks(range(result.num_topics), labels=range(result.num_topics), fontsize=9)  # type: ignore[arg-type]
+    ax.set_xlabel("topic", fontsize=10)
     fig.colorbar(im, ax=ax, label="topic share")
-    return _save(fig, path)
+    fig.suptitle(f"topic shares of the documents most representative of each topic\n"
+                 f"({len(rows)} of {len(result.doc_topic):,} documents shown, grouped by topic)", fontsize=11)
+    return fig
 
 
-def intertopic_coordinates(topic_word: np.ndarray) -> np.ndarray:
-    """2-D coordinates of topics by classical MDS (PCoA) of the Jensen-Shannon distances
-    between their word distributions; signs fixed so the layout is reproducible."""
-    k = topic_word.shape[0]
-    dist = np.array([[jensenshannon(topic_word[i], topic_word[j], base=2) for j in range(k)]
-                     for i in range(k)])
-    centre = np.eye(k) - 1.0 / k
-    b = -0.5 * centre @ (dist**2) @ centre
-    values, vectors = np.linalg.eigh(b)
-    top = np.argsort(values)[::-1][:2]
-    coords = vectors[:, top] * np.sqrt(np.clip(values[top], 0, None))
-    if coords.shape[1] < 2:
-        coords = np.column_stack([coords, np.zeros(k)])
-    flip = np.sign(coords[np.argmax(np.abs(coords), axis=0), [0, 1]])
-    return coords * np.where(flip == 0, 1.0, flip)
+def plot_doc_topic_heatmap(result: TopicResult, path: str | Path, max_docs: int = 40,
+                           labels: Sequence[str] | None = None) -> Path:
+    """Topic shares of the documents most representative of each topic (see
+    :func:`representative_rows`; about ``max_docs`` rows), rows named by ``labels`` (one per
+    document: titles or outlet and date, see :func:`research.topics.layout.document_labels`;
+    default: document ids); the title says how many of how many documents are shown."""
+    return _save(doc_topic_heatmap_figure(result, max_docs, labels), path)
 
 
 def plot_intertopic_map(result: TopicResult, path: str | Path) -> Path:
@@ -174,15 +180,10 @@ def plot_prevalence_table(table, num_topics: int, path: str | Path, kind: str = 
     return _save(fig, path)
 
 
-def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
-                     path: str | Path, best_by: str | None = None,
-                     higher_is_better: bool = True) -> Path:
-    """One panel per metric against the number of topics K; the best K by ``best_by``
-    (default: the first metric) is marked on every panel.
-
-    ``table``: a DataFrame indexed by K with one column per metric, or
-    ``{metric: {K: value}}``.
-    """
+def metric_vs_k_figure(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
+                       best_by: str | None = None, higher_is_better: bool = True,
+                       ncols: int = 3) -> Figure:
+    """:func:`plot_metric_vs_k`'s figure: a grid of panels, ``ncols`` to a row."""
     frame = pd.DataFrame(table).sort_index()
     if frame.empty:
         raise ValueError("plot_metric_vs_k needs at least one metric value")
@@ -192,15 +193,33 @@ def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
                          f"{', '.join(map(str, frame.columns))}")
     scores = frame[best_by]
     best_k = scores.idxmax() if higher_is_better else scores.idxmin()
-    fig = Figure(figsize=(3.2 * len(frame.columns), 3), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(frame.columns), squeeze=False)).ravel()
-    for ax, column in zip(axes, frame.columns, strict=True):
+    ncols = max(1, min(ncols, len(frame.columns)))
+    nrows = ceil(len(frame.columns) / ncols)
+    fig = Figure(figsize=(3.8 * ncols, 2.9 * nrows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, column in zip(axes, frame.columns, strict=False):
         ax.plot(frame.index, frame[column], marker="o")
         ax.axvline(best_k, color="tab:red", ls="--", lw=1)
-        ax.set_title(str(column) + (" (chooses K)" if column == best_by else ""), fontsize=9)
-        ax.set_xlabel("K")
-    fig.suptitle(f"metrics vs number of topics; best K = {best_k} by {best_by}")
-    return _save(fig, path)
+        ax.set_title(str(column) + (" (chooses K)" if column == best_by else ""), fontsize=11)
+        ax.set_xlabel("K (number of topics)", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[len(frame.columns):]:
+        ax.set_axis_off()
+    fig.suptitle(f"metrics vs number of topics; best K = {best_k} by {best_by} (red line)", fontsize=12)
+    return fig
+
+
+def plot_metric_vs_k(table: pd.DataFrame | Mapping[str, Mapping[int, float]],
+                     path: str | Path, best_by: str | None = None,
+                     higher_is_better: bool = True) -> Path:
+    """One panel per metric against the number of topics K, three panels to a row; the best
+    K by ``best_by`` (default: the first metric) is marked on every panel.
+
+    ``table``: a DataFrame indexed by K with one column per metric, or
+    ``{metric: {K: value}}``.
+    """
+    return _save(metric_vs_k_figure(table, best_by, higher_is_better), path)
 
 
 def _period_middles(periods: pd.DataFrame) -> tuple[pd.Series, float]:

@@ -5,6 +5,7 @@ console errors and with every figure displayed."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -14,13 +15,21 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
+from scipy import stats
 
 import research
 import research.cli.extra
 from research.cli.main import main
 from research.runs.folder import sha256_file
 from research.runs.report import write_report
+from research.runs.report.html import PAGE_ROWS
+from research.tone.glossary import TONE_FEATURES
+from research.topics.figures import doc_topic_heatmap_figure, metric_vs_k_figure
+from tests.helpers import write_config
 from tests.runs.test_compare import PROMO_TITLE, make_tone_run, make_topic_run
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -52,7 +61,7 @@ def test_the_run_writes_a_self_contained_report(tfidf_run):
     page = (tfidf_run / "report.html").read_text(encoding="utf-8")   # written by the run itself
     assert json.loads((tfidf_run / "run.json").read_text())["artifacts"]["report.html"] == \
         sha256_file(tfidf_run / "report.html")
-    assert not re.search(r'(?:src|href)="(?!data:|#)', page)   # nothing loaded or linked from elsewhere
+    assert not re.search(r'(?:src|href)="(?!data:|#|ldavis\.html")', page)   # nothing from elsewhere
     assert 'src="http' not in page and "<script" not in page.lower() and "<link" not in page.lower()
     assert "Content-Security-Policy" in page
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
@@ -88,13 +97,14 @@ def test_topic_report_lists_top_words_and_per_topic_metrics(topic_run):
 def test_tone_report_shows_intervals_and_the_most_and_least_promotional_documents(tone_run):
     page = write_report(tone_run).read_text(encoding="utf-8")
     metrics = _section(page, "metrics")
-    assert '<td>macro_f1</td><td class="n">0.7</td><td>[0.4, 0.9]</td>' in metrics
+    assert '<td><b>macro_f1</b></td><td class="n">0.7</td><td>[0.4, 0.9]</td>' in metrics
     assert "<th>predicted opinion</th>" in metrics                      # the confusion matrix
     tone = _section(page, "tone")
-    most, least = tone.split("Least promotional")
-    assert most.index("d2") < most.index("d4") < most.index("d1") < most.index("d3")
-    assert least.index("d3") < least.index("d1")
-    assert "tone__booster (+0.6)" in most
+    most, least = tone.split("Least promotional")[:2]
+    order = [most.index(t) for t in ("24 News HD", "Analysis column", "Defence dialogue", "Counter-terrorism")]
+    assert order == sorted(order)
+    assert least.index("Counter-terrorism") < least.index("Defence dialogue")
+    assert "boosters: very, clearly, indeed (+0.6)" in most and "tone__booster (+" not in most
 
 
 def test_all_text_is_escaped(tone_run):
@@ -113,6 +123,7 @@ def test_missing_optional_files_leave_their_sections_out(tfidf_run, tmp_path):
     page = write_report(run).read_text(encoding="utf-8")
     assert '<section id="run">' in page
     assert not any(f'<section id="{key}">' in page for key in ("metrics", "data", "figures", "config"))
+    assert "<script" not in page
 
 
 def test_report_command_rewrites_it_and_updates_the_recorded_hash(tfidf_run, tmp_path, capsys):
@@ -199,14 +210,39 @@ class Browser:
         """Open ``url``; return (session id, {"images": [[complete, naturalWidth], ...], "title": ...})."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
+        for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable", session=session)
+        self.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1,
+                                                         "mobile": False}, session=session)
         self.call("Page.navigate", {"url": url}, session=session)
         self.wait_for("Page.loadEventFired")
         probe = ("JSON.stringify({title: document.title, images: Array.from(document.images)"
                  ".map(i => [i.complete, i.naturalWidth])})")
         result = self.call("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)
         return session, json.loads(result["result"]["value"])
+
+    def evaluate(self, session: str, expression: str):
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                "awaitPromise": True}, session=session)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def hover(self, session: str, selector: str) -> None:
+        """Scroll the first element matching ``selector`` into view and move the mouse onto
+        its centre, as a reader would."""
+        box = self.evaluate(session, f"(() => {{const el = document.querySelector({json.dumps(selector)});"
+                                     "el.scrollIntoView({block: 'center'}); const r = el.getBoundingClientRect();"
+                                     "return [r.left + r.width / 2, r.top + r.height / 2];})()")
+        for dx in (-3, 0):   # plotly reacts to movement
+            self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": box[0] + dx, "y": box[1]},
+                      session=session)
+        time.sleep(0.3)
+
+    def requests(self) -> list[str]:
+        """URLs the page asked for, other than itself and inline data."""
+        urls = [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+        return [u for u in urls if not u.startswith(("data:", "file:", "about:"))]
 
     def console_errors(self) -> list[str]:
         errors = []
@@ -264,3 +300,231 @@ def test_the_browser_check_catches_broken_and_external_images(browser, tmp_path)
     _, result = browser.load(page.as_uri())
     assert any("example.invalid" in e for e in browser.console_errors())
     assert [width for _, width in result["images"]] == [0, 0]
+
+
+# -- a real topic run with topics over time and by group, and a real tone run ----------------
+HYPERPARTISAN = {
+    "corpus": {"source": "../shared/data/hyperpartisan/hyperpartisan_byarticle.jsonl", "outlet_column": "domain",
+               "date_column": "published_at", "label_column": "hyperpartisan", "limit": 120},
+    "vectorizer": {"kind": "count", "min_df": 3, "max_df": 0.5},
+    "model": {"kind": "lda"},
+    "topics": {"num_topics": [4, 5], "lda_backend": "sklearn", "evaluate": {"group_by": ["label"]}},
+}
+
+
+def _interval(values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """95% bootstrap interval of the column means of ``values`` (documents x topics)."""
+    means = np.array([values[rng.integers(0, len(values), len(values))].mean(axis=0) for _ in range(200)])
+    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
+
+
+def write_time_and_group_tables(run: Path) -> None:
+    """topics_over_time.csv, topic_shares_by_label.csv and topic_differences.csv in the schema of
+    the run outputs, computed here from the run's own doc_topics.csv (monthly shares, bootstrap
+    intervals, Welch tests with Benjamini-Hochberg q-values)."""
+    docs = pd.read_csv(run / "doc_topics.csv", dtype={"label": str})
+    columns = [c for c in docs.columns if c.startswith("topic_")]
+    words = pd.read_csv(run / "topic_metrics.csv").set_index("topic")["top_words"]
+    rng = np.random.default_rng(0)
+    docs = docs[docs["date"].astype(str) >= "2016"].assign(period=lambda d: d["date"].astype(str).str[:7])
+    rows = []
+    for period, part in docs.groupby("period"):
+        values = part[columns].to_numpy()
+        low, high = _interval(values, rng)
+        for k, share in enumerate(values.mean(axis=0)):
+            rows.append({"period": period, "period_start": f"{period}-01", "documents": len(part),
+                         "enough": len(part) >= 5, "topic": k, "share": share, "share_low": low[k],
+                         "share_high": high[k], "words": " ".join(words[k].split()[:5])})
+    pd.DataFrame(rows).to_csv(run / "topics_over_time.csv", index=False)
+    groups, rows = {}, []
+    for group, part in docs.groupby("label"):
+        groups[group] = values = part[columns].to_numpy()
+        low, high = _interval(values, rng)
+        rows += [{"group": group, "documents": len(part), "topic": k, "share": s, "share_low": low[k],
+                  "share_high": high[k]} for k, s in enumerate(values.mean(axis=0))]
+    pd.DataFrame(rows).to_csv(run / "topic_shares_by_label.csv", index=False)
+    a, b = groups["true"], groups["false"]
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    q = stats.false_discovery_control(p)
+    spread = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
+    diff = a.mean(axis=0) - b.mean(axis=0)
+    pd.DataFrame({"field": "label", "group_a": "true", "group_b": "false", "documents_a": len(a),
+                  "documents_b": len(b), "topic": range(len(columns)), "share_a": a.mean(axis=0),
+                  "share_b": b.mean(axis=0), "difference": diff, "difference_low": diff - 1.96 * spread,
+                  "difference_high": diff + 1.96 * spread, "p_value": p, "q_value": q,
+                  "significant": q < 0.05}).to_csv(run / "topic_differences.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def hyper_run(tmp_path_factory, shared_data) -> Path:
+    folder = tmp_path_factory.mktemp("hyper")
+    config = research.load_config(write_config(folder, HYPERPARTISAN, "hyper.yaml"))
+    run = research.run_experiment(config, results_dir=folder / "results")
+    write_time_and_group_tables(run)
+    write_report(run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def tone_sample_run(tmp_path_factory) -> Path:
+    return research.run_experiment(research.load_config("tone.yaml"), results_dir=tmp_path_factory.mktemp("tone"))
+
+
+@pytest.mark.shared_data
+def test_topic_report_reads_top_down_with_meanings_and_only_the_config_it_used(hyper_run):
+    page = (hyper_run / "report.html").read_text(encoding="utf-8")
+    keys = re.findall(r'<section id="(\w+)">', page)
+    assert keys == ["metrics", "topics", "figures", "data", "run", "config"]
+    metrics = json.loads((hyper_run / "metrics.json").read_text())
+    headline = _section(page, "metrics").split("<details>")[0]
+    assert f'<td><b>c_npmi</b></td><td class="n">{metrics["c_npmi"]:.4g}</td>' in headline
+    assert "above 0.1 is decent for news" in headline and "near 1 = topics do not repeat" in headline
+    config = _section(page, "config")
+    assert "topics:" in config and "vectorizer:" in config and "\ntone:" not in config
+    assert "left out: tone" in config
+    topics = _section(page, "topics")
+    table = pd.read_csv(hyper_run / "topic_metrics.csv")
+    for row in table.itertuples():
+        words = " · ".join(row.top_words.split()[:3])
+        assert f"<td class=\"n\">{row.topic}</td><td>{words}</td>" in topics
+        assert f'<td class="n">{row.c_npmi:.4g}</td>' in topics
+
+
+@pytest.mark.shared_data
+def test_every_figure_has_a_caption_and_the_heatmap_says_what_it_shows(hyper_run):
+    figures = _section((hyper_run / "report.html").read_text(encoding="utf-8"), "figures")
+    captions = re.findall(r"<figure>.*?<figcaption>(.*?)</figcaption></figure>", figures, re.S)
+    pngs = sorted(p.name for p in (hyper_run / "figures").glob("*.png"))
+    assert len(captions) == len(pngs) - 1 + 4      # the static map gives way to the interactive one
+    assert all(len(c) > 60 and "A figure of this run" not in c for c in captions)
+    assert 'href="ldavis.html"' in figures
+    docs = pd.read_csv(hyper_run / "doc_topics.csv")
+    fig = doc_topic_heatmap_figure(_topic_result(hyper_run), labels=list(docs["title"]))
+    title = fig.get_suptitle()
+    assert f"of {len(docs):,} documents shown" in title
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert all(label in set(docs["title"]) for label in shown) and len(shown) == int(title.split("(")[1].split()[0])
+
+
+def _topic_result(run: Path):
+    from research.topics import TopicResult
+
+    docs = pd.read_csv(run / "doc_topics.csv")
+    shares = docs[[c for c in docs.columns if c.startswith("topic_")]].to_numpy()
+    with np.load(run / "artifacts" / "model.npz") as arrays:
+        topic_word = arrays["topic_word_"]
+    return TopicResult(topic_word, shares, tuple(f"w{i}" for i in range(topic_word.shape[1])),
+                       tuple(docs["id"].astype(str)))
+
+
+def _displayed_font_px(fig, width_px: int = 1200) -> float:
+    """The smallest text of ``fig`` in CSS pixels when the figure is shown ``width_px`` wide
+    (or at its own size when narrower)."""
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_fontsize"))
+             if t.get_text().strip() and t.get_visible()]
+    scale = min(1.0, width_px / (fig.get_figwidth() * fig.dpi))
+    return min(sizes) / 72 * fig.dpi * scale
+
+
+def test_metrics_vs_k_is_a_readable_grid_not_a_strip(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    table = {m: {k: 0.1 * k + i for k in (5, 10, 15, 20)} for i, m in enumerate(
+        ["c_npmi", "u_mass", "c_v", "topic_diversity", "topic_similarity", "perplexity", "nmi", "ari"])}
+    fig = metric_vs_k_figure(table, best_by="c_npmi")
+    FigureCanvasAgg(fig)
+    fig.set_dpi(110)                                     # as saved
+    assert _displayed_font_px(fig) >= 9.5
+    path = research.topics.figures.plot_metric_vs_k(table, tmp_path / "k.png", best_by="c_npmi")
+    with Image.open(path) as image:
+        width, height = image.size
+    assert width <= 1400 and 0.5 <= width / height <= 2.5, (width, height)
+
+
+@pytest.mark.shared_data
+def test_the_runs_own_figures_are_readable_at_1200_px(hyper_run):
+    for path in sorted((hyper_run / "figures").glob("*.png")):
+        with Image.open(path) as image:
+            width, height = image.size
+        if path.stem.startswith("prevalence_by_"):
+            continue        # drawn by another part of the run (grows with the number of groups)
+        assert width / height <= 3.5, (path.name, width, height)
+        assert width <= 1600, (path.name, width)
+
+
+def test_tone_report_explains_documents_in_plain_english_by_split_and_outlet(tone_sample_run):
+    page = write_report(tone_sample_run).read_text(encoding="utf-8")
+    tone = _section(page, "tone")
+    predictions = pd.read_csv(tone_sample_run / "predictions.csv")
+    assert set(predictions["split"]) == {"cv"} and "<td>cv</td>" in tone and "out-of-fold" in tone
+    assert "Most promotional documents, cv split" in tone and "per outlet" in tone
+    for outlet in predictions["outlet"].dropna().unique():
+        assert html.escape(outlet) in tone.split("per outlet")[1]
+    reasons = re.findall(r"<td>([^<]*\(\+[0-9.e-]+\)[^<]*)</td>", tone.split("Glossary")[0])
+    assert reasons and not any("tone__" in r for r in reasons)
+    plain = {name for name, _ in TONE_FEATURES.values()}
+    assert any(p in reasons[0] for p in plain)
+    glossary = tone.split("Glossary")[1]
+    for name in {n for text in predictions["top_reasons"].dropna() for n in re.findall(r"(tone__\w+)", text)}:
+        assert f"<td>{name}</td>" in glossary
+
+
+@pytest.mark.shared_data
+def test_page_size_is_reported(hyper_run, capsys):
+    size = (hyper_run / "report.html").stat().st_size
+    with capsys.disabled():
+        print(f"\nreport.html of a {len(pd.read_csv(hyper_run / 'doc_topics.csv'))}-document LDA run: "
+              f"{size / 1e6:.2f} MB")
+    assert page_plotly_count((hyper_run / "report.html").read_text(encoding="utf-8")) == 1
+    assert size < 8e6
+
+
+def page_plotly_count(page: str) -> int:
+    return page.count("plotly.js v")    # the bundle's banner: inlined once
+
+
+@pytest.mark.shared_data
+def test_chromium_draws_interactive_figures_that_answer_hover_without_network(browser, hyper_run):
+    session, page = browser.load((hyper_run / "report.html").resolve().as_uri())
+    assert browser.console_errors() == []
+    assert page["images"] and all(complete and width > 0 for complete, width in page["images"])
+    plots = browser.evaluate(session, "Array.from(document.querySelectorAll('[data-plot]')).map(d => "
+                                      "[d.dataset.plot, d.querySelectorAll('svg.main-svg').length, "
+                                      "d.querySelectorAll('.point').length])")
+    assert {p[0] for p in plots} == {"intertopic", "over-time", "by-label", "differences"}
+    assert all(svgs > 0 and points > 0 for _, svgs, points in plots), plots
+    words = pd.read_csv(hyper_run / "intertopic.csv")["top_words"]
+    browser.hover(session, "#plot-intertopic .point")
+    text = browser.evaluate(session, "Array.from(document.querySelectorAll('#plot-intertopic .hovertext'))"
+                                     ".map(h => h.textContent).join(' ')")
+    assert "top words" in text and any(w.split()[0] in text for w in words), text
+    browser.hover(session, "#plot-over-time .scatterlayer .trace:nth-child(2) .point")
+    text = browser.evaluate(session, "Array.from(document.querySelectorAll('#plot-over-time .hovertext'))"
+                                     ".map(h => h.textContent).join(' ')")
+    assert "words:" in text and "documents" in text, text
+    assert browser.requests() == [] and browser.console_errors() == []
+
+
+@pytest.mark.shared_data
+def test_ldavis_page_draws_its_circles_offline(browser, hyper_run):
+    page = (hyper_run / "ldavis.html").read_text(encoding="utf-8")
+    assert not re.search(r'(?:src|href)="', page) and "Content-Security-Policy" in page   # all inline
+    session, _ = browser.load((hyper_run / "ldavis.html").resolve().as_uri())
+    circles = browser.evaluate(session, "document.querySelectorAll('svg circle').length")
+    assert circles >= 4
+    assert browser.requests() == [] and browser.console_errors() == []
+
+
+def test_long_tables_are_folded_and_paged_in_the_browser(browser, tfidf_run, tmp_path):
+    run = tmp_path / "long"
+    shutil.copytree(tfidf_run, run)
+    data = json.loads((run / "data.json").read_text())
+    data["documents"] = [dict(data["documents"][0], id=f"doc{i}") for i in range(3 * PAGE_ROWS)]
+    (run / "data.json").write_text(json.dumps(data))
+    session, _ = browser.load(write_report(run).resolve().as_uri())
+    shown = browser.evaluate(session, "(() => {const t = document.querySelector('table[data-page]');"
+                                      "return [t.closest('details') !== null, "
+                                      "Array.from(t.tBodies[0].rows).filter(r => r.style.display !== 'none')"
+                                      ".length, t.tBodies[0].rows.length];})()")
+    assert shown == [True, PAGE_ROWS, 3 * PAGE_ROWS]
+    assert browser.console_errors() == []
