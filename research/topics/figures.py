@@ -7,6 +7,7 @@ nothing here touches pyplot's global state or needs a display.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from math import ceil
 from pathlib import Path
@@ -288,4 +289,6 @@ def plot_topics_over_time(table: pd.DataFrame, path: str | Path, min_documents: 
     interval = "with its 95% bootstrap interval (band)" if table["share_low"].notna().any() else "(no intervals)"
     fig.suptitle(f"Topic shares over time: mean share per {freq} {interval}\n{more}"
                  f"hollow grey = fewer than {min_documents} documents (triangle: above the panel's range)", fontsize=10)
-    return _save(fig, path)
+    with warnings.catch_warnings():   # a span matplotlib has no tick interval for: it falls back to 6, which reads fine
+        warnings.filterwarnings("ignore", "AutoDateLocator was unable", UserWarning)
+        return _save(fig, path)
