@@ -19,9 +19,9 @@ from scipy import sparse
 from scipy.stats import false_discovery_control
 
 __all__ = [
+    "DIFFERENCE_COLUMNS",
     "SHARE_COLUMNS",
     "WORD_COLUMNS",
-    "DIFFERENCE_COLUMNS",
     "as_text",
     "bootstrap_means",
     "class_topic_words",
@@ -100,7 +100,7 @@ def topic_shares(doc_topic: np.ndarray, groups: dict[str, np.ndarray], draws: in
 
 
 def class_topic_words(counts: sparse.spmatrix, doc_topic: np.ndarray, groups: dict[str, np.ndarray],
-                      vocabulary: Sequence[str], top_n: int) -> pd.DataFrame:
+                      vocabulary: Sequence[str] | np.ndarray, top_n: int) -> pd.DataFrame:
     """The words of each topic as each group uses them (:data:`WORD_COLUMNS`).
 
     A class is a (group, topic) pair; its word counts are the group's documents' counts, each
@@ -125,12 +125,13 @@ def class_topic_words(counts: sparse.spmatrix, doc_topic: np.ndarray, groups: di
 
 
 def _membership(groups: dict[str, np.ndarray], n: int) -> sparse.csr_matrix:
-    rows = np.concatenate([np.full(len(r), i) for i, r in enumerate(groups.values())]) if groups else []
-    cols = np.concatenate(list(groups.values())) if groups else []
+    """G x N: 1 where a document belongs to a group."""
+    rows = np.concatenate([np.full(len(r), i) for i, r in enumerate(groups.values())] or [np.empty(0, int)])
+    cols = np.concatenate([*groups.values(), np.empty(0, int)])
     return sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(groups), n))
 
 
-def _top(weights: np.ndarray, vocabulary: Sequence[str], n: int, group: str, topic: int) -> list[tuple]:
+def _top(weights: np.ndarray, vocabulary: Sequence[str] | np.ndarray, n: int, group: str, topic: int) -> list[tuple]:
     order = np.argsort(-weights, kind="stable")[:n]
     return [(group, topic, rank, str(vocabulary[j]), round(float(weights[j]), 8))
             for rank, j in enumerate((j for j in order if weights[j] > 0), start=1)]

@@ -9,6 +9,7 @@ checks the settings against the documents, writes the tables and asks for the fi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,7 +53,8 @@ class Comparison:
 
     def __init__(self, field: str, values: Sequence[Any], a: Any, b: Any):
         texts = np.array([as_text(v) for v in values], dtype=object)
-        available = sorted({t for t in texts if t is not None})
+        sizes = Counter(t for t in texts if t is not None)
+        available = sorted(sizes, key=lambda t: (-sizes[t], t))   # the most frequent first
         self.field, self.a_values = field, _wanted(a)
         self.in_a = self._mask(texts, "a", self.a_values, available)
         if b is None:
@@ -75,7 +77,7 @@ class Comparison:
             shown = ", ".join(repr(v) for v in available[:30]) + (f" and {len(available) - 30} more"
                                                                     if len(available) > 30 else "")
             raise ConfigError(f"{KEY}.{side}: {', '.join(map(repr, missing))} matches no document's "
-                              f"{self.field}; values of {self.field}: {shown or '(none)'}")
+                              f"{self.field}; values of {self.field}, most documents first: {shown or '(none)'}")
         return np.isin(texts, wanted)
 
     def label(self, side: str) -> str:
@@ -97,8 +99,9 @@ def comparison(config: Config, fields: dict[str, list[Any]]) -> Comparison | Non
     return Comparison(compare["field"], fields[compare["field"]], compare["a"], compare["b"])
 
 
-def write_by_group(config: Config, run: RunFolder, result, counts: sparse.spmatrix, vocabulary: Sequence[str],
-                   fields: dict[str, list[Any]], draw: Draw) -> dict[str, Any]:
+def write_by_group(config: Config, run: RunFolder, result, counts: sparse.spmatrix,
+                   vocabulary: Sequence[str] | np.ndarray, fields: dict[str, list[Any]],
+                   draw: Draw) -> dict[str, Any]:
     """The by-group tables and figures of every field; the comparison's metrics, if any."""
     settings = config["topics"]["by_group"]
     labels = [f"{k}: {' '.join(words)}" for k, words in enumerate(result.topics(3))]

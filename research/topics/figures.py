@@ -178,6 +178,12 @@ def _short(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[:width - 1] + "\u2026"
 
 
+def _interval_bars(ax, value, low, high, y, **style: Any) -> None:
+    """Horizontal interval bars from ``low`` to ``high`` with a dot at ``value``, at heights ``y``."""
+    xerr = [np.asarray(value) - np.asarray(low), np.asarray(high) - np.asarray(value)]
+    ax.errorbar(value, y, xerr=np.clip(xerr, 0, None), fmt="o", capsize=2, elinewidth=1.2, **style)
+
+
 def plot_topic_shares(table: pd.DataFrame, path: str | Path, field: str = "group",
                       topic_labels: Sequence[str] | None = None, overall: Sequence[float] | None = None,
                       max_groups: int = 20, ncols: int = 4) -> Path:
@@ -195,8 +201,7 @@ def plot_topic_shares(table: pd.DataFrame, path: str | Path, field: str = "group
     y = np.arange(len(shown))
     for ax, topic in zip(axes, topics, strict=False):
         rows = table[table["topic"] == topic].set_index("group").loc[shown]
-        ax.errorbar(rows["share"], y, xerr=[rows["share"] - rows["share_low"], rows["share_high"] - rows["share"]],
-                    fmt="o", ms=3.5, color="tab:blue", ecolor="tab:blue", elinewidth=1.2, capsize=2)
+        _interval_bars(ax, rows["share"], rows["share_low"], rows["share_high"], y, color="tab:blue", ms=3.5)
         if overall is not None:
             ax.axvline(overall[topic], color="grey", ls="--", lw=0.8)
         ax.set_title(_short(topic_labels[topic] if topic_labels else f"topic {topic}", 34), fontsize=9)
@@ -225,12 +230,12 @@ def plot_topic_differences(table: pd.DataFrame, path: str | Path,
     for mask, color, label in ((~significant, "grey", "q >= 0.05"), (significant, "tab:red", "q < 0.05")):
         rows = table[mask]
         if len(rows):
-            ax.errorbar(rows["difference"], y[mask], fmt="o", ms=4, color=color, capsize=2, label=label,
-                        xerr=[rows["difference"] - rows["difference_low"], rows["difference_high"] - rows["difference"]])
+            _interval_bars(ax, rows["difference"], rows["difference_low"], rows["difference_high"], y[mask],
+                           color=color, ms=4, label=label)
     ax.axvline(0, color="black", lw=0.8)
     names = [topic_labels[t] if topic_labels else f"topic {t}" for t in table["topic"]]
-    ax.set_yticks(y, labels=[_short(n, 40) + (" *" if s else "") for n, s in zip(names, significant, strict=True)],
-                  fontsize=8)
+    marks = [_short(n, 40) + (" *" if s else "") for n, s in zip(names, significant, strict=True)]
+    ax.set_yticks(y, labels=marks, fontsize=8)
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
