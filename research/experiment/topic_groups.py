@@ -96,6 +96,9 @@ def comparison(config: Config, fields: dict[str, list[Any]]) -> Comparison | Non
     if compare is None:
         return None
     check_compare_field(config)
+    if compare["field"] not in fields:
+        raise ConfigError(f"{KEY}.field: no two documents differ in {compare['field']!r} (see the log: "
+                          f"prevalence by {compare['field']} left out); compare by another field")
     return Comparison(compare["field"], fields[compare["field"]], compare["a"], compare["b"])
 
 

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.shared_data
 HYPERPARTISAN = "../shared/data/hyperpartisan/hyperpartisan_byarticle.jsonl"
 SETTINGS = [f"corpus.source={HYPERPARTISAN}", "corpus.unit=document", "corpus.outlet_column=domain",
             "corpus.label_column=hyperpartisan", "corpus.date_column=published_at", "corpus.limit=300",
+            "corpus.keep_columns=[labeled_by]",
             "topics.num_topics=5", "topics.evaluate.stability_seeds=[]", "topics.evaluate.coherence=[u_mass]",
             "topics.best_by=u_mass",
             "topics.top_n=8"]
@@ -97,6 +98,8 @@ def test_run_is_deterministic(run, results):
      r"topics\.by_group\.compare\.b: 'maybe' matches no document's label; "
      r"values of label, most documents first: 'false', 'true'$"),
     ("{field: label, a: 'true', b: ['true', 'false']}", "[label]", r"topics\.by_group\.compare: 'true' is in both"),
+    ("{field: labeled_by, a: article}", "[label, labeled_by]",   # every article has labeled_by 'article'
+     r"topics\.by_group\.compare\.field: no two documents differ in 'labeled_by'"),
     ("{field: outlet, a: x}", "[label]", r"topics\.by_group\.compare\.field: 'outlet' is not one of "
                                          r"topics\.evaluate\.group_by \(label\)"),
 ])
