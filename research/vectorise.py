@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from research.errors import VectorizerError
 
-__all__ = ["build_vectorizer", "fit_vectorizer", "joined", "top_terms_by_group", "top_terms_per_row"]
+__all__ = ["build_vectorizer", "fit_vectorizer", "joined", "term_counts", "top_terms_by_group", "top_terms_per_row"]
 
 
 def build_vectorizer(settings: dict[str, Any], token_pattern: str, lowercase: bool):
@@ -36,6 +36,15 @@ def build_vectorizer(settings: dict[str, Any], token_pattern: str, lowercase: bo
 
 def joined(tokens: list[list[str]]) -> list[str]:
     return [" ".join(t) for t in tokens]
+
+
+def term_counts(vectorizer, matrix: sparse.csr_matrix, tokens: list[list[str]]) -> sparse.csr_matrix:
+    """Word counts of the documents in the fitted vectoriser's columns: ``matrix`` itself when
+    it holds counts, else (TF-IDF) the tokens counted again by the vectoriser's own analyser
+    and vocabulary, before its IDF weights and norm (``binary: true`` gives 0/1)."""
+    if not isinstance(vectorizer, TfidfVectorizer):
+        return matrix
+    return sparse.csr_matrix(CountVectorizer.transform(vectorizer, joined(tokens)))
 
 
 def fit_vectorizer(tokens: list[list[str]], settings: dict[str, Any], token_pattern: str,

@@ -158,6 +158,23 @@ class OverTimeCfg(Section):
     top_n: PosInt
 
 
+Value = str | int | float | bool
+Values = Value | Annotated[list[Value], Field(min_length=1)]
+
+
+class CompareCfg(Section):
+    field: Annotated[str, Field(min_length=1)]
+    a: Values
+    b: Values | None = None   # the one default outside defaults.yaml: compare is null there
+
+
+class ByGroupCfg(Section):
+    min_documents: PosInt
+    bootstrap: Annotated[int, Field(ge=10)]
+    permutations: Annotated[int, Field(ge=10)]
+    compare: CompareCfg | None
+
+
 class TopicsCfg(Section):
     """Besides the keys below: ``<family>_backend`` (a registered back-end: checked against
     ``research.topics.TOPIC_BACKENDS`` by the experiment) and one ``<family>_<backend>``
@@ -174,6 +191,7 @@ class TopicsCfg(Section):
     representative_docs: Annotated[int, Field(ge=0, le=10)]
     evaluate: TopicEvalCfg
     over_time: OverTimeCfg
+    by_group: ByGroupCfg
 
     @model_validator(mode="after")
     def _backend_sections(self):

@@ -30,6 +30,7 @@ from research.evaluate import (
 from research.experiment.kinds import register_kind
 from research.experiment.over_time import over_time_table
 from research.experiment.stages import Prepared, write_csv
+from research.experiment.topic_groups import check_compare_field, comparison, write_by_group
 from research.experiment.topic_reduce import labels_of, reduce_best, reducing, write_representatives
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
@@ -37,6 +38,7 @@ from research.topics import TOPIC_BACKENDS, build_topic_model
 from research.topics.layout import document_labels, write_intertopic
 from research.topics.ldavis import ldavis_page
 from research.util.workers import call
+from research.vectorise import term_counts
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
 
@@ -93,6 +95,7 @@ def precheck(config: Config) -> None:
     if reference is not None and not Path(reference).exists():
         raise ConfigError(f"topics.evaluate.reference: no such file or folder: {reference}; "
                           "give an existing corpus path or null for the training texts")
+    check_compare_field(config)
 
 
 def _check_sizes(config: Config, prepared: Prepared) -> None:
@@ -191,6 +194,7 @@ def _best(by_k: list[dict[str, Any]], metric: str) -> int:
 @register_kind("nmf", precheck=precheck)
 def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
     _check_sizes(config, prepared)
+    comparison(config, _group_fields(config, prepared)[1])   # refuse unknown values before fitting
     ev = config["topics"]["evaluate"]
     ks = _ks(config)
     train, heldout = _split(prepared.matrix.shape[0], ev["heldout"], config["seed"], max(ks))
@@ -326,24 +330,40 @@ def _group_values(prepared: Prepared, group: str) -> list[Any]:
     return [d.field(group) for d in docs]
 
 
-def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:
-    """Mean topic share per group, and each group's most distinctive topic."""
-    distinctive: dict[str, Any] = {}
+def _group_fields(config: Config, prepared: Prepared) -> tuple[list[str], dict[str, list[Any]]]:
+    """Each group_by field's value per document, for the fields with at least two values;
+    and why each other field was left out."""
+    fields, left_out = {}, []
     for group in config["topics"]["evaluate"]["group_by"]:
         values = _group_values(prepared, group)
         found = {v for v in values if v is not None}
         if len(found) < 2:
-            run.log.warning("prevalence by %s left out: %s", group,
-                            f"every document has {group} {next(iter(found))!r}" if found
-                            else f"no document has a {group}")
+            left_out.append(f"prevalence by {group} left out: " + (f"every document has {group} "
+                            f"{next(iter(found))!r}" if found else f"no document has a {group}"))
             continue
+        fields[group] = values
+    return left_out, fields
+
+
+def _write_prevalence(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:
+    """Mean topic share per group, and each group's most distinctive topic; the by-group
+    tables and figures (:mod:`research.experiment.topic_groups`)."""
+    distinctive: dict[str, Any] = {}
+    left_out, fields = _group_fields(config, prepared)
+    for reason in left_out:
+        run.log.warning(reason)
+    for group, values in fields.items():
         table = prevalence_by_group(result.doc_topic, values)
         table.to_csv(run.path / f"prevalence_by_{group}.csv", float_format="%.6f")
-        kind = "lines" if group == "month" else "heatmap"
-        _draw(run, "plot_prevalence_by_group", result, values,
-              run.path / "figures" / f"prevalence_by_{group}.png", kind=kind)
+        if group == "month":
+            _draw(run, "plot_prevalence_by_group", result, values,
+                  run.path / "figures" / f"prevalence_by_{group}.png", kind="lines")
         distinctive[group] = _distinctive(table)
-    return {"distinctive_topics": distinctive} if distinctive else {}
+    counts = term_counts(prepared.vectorizer, prepared.matrix, prepared.tokens)
+    out: dict[str, Any] = {"distinctive_topics": distinctive} if distinctive else {}
+    out.update(write_by_group(config, run, result, counts, prepared.vocabulary, fields,
+                              lambda figure, *args, **kwargs: _draw(run, figure, *args, **kwargs)))
+    return out
 
 
 def _distinctive(table: pd.DataFrame) -> dict[str, dict[str, float]]:

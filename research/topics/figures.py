@@ -34,6 +34,8 @@ __all__ = [
     "plot_prevalence_by_group",
     "plot_prevalence_table",
     "plot_top_words",
+    "plot_topic_differences",
+    "plot_topic_shares",
     "plot_topics_over_time",
     "representative_rows",
 ]
@@ -178,6 +180,81 @@ def plot_prevalence_table(table, num_topics: int, path: str | Path, kind: str = 
         ax.set_ylabel("mean topic share")
         ax.legend(title="topic", fontsize=6, ncols=2)
     ax.set_title("topic prevalence by group")
+    return _save(fig, path)
+
+
+def _short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
+def _interval_bars(ax, value, low, high, y, **style: Any) -> None:
+    """Horizontal interval bars from ``low`` to ``high`` with a dot at ``value``, at heights ``y``."""
+    xerr = [np.asarray(value) - np.asarray(low), np.asarray(high) - np.asarray(value)]
+    ax.errorbar(value, y, xerr=np.clip(xerr, 0, None), fmt="o", capsize=2, elinewidth=1.2, **style)
+
+
+def plot_topic_shares(table: pd.DataFrame, path: str | Path, field: str = "group",
+                      topic_labels: Sequence[str] | None = None, overall: Sequence[float] | None = None,
+                      max_groups: int = 20, ncols: int = 4) -> Path:
+    """One panel per topic: each group's mean share of the topic (dot) with its 95% interval
+    (bar), from the long table of :func:`research.evaluate.by_group.topic_shares`; groups
+    are named (with their number of documents), the largest ``max_groups`` of them shown;
+    ``overall`` (each topic's share in the whole corpus) is drawn as a dashed line."""
+    sizes = table.drop_duplicates("group").set_index("group")["documents"]
+    shown = sorted(sizes.sort_values(ascending=False, kind="stable").index[:max_groups])
+    topics = sorted(table["topic"].unique())
+    ncols = max(1, min(ncols, len(topics)))
+    nrows = ceil(len(topics) / ncols)
+    fig = Figure(figsize=(11, nrows * (0.22 * len(shown) + 0.9) + 0.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, sharex=True, squeeze=False)).ravel()
+    y = np.arange(len(shown))
+    for ax, topic in zip(axes, topics, strict=False):
+        rows = table[table["topic"] == topic].set_index("group").loc[shown]
+        _interval_bars(ax, rows["share"], rows["share_low"], rows["share_high"], y, color="tab:blue", ms=3.5)
+        if overall is not None:
+            ax.axvline(overall[topic], color="grey", ls="--", lw=0.8)
+        ax.set_title(_short(topic_labels[topic] if topic_labels else f"topic {topic}", 34), fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[len(topics):]:
+        ax.set_axis_off()
+    axes[0].set_yticks(y, labels=[f"{_short(str(g))} ({sizes[g]})" for g in shown])
+    axes[0].set_ylim(len(shown) - 0.5, -0.5)
+    more = f"; the {len(shown)} largest of {len(sizes)} groups" if len(sizes) > len(shown) else ""
+    fig.suptitle(f"Topic share by {field}: mean share of each topic in each {field}'s documents (number of "
+                 f"documents in brackets)\nbars: 95% bootstrap interval; dashed: share in the whole corpus{more}",
+                 fontsize=10)
+    fig.supxlabel("mean topic share", fontsize=9)
+    return _save(fig, path)
+
+
+def plot_topic_differences(table: pd.DataFrame, path: str | Path,
+                           topic_labels: Sequence[str] | None = None) -> Path:
+    """The difference test (``topic_differences.csv``): per topic, share in group a minus
+    share in group b with its 95% bootstrap interval; topics with q < 0.05 in red."""
+    y = np.arange(len(table))
+    significant = table["significant"].to_numpy(dtype=bool)
+    fig = Figure(figsize=(10, 0.32 * len(table) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    for mask, color, label in ((~significant, "grey", "q >= 0.05"), (significant, "tab:red", "q < 0.05")):
+        rows = table[mask]
+        if len(rows):
+            _interval_bars(ax, rows["difference"], rows["difference_low"], rows["difference_high"], y[mask],
+                           color=color, ms=4, label=label)
+    ax.axvline(0, color="black", lw=0.8)
+    names = [topic_labels[t] if topic_labels else f"topic {t}" for t in table["topic"]]
+    marks = [_short(n, 40) + (" *" if s else "") for n, s in zip(names, significant, strict=True)]
+    ax.set_yticks(y, labels=marks, fontsize=8)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    first = table.iloc[0]
+    ax.set_xlabel(f"difference in mean topic share ({_short(str(first['group_a']), 30)} minus "
+                  f"{_short(str(first['group_b']), 30)})")
+    ax.set_title(f"Which topics differ by {first['field']}: {_short(str(first['group_a']), 30)} "
+                 f"({first['documents_a']} documents) vs {_short(str(first['group_b']), 30)} "
+                 f"({first['documents_b']})\nbars: 95% bootstrap interval; red *: q < 0.05 (permutation test, "
+                 "Benjamini-Hochberg over the topics)", fontsize=10)
     return _save(fig, path)
 
 
