@@ -55,7 +55,12 @@ FIGURES: dict[str, str] = {
                       "distance, classical MDS); circle area = the topic's share of the corpus.",
     "metrics_vs_k": "Each evaluation metric against the number of topics K; the red line marks the K "
                     "chosen by topics.best_by.",
-    "prevalence_by": "Mean topic share per group: which topics each group writes about most.",
+    "prevalence_by": "Mean topic share per group: which topics each group writes about most (with 95% "
+                     "bootstrap intervals where the group has enough documents).",
+    "topics_over_time": "Each topic's mean share per period on a date axis with its 95% bootstrap interval; "
+                        "the strip on top counts the documents per period, and periods with too few are hollow.",
+    "topic_differences": "Which topics differ between the two compared groups: difference in mean share with its "
+                         "95% interval; red = significant after Benjamini-Hochberg (q < 0.05).",
     "calibration": "Reliability: mean predicted probability against the observed share of the positive "
                    "class per probability bin; a well calibrated model follows the diagonal.",
     "confusion": "True classes (rows) against predicted classes (columns): counts and row shares.",
