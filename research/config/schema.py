@@ -160,6 +160,8 @@ class TopicsCfg(Section):
     num_topics: int | list[int]
     best_by: str
     top_n: PosInt
+    seed_words: dict[str, list[str]]
+    seed_strength: Annotated[float, Field(gt=0)]
     evaluate: TopicEvalCfg
 
     @model_validator(mode="after")
@@ -177,6 +179,18 @@ class TopicsCfg(Section):
         if not values or any(isinstance(v, bool) or v < 2 for v in values):
             raise ValueError(f"topics.num_topics: allowed: an integer >= 2 or a non-empty list of them, "
                              f"got {self.num_topics!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _seed_words(self):
+        for name, words in self.seed_words.items():
+            if not name.strip() or not words or not all(w.strip() for w in words):
+                raise ValueError(f"topics.seed_words: topic {name!r} needs a name and a non-empty list of "
+                                 f"non-empty words, got {words!r}")
+        values = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        if len(self.seed_words) > min(values):
+            raise ValueError(f"topics.seed_words: {len(self.seed_words)} seeded topics but topics.num_topics "
+                             f"allows at most {min(values)} (its smallest K); drop seeded topics or raise K")
         return self
 
 

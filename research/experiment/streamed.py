@@ -87,6 +87,8 @@ def stream_blockers(config: Config) -> list[str]:
         out.append("topics.evaluate.stability_seeds (leave it empty)")
     if tuple(config["vectorizer"]["ngram_range"]) != (1, 1):
         out.append("vectorizer.ngram_range (use [1, 1])")
+    if config["topics"]["seed_words"]:
+        out.append("topics.seed_words (guided topics are fitted in memory; leave it empty)")
     return out
 
 
