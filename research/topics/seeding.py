@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.decomposition._nmf import _initialize_nmf  # scikit-learn's own starts (nndsvda, ...)
 
 __all__ = ["check_seed_words", "seed_columns", "seed_gensim_start", "seed_mass", "seeded_eta", "seeded_nmf_start"]
 
@@ -101,8 +102,6 @@ def seeded_nmf_start(X: sp.csr_matrix, num_topics: int, init: str, seed: int, co
     projections on it. The free topics take the first K - n components of ``init`` (nndsvda,
     ...). Topic i's pseudo-document starts wholly in topic i.
     """
-    from sklearn.decomposition._nmf import _initialize_nmf   # scikit-learn's own starts
-
     n_seeded = len(columns)
     W_free, H_free = _initialize_nmf(X, num_topics, init=init, random_state=seed)
     H = np.zeros((num_topics, X.shape[1]))
