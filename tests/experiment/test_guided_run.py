@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+import research
 from research.cli.main import main
 from research.config.load import load_config
 from research.errors import ConfigError
@@ -67,6 +68,10 @@ def test_a_guided_run_writes_the_drift_report(tmp_path, config, extra):
     warnings = json.loads((run / "run.json").read_text())["warnings"]
     seed_warnings = [w for w in warnings if w.startswith("topics.seed_words")]
     assert len(seed_warnings) == 1 and "relations: qqqzz" in seed_warnings[0]
+    reused = research.load_run(run)          # the saved model keeps its seed words (plain JSON)
+    assert reused.model.seed_words == {"security": ["military", "defense", "terrorism"],
+                                       "relations": ["relationship", "partnership"]}
+    assert np.allclose(reused.transform(["The army and the defence ministry discussed terrorism."]).sum(axis=1), 1)
 
 
 @pytest.mark.shared_data
