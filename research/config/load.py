@@ -154,7 +154,7 @@ def _resolve_auto(merged: dict) -> None:
         vectorizer["kind"] = "count" if model.get("kind") == "lda" else "tfidf"
 
 
-FREE_FORM = {"where", "label_map", "labels"}   # mappings the user fills in: replaced whole, never merged
+FREE_FORM = {"where", "label_map", "labels", "seed_words"}   # mappings the user fills in: replaced whole, never merged
 
 
 def _merge(base: dict, update: dict, source: str, prefix: str) -> None:

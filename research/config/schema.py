@@ -189,6 +189,8 @@ class TopicsCfg(Section):
     merge_threshold: float | None
     labels: dict[int, str]
     representative_docs: Annotated[int, Field(ge=0, le=10)]
+    seed_words: dict[str, list[str]]
+    seed_strength: Annotated[float, Field(gt=0)]
     evaluate: TopicEvalCfg
     over_time: OverTimeCfg
     by_group: ByGroupCfg
@@ -234,6 +236,21 @@ class TopicsCfg(Section):
             after = " after topics.reduce_to" if self.reduce_to is not None else ""
             raise ValueError(f"topics.labels: no topic {bad[0]}: the model has topics 0..{n - 1}{after}; "
                              "use those indices (as in topics.csv)")
+        return self
+
+    @model_validator(mode="after")
+    def _seed_words(self):
+        for name, words in self.seed_words.items():
+            if not name.strip() or not words or not all(w.strip() for w in words):
+                raise ValueError(f"topics.seed_words: topic {name!r} needs a name and a non-empty list of "
+                                 f"non-empty words, got {words!r}")
+        values = self.num_topics if isinstance(self.num_topics, list) else [self.num_topics]
+        if len(self.seed_words) > min(values):
+            raise ValueError(f"topics.seed_words: {len(self.seed_words)} seeded topics but topics.num_topics "
+                             f"allows at most {min(values)} (its smallest K); drop seeded topics or raise K")
+        if self.seed_words and (self.reduce_to is not None or self.merge_threshold is not None):
+            raise ValueError("topics.seed_words: guided topics cannot also be merged (merging renumbers the seeded "
+                             "topics); set topics.reduce_to and topics.merge_threshold to null, or drop the seeds")
         return self
 
 

@@ -1,5 +1,6 @@
 """Evaluation of topic models: coherence (gensim's definitions, computed fast), diversity,
-similarity, stability across seeds, agreement with labels, held-out fit, prevalence."""
+similarity, stability across seeds, agreement with labels, held-out fit, prevalence, and how far
+guided topics drifted from their seed words."""
 
 from research.evaluate.coherence import (
     MEASURES,
@@ -9,6 +10,7 @@ from research.evaluate.coherence import (
     CooccurrenceCounts,
     coherence,
 )
+from research.evaluate.seeds import SeedDrift, seed_drift, seed_labels, seed_word_topics
 from research.evaluate.topic_metrics import (
                                          PairwiseSimilarity,
                                          Stability,
@@ -32,6 +34,7 @@ __all__ = [
     "CoherenceScorer",
     "CooccurrenceCounts",
     "PairwiseSimilarity",
+    "SeedDrift",
     "Stability",
     "coherence",
     "fit_across_seeds",
@@ -42,6 +45,9 @@ __all__ = [
     "month_of",
     "prevalence_by_group",
     "rank_biased_overlap",
+    "seed_drift",
+    "seed_labels",
+    "seed_word_topics",
     "topic_diversity",
     "topic_similarity",
     "topic_stability",

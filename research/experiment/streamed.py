@@ -90,6 +90,8 @@ def stream_blockers(config: Config) -> list[str]:
         out.append("vectorizer.ngram_range (use [1, 1])")
     out += [f"topics.{key} (leave it null)" for key in ("reduce_to", "merge_threshold")
             if config["topics"][key] is not None]
+    if config["topics"]["seed_words"]:
+        out.append("topics.seed_words (guided topics are fitted in memory; leave it empty)")
     return out
 
 

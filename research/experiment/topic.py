@@ -2,7 +2,8 @@
 
 With a list of ``topics.num_topics`` one model is fitted per K; every metric is recorded
 per K (``metrics.json: by_k``), the best K by ``topics.best_by`` is marked, and its model,
-tables and figures are the run's outputs.
+tables and figures are the run's outputs. With ``topics.seed_words`` the topics are guided
+(:mod:`research.experiment.guided`) and the run adds ``seed_topics.csv`` and ``seed_words.csv``.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from research.evaluate import (
     label_agreement,
     month_of,
     prevalence_by_group,
+    seed_labels,
     topic_diversity,
     topic_similarity,
     topic_stability,
 )
+from research.experiment.guided import resolve_seed_words, write_seed_report
 from research.experiment.kinds import register_kind
 from research.experiment.over_time import over_time_table
 from research.experiment.stages import Prepared, write_csv
@@ -68,14 +71,21 @@ def _ks(config: Config) -> list[int]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def build_model(config: Config, k: int, seed: int | None = None):
+def build_model(config: Config, k: int, seed: int | None = None, seed_words: dict[str, list[str]] | None = None):
     """The configured back-end; a library :class:`ParameterError` is re-raised naming the
-    config key the value came from (``topics.nmf_sklearn.max_iter``, ``topics.num_topics``)."""
+    config key the value came from (``topics.nmf_sklearn.max_iter``, ``topics.num_topics``).
+
+    Guided topics: ``topics.seed_words`` (or ``seed_words``, the same topics as vocabulary
+    terms) and ``topics.seed_strength`` are passed when seed words are set."""
     name, section, params = _backend(config)
+    if config["topics"]["seed_words"]:
+        params.update(seed_words=dict(seed_words or config["topics"]["seed_words"]),
+                      seed_strength=config["topics"]["seed_strength"])
     try:
         return build_topic_model(name, k, config["seed"] if seed is None else seed, **params)
     except ParameterError as exc:
-        keys = {"num_topics": "topics.num_topics", "seed": "seed"}
+        keys = {"num_topics": "topics.num_topics", "seed": "seed", "seed_words": "topics.seed_words",
+                "seed_strength": "topics.seed_strength"}
         raise exc.at(keys.get(exc.param, f"{section}.{exc.param}")) from None
 
 
@@ -157,12 +167,14 @@ def _labels_agreement(prepared: Prepared, doc_topic: np.ndarray) -> dict[str, fl
 
 
 def _fit_one(config: Config, k: int, prepared: Prepared, split: tuple[np.ndarray, np.ndarray],
-             scorers: dict, run: RunFolder, fitted=None) -> tuple[Any, np.ndarray, dict[str, Any], list]:
+             scorers: dict, run: RunFolder, fitted=None,
+             seed_terms: dict[str, list[str]] | None = None) -> tuple[Any, np.ndarray, dict[str, Any], list]:
     """Fit and evaluate one K on ``split`` = (training rows, held-out rows);
-    ``fitted(model, doc_topic)`` is called before evaluating. Last: the models fitted for
-    stability, kept when topics are merged (their merged topics' stability)."""
+    ``fitted(model, doc_topic)`` is called before evaluating; ``seed_terms``: the seed words
+    as vocabulary terms (guided topics). Last: the models fitted for stability, kept when
+    topics are merged (their merged topics' stability)."""
     train, heldout = split
-    model = build_model(config, k).fit(prepared.matrix[train], feature_names=list(prepared.vocabulary))
+    model = build_model(config, k, seed_words=seed_terms).fit(prepared.matrix[train], feature_names=list(prepared.vocabulary))
     doc_topic = _doc_topic(model, prepared, heldout)
     if fitted is not None:
         fitted(model, doc_topic)
@@ -171,8 +183,8 @@ def _fit_one(config: Config, k: int, prepared: Prepared, split: tuple[np.ndarray
     seeds, seed_models = config["topics"]["evaluate"]["stability_seeds"], []
     if len(seeds) >= 2:
         ev = config["topics"]["evaluate"]
-        seed_models = fit_across_seeds(build_model(config, k), prepared.matrix[train], list(prepared.vocabulary),
-                                       seeds)
+        seed_models = fit_across_seeds(build_model(config, k, seed_words=seed_terms), prepared.matrix[train],
+                                       list(prepared.vocabulary), seeds)
         stability = topic_stability([m.result().topics(ev["coherence_top_n"]) for m in seed_models],
                                     ev["similarity"], ev["coherence_top_n"])
         metrics["stability"] = float(stability.mean)
@@ -203,11 +215,12 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
     with run.stage("fit+evaluate"):
         reference = _reference_tokens(config, prepared, run)
         scorers = {m: CoherenceScorer(reference, m) for m in ev["coherence"]}
+        guided = resolve_seed_words(config, prepared, run)
         # one K and a helper process (large corpora): the helper draws its figures while it
         # is evaluated; otherwise they are drawn with the outputs, for the best K
         early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
             if len(ks) == 1 and run.background.helpers and not reducing(config) else None
-        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early) for k in ks]
+        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early, guided) for k in ks]
     by_k = [metrics for _, _, metrics, _ in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, doc_topic, metrics, seed_models = fitted[best]
@@ -222,7 +235,7 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         if early is None:
             _draw_topic_figures(config, run, prepared, model, doc_topic)
         save_artifact(model, run.path / "artifacts" / "model")   # model.json, .npz (+ .skops)
-        extra = _write_outputs(config, run, prepared, model, doc_topic, metrics)
+        extra = _write_outputs(config, run, prepared, model, doc_topic, metrics, guided)
         if len(ks) > 1:
             _write_by_k(config, run, by_k, ks[best])
         run.background.wait()
@@ -255,10 +268,10 @@ def _draw_topic_figures(config: Config, run: RunFolder, prepared: Prepared, mode
 
 
 def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, doc_topic: np.ndarray,
-                   metrics: dict[str, Any]) -> dict[str, Any]:
+                   metrics: dict[str, Any], seeds: dict[str, list[str]] | None = None) -> dict[str, Any]:
     result = _full_result(prepared, model, doc_topic)
     top_n = config["topics"]["top_n"]
-    labels = labels_of(config, result)
+    labels = labels_of(config, result, seed_labels(seeds, result.num_topics) if seeds else None)
     write_csv(run.path / "topics.csv", [{"topic": t, "label": labels[t], "rank": r + 1, "word": w,
                                          "weight": round(x, 8)}
                                         for t, words in enumerate(result.top_words(top_n))
@@ -272,7 +285,7 @@ def _write_outputs(config: Config, run: RunFolder, prepared: Prepared, model, do
         _write_ldavis(run, prepared, result)
     extra = _write_prevalence(config, run, prepared, result)
     extra.update(_write_over_time(config, run, prepared, result))
-    return extra
+    return {**extra, **write_seed_report(config, run, result, seeds)} if seeds else extra
 
 
 def _write_over_time(config: Config, run: RunFolder, prepared: Prepared, result) -> dict[str, Any]:
@@ -281,7 +294,7 @@ def _write_over_time(config: Config, run: RunFolder, prepared: Prepared, result)
     if table is not None:
         _draw(run, "plot_topics_over_time", table, run.path / "figures" / "topics_over_time.png",
               min_documents=config["topics"]["over_time"]["min_documents"], freq=summary["freq"],
-              labels=[" ".join(words) for words in result.topics(3)])
+              labels=labels_of(config, result))
     return {"over_time": summary} if summary else {}
 
 

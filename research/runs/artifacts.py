@@ -311,7 +311,8 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
     allowed = set(backend_params(cls.name))
     params = dict(state["params"])
     unknown = set(params) - allowed - {"num_topics", "seed"}
-    if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values()):
+    if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) or (k == "seed_words" and _word_lists(v))
+                          for k, v in params.items()):
         raise RunError(f"{path}: unexpected settings of {cls.name}: {sorted(unknown) or params}")
     model = cls(**params)
     model.vocabulary_ = [str(w) for w in state["vocabulary_"]]
@@ -349,6 +350,12 @@ def _check_topic_shapes(path: Path, model: Any) -> None:
     k, v = model.num_topics, len(model.vocabulary_)
     if getattr(model, "topic_word_", np.zeros(0)).shape != (k, v) or model.n_features_in_ != v:
         raise RunError(f"{path}: topic-word array, vocabulary and settings disagree in size; damaged artefact")
+
+
+def _word_lists(value: Any) -> bool:
+    """A saved ``seed_words``: a mapping of names to lists of words (plain JSON data)."""
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, list)
+                                           and all(isinstance(w, str) for w in v) for k, v in value.items())
 
 
 def _rebuild_lda(path: Path, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:

@@ -22,6 +22,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_non_negative, validate_data
 
 from research.errors import ParameterError
+from research.topics.seeding import check_seed_words, seed_columns
 from research.util.registry import Registry
 
 __all__ = ["TOPIC_BACKENDS", "TopicModel", "TopicResult", "normalize_rows", "top_words_of"]
@@ -140,6 +141,8 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # how a run folder stores the fitted library model ``model_`` (research.runs.artifacts):
     # "skops" (a scikit-learn object made only of the types in ``skops_types``) or "gensim"
     online: ClassVar[bool] = False         # learns from a stream of mini-batches (partial_fit)
+    seedable: ClassVar[bool] = False       # honours seed_words (guided topics, research.topics.seeding);
+    #                                        every back-end takes seed_words and seed_strength
     artifact: ClassVar[str] = "skops"
     skops_types: ClassVar[tuple[str, ...]] = ()
     _constraints: ClassVar[dict[str, Check]] = {}
@@ -156,12 +159,11 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         """
         self.validate_params()
         X = self._check_matrix(X, reset=True)
-        vocabulary = _vocabulary(feature_names, X.shape[1])
+        self.vocabulary_ = _vocabulary(feature_names, X.shape[1])   # _fit reads it to place seed words
         self._check_num_topics(X)
         topic_word, doc_topic = self._fit(X)
         self.topic_word_ = normalize_rows(topic_word)
         self.doc_topic_ = normalize_rows(doc_topic)
-        self.vocabulary_ = vocabulary
         return self
 
     @available_if(lambda self: type(self).online)   # batch-only back-ends have no partial_fit
@@ -176,6 +178,9 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         first = not hasattr(self, "topic_word_")
         if first:
             self.validate_params()
+            if self.seeded:
+                raise ParameterError("seed_words", "empty for partial_fit: seeded topics are placed from the whole "
+                                     "matrix, so fit them with fit()", f"{len(self.seed_words)} seeded topics")
         X = self._check_matrix(X, reset=first)
         if first:
             self.vocabulary_ = _vocabulary(feature_names, X.shape[1])
@@ -230,7 +235,35 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                                     **self._constraints}.items():
             if not ok(params[name]):
                 raise ParameterError(name, allowed, params[name])
+        self._check_seeds(params)
         self._check_combinations()
+
+    @property
+    def seeded(self) -> bool:
+        """Whether topics are guided by ``seed_words`` (None or {} = not)."""
+        return bool(getattr(self, "seed_words", None))
+
+    def _check_seeds(self, params: dict[str, Any]) -> None:
+        """``seed_words``: None or a mapping of topic name -> non-empty word list, at most
+        ``num_topics`` of them, on a back-end that can be seeded; ``seed_strength`` > 0."""
+        if "seed_words" not in params:   # a back-end that predates guided topics
+            return
+        words = params["seed_words"]
+        if not check_seed_words(words):
+            raise ParameterError("seed_words", "null or a mapping of topic name -> non-empty list of words", words)
+        if not POSITIVE[0](params["seed_strength"]):
+            raise ParameterError("seed_strength", POSITIVE[1], params["seed_strength"])
+        if words and not type(self).seedable:
+            can = ", ".join(n for n in TOPIC_BACKENDS if TOPIC_BACKENDS.get(n).seedable)
+            raise ParameterError("seed_words", f"empty for {self.name}, which cannot be seeded (back-ends that "
+                                 f"can: {can})", list(words))
+        if words and len(words) > params["num_topics"]:
+            raise ParameterError("seed_words", f"at most num_topics = {params['num_topics']} seeded topics "
+                                 "(the other topics are free)", f"{len(words)} seeded topics")
+
+    def _seed_columns(self) -> list[np.ndarray]:
+        """Each seeded topic's vocabulary columns (:func:`~research.topics.seeding.seed_columns`)."""
+        return seed_columns(getattr(self, "seed_words", None), self.vocabulary_)
 
     def __sklearn_tags__(self):
         return topic_tags(super().__sklearn_tags__())

@@ -26,6 +26,7 @@ from sklearn.decomposition import LatentDirichletAllocation
 
 from research.errors import ModelError, ParameterError
 from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
+from research.topics.seeding import seed_gensim_start, seeded_eta
 
 __all__ = ["GensimLDA", "SklearnLDA"]
 
@@ -79,10 +80,15 @@ class GensimLDA(TopicModel):
     K=10, chunksize 100, same seed: topic-word probabilities differed by up to 0.03); use
     it for speed, not for recorded results. With a single chunk per pass it happens to
     repeat, which proves nothing.
+
+    ``seed_words`` (guided topics, :mod:`research.topics.seeding`): ``eta`` becomes a K x V
+    matrix: the base prior, plus pseudo-counts (``seed_strength`` times the seeds' mean count)
+    on each seeded topic's seeds, also added to gensim's random start. Not with ``partial_fit``.
     """
 
     name = "lda.gensim"
     online = True
+    seedable = True
     artifact = "gensim"
     needs_counts = True
     generative = True
@@ -103,7 +109,8 @@ class GensimLDA(TopicModel):
                  eta="symmetric", passes: int = 10, iterations: int = 50,
                  chunksize: int = 2000, decay: float = 0.5, offset: float = 1.0,
                  gamma_threshold: float = 0.001, eval_every: int | None = None,
-                 workers: int = 1):
+                 workers: int = 1, seed_words: dict[str, list[str]] | None = None,
+                 seed_strength: float = 1.0):
         self.num_topics = num_topics
         self.seed = seed
         self.alpha = alpha
@@ -116,30 +123,47 @@ class GensimLDA(TopicModel):
         self.gamma_threshold = gamma_threshold
         self.eval_every = eval_every
         self.workers = workers
+        self.seed_words = seed_words
+        self.seed_strength = seed_strength
 
     def _check_combinations(self) -> None:
         if self.workers > 1 and self.alpha == "auto":
             raise ParameterError("alpha", "symmetric, asymmetric or a number when workers > 1 "
                                  "(gensim LdaMulticore does not support 'auto')", self.alpha)
+        if self.seeded and self.eta == "auto":
+            raise ParameterError("eta", "symmetric or a number when seed_words is set (gensim learns 'auto' "
+                                 "as one vector shared by all topics, which would drop the seeded rows)", self.eta)
+
+    def _base_eta(self) -> float:
+        return 1.0 / self.num_topics if self.eta == "symmetric" else float(self.eta)   # gensim's 1/K
+
+    def _eta(self, X):
+        """``eta`` as given, or the seeded K x V matrix (:func:`~research.topics.seeding.seeded_eta`)."""
+        if not self.seeded:
+            return self.eta
+        return seeded_eta(self._base_eta(), self.num_topics, X, self._seed_columns(), self.seed_strength)
 
     def _fit(self, X):
         corpus = _bow(X)
         kwargs = dict(
             corpus=corpus, num_topics=self.num_topics,
             id2word={i: str(i) for i in range(X.shape[1])}, chunksize=self.chunksize,
-            passes=self.passes, alpha=self.alpha, eta=self.eta, decay=self.decay,
+            passes=self.passes, alpha=self.alpha, eta=self._eta(X), decay=self.decay,
             offset=self.offset, eval_every=self.eval_every, iterations=self.iterations,
             gamma_threshold=self.gamma_threshold, random_state=self.seed)
         if self.workers > 1:
-            from gensim.models import LdaMulticore  # here: gensim takes ~0.7 s to import
+            from gensim.models import LdaMulticore as Lda  # here: gensim takes ~0.7 s to import
 
-            with _blas_flags_ignored():
-                self.model_ = LdaMulticore(workers=self.workers, **kwargs)
+            kwargs["workers"] = self.workers
         else:
-            from gensim.models import LdaModel
-
-            with _blas_flags_ignored():
-                self.model_ = LdaModel(**kwargs)
+            from gensim.models import LdaModel as Lda
+        with _blas_flags_ignored():
+            if self.seeded:   # made without the corpus, seeded, then trained as the constructor would
+                self.model_ = Lda(**{**kwargs, "corpus": None})
+                seed_gensim_start(self.model_, kwargs["eta"], self._base_eta())
+                self.model_.update(corpus)
+            else:
+                self.model_ = Lda(**kwargs)
         self.alpha_ = _finite(self.model_.alpha, "alpha").astype(np.float64)
         return _finite(self.model_.get_topics(), "topic-word weights"), self._gamma(corpus)
 
@@ -201,6 +225,11 @@ class SklearnLDA(TopicModel):
     """scikit-learn ``LatentDirichletAllocation``, batch or online variational Bayes.
 
     ``doc_topic_prior`` / ``topic_word_prior`` = None means 1 / num_topics (sklearn's rule).
+
+    Cannot be seeded (``seed_words`` is refused): scikit-learn's topic-word prior is one
+    number for every topic and word, and its start (``components_``) cannot be given; a
+    K x V prior set on the fitted object behind its back would also make its bound, so its
+    perplexity and ``score``, wrong. Use ``lda.gensim`` or NMF for guided topics.
     """
 
     name = "lda.sklearn"
@@ -223,7 +252,8 @@ class SklearnLDA(TopicModel):
                  learning_method: str = "batch", max_iter: int = 10, batch_size: int = 128,
                  learning_decay: float = 0.7, learning_offset: float = 10.0,
                  doc_topic_prior: float | None = None, topic_word_prior: float | None = None,
-                 mean_change_tol: float = 0.001, max_doc_update_iter: int = 100):
+                 mean_change_tol: float = 0.001, max_doc_update_iter: int = 100,
+                 seed_words: dict[str, list[str]] | None = None, seed_strength: float = 1.0):
         self.num_topics = num_topics
         self.seed = seed
         self.learning_method = learning_method
@@ -235,6 +265,8 @@ class SklearnLDA(TopicModel):
         self.topic_word_prior = topic_word_prior
         self.mean_change_tol = mean_change_tol
         self.max_doc_update_iter = max_doc_update_iter
+        self.seed_words = seed_words
+        self.seed_strength = seed_strength
 
     def _fit(self, X):
         self.model_ = LatentDirichletAllocation(

@@ -32,6 +32,9 @@ def test_every_topic_backend_agrees_with_its_defaults_section(defaults, name):
     found = _signature_defaults(TOPIC_BACKENDS.get(name))
     assert found.pop("num_topics") == defaults["topics"]["num_topics"]
     assert found.pop("seed") == defaults["seed"]
+    # guided topics: every back-end takes them; the run passes topics.seed_words / seed_strength
+    assert found.pop("seed_words") is None and defaults["topics"]["seed_words"] == {}
+    assert found.pop("seed_strength") == defaults["topics"]["seed_strength"]
     assert found == defaults["topics"][f"{family}_{backend}"]
 
 
