@@ -7,6 +7,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 EMB_STAMP   := $(VENV)/.embeddings
 SPARK_STAMP := $(VENV)/.spark
+MLFLOW_STAMP := $(VENV)/.mlflow
 TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
 CONFIG      ?= lda.yaml
@@ -21,6 +22,9 @@ GRID        ?=
 JOBS        ?= 2
 PYTEST_ARGS ?=
 RESULTS     ?= results
+COLUMNS     ?=
+GROUP       ?=
+TO          ?=
 
 # $(call q,NAME): the value of variable NAME taken literally (no make expansion of '$') and
 # single-quoted for the shell, so no value -- spaces, quotes, ';', '$', non-ASCII -- runs as
@@ -31,9 +35,11 @@ MAKE_PY = $(call q,PY) -m research.cli.make
 # Values reach the commands only as quoted arguments: not exporting them keeps make from
 # expanding a '$(...)' inside a value when it builds the recipes' environment.
 unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
+unexport COLUMNS GROUP TO
 
 .DEFAULT_GOAL := help
 .PHONY: help install embeddings spark test-spark experiment apply compare sweep test lint bench clean-venv
+.PHONY: mlflow export
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,8 +76,17 @@ experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET
 apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path> [SET="engine.kind=spark"]
 	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
-compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf"] [FORMAT=text|markdown|csv|json]
-	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
+compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf c_npmi>0.1"] [COLUMNS="c_npmi model.kind"] [GROUP="model.kind"] [FORMAT=text|markdown|csv|json]
+	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) COLUMNS=$(call q,COLUMNS) GROUP=$(call q,GROUP) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
+
+mlflow: $(MLFLOW_STAMP) ## add the optional MLflow extra to .venv (for make export)
+
+$(MLFLOW_STAMP): $(STAMP)
+	@$(call q,PY) -m pip install --quiet -e '.[test,mlflow]'
+	@touch $(call q,MLFLOW_STAMP)
+
+export: $(MLFLOW_STAMP) ## write runs into an MLflow tracking store: make export RUNS="results/<a> results/<b>" TO=mlruns
+	@$(MAKE_PY) export RUNS=$(call q,RUNS) TO=$(call q,TO) RESULTS=$(call q,RESULTS)
 
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
 	@$(MAKE_PY) sweep CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)

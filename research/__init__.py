@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Config": "config.load", "load_config": "config.load",
-    "CorpusWarning": "corpus.read", "read_corpus": "corpus.read",
+    "CorpusWarning": "corpus.read", "read_corpus": "config.corpus",
     "Document": "corpus.documents",
     "run_experiment": "experiment.runner",
     "Run": "runs.reuse", "VersionWarning": "runs.reuse", "UnscorableWarning": "runs.reuse", "load_run": "runs.reuse",

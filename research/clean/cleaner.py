@@ -51,6 +51,7 @@ __all__ = [
     "CleanResult",
     "TextPipeline",
     "clean_corpus",
+    "clean_each",
     "fail_no_documents",
     "pack_segments",
     "pass_chunk",
@@ -288,6 +289,20 @@ def pass_options(settings: dict) -> dict:
             "threshold": float(get_setting(settings, "duplicates.paragraph_threshold")),
             "keys": bool(furniture["enabled"] and furniture["repeated_lines"]),
             "shingles": bool(get_setting(settings, "duplicates.enabled"))}
+
+
+def clean_each(pipeline: TextPipeline, texts: list[str], settings: dict) -> list[list[str]]:
+    """Each text's tokens after every step that needs only the text itself, with ``pipeline``'s
+    learned phrases: unicode repair, junk, furniture patterns, short lines and links, paragraphs
+    repeated inside the text (``duplicates.paragraphs``), tokens, phrases. This is what
+    :func:`clean_corpus` gives a kept document that the corpus steps left alone; those steps
+    need the other documents and are not applied: lines repeated across an outlet's documents
+    (reason ``repeated_line`` in a run's data.json), dropping duplicate documents and
+    documents below ``min_tokens``."""
+    options = pass_options(settings)
+    phrases = getattr(pipeline, "phrases_", None)
+    return [apply_phrases(unpack_segments(_per_document(pipeline, str(t), options).tokens), phrases)
+            for t in texts]
 
 
 def clean_corpus(documents: list[Document], settings: dict) -> CleanResult:

@@ -23,8 +23,15 @@ def _add_compare_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sort", metavar="METRIC", help="best first (ascending for perplexity, brier, "
                                                          "reconstruction_error)")
     parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
-                        help="keep runs whose config key or run.json field matches, e.g. model.kind=nmf, "
-                             "status=failed, seed!=1 (repeatable; all must hold)")
+                        help="keep runs whose config key, metric or run.json field matches, e.g. model.kind=nmf, "
+                             "status=failed, seed!=1, c_npmi>0.1, topics.num_topics>=10 (also <, <=; "
+                             "repeatable; all must hold)")
+    parser.add_argument("--columns", action="append", default=[], metavar="NAMES",
+                        help='the columns to show after run, in order: config keys, metrics or run.json fields, '
+                             'e.g. "c_npmi topic_diversity model.kind"')
+    parser.add_argument("--group-by", action="append", default=[], metavar="KEYS",
+                        help='one row per combination of these keys with n and the mean ± std of each numeric '
+                             'column, e.g. "model.kind topics.num_topics" (the spread over seeds)')
     parser.add_argument("--format", default="text", choices=["text", "markdown", "csv", "json"])
     parser.add_argument("--figure", metavar="METRIC", help="also write a bar figure of METRIC across the runs")
     parser.add_argument("--figure-path", metavar="PNG",
@@ -34,7 +41,8 @@ def _add_compare_args(parser: argparse.ArgumentParser) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from research.runs.compare import collect, plot_metric
 
-    comparison = collect(args.runs, results_dir=args.results, where=args.where, sort=args.sort)
+    comparison = collect(args.runs, results_dir=args.results, where=args.where, sort=args.sort,
+                         columns=args.columns, group_by=args.group_by)
     text = comparison.render(args.format)
     figure = None
     if args.figure:
@@ -111,10 +119,31 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", choices=["mlflow"], help="where to: an MLflow tracking store (SQLite, offline)")
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders (or run ids under --results)")
+    parser.add_argument("--to", required=True, metavar="DIR",
+                        help="the store folder: DIR/mlflow.db and DIR/artifacts (made if missing)")
+    parser.add_argument("--experiment", default="research", help="the MLflow experiment (default: research)")
+    parser.add_argument("--results", default="results", help="folder of run folders (default: results)")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from research.runs.export_mlflow import export_mlflow, tracking_uri
+
+    folders = [Path(r) if Path(r).is_dir() or not (Path(args.results) / r).is_dir() else Path(args.results) / r
+               for r in args.runs]
+    for run_id, mlflow_id, action in export_mlflow(folders, args.to, args.experiment):
+        print(f"{run_id}: {action} (MLflow run {mlflow_id})")
+    print(f"store: {tracking_uri(args.to)}")
+    return 0
+
+
 #: name -> (help, add_arguments, handler); :func:`research.cli.main.build_parser` adds them.
 EXTRA_COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compare": ("compare runs: a table of settings that differ and main metrics", _add_compare_args, _cmd_compare),
     "sweep": ("run one experiment per combination of a grid of config values", _add_sweep_args, _cmd_sweep),
     "report": ("(re)write a run folder's self-contained report.html", _add_report_args, _cmd_report),
     "cache": ("the cleaning cache: info (entries, sizes, last used) or clear", _add_cache_args, _cmd_cache),
+    "export": ("write run folders into an MLflow tracking store (the mlflow extra)", _add_export_args, _cmd_export),
 }

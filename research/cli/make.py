@@ -5,7 +5,7 @@ arguments (``python -m research.cli.make experiment CONFIG=... SET=...``), so no
 path with spaces or non-ASCII letters, a quote, ``;``, ``$`` -- is ever run as shell code.
 This module then builds the command and replaces itself with it (``os.execv``):
 
-* list variables (``SET``, ``RUNS``, ``WHERE``, ``PYTEST_ARGS``) are split into words the
+* list variables (``SET``, ``RUNS``, ``WHERE``, ``COLUMNS``, ``GROUP``, ``PYTEST_ARGS``) are split into words the
   way a shell splits them: ``SET="vectorizer.min_df=2 seed=7"`` is two overrides, and
   ``SET="corpus.source='/data/my corpus' seed=7"`` keeps the quoted path whole (quotes
   inside a word are removed, as in a shell);
@@ -29,7 +29,9 @@ __all__ = ["command", "main", "words"]
 USAGE = {
     "experiment": "make experiment CONFIG=lda.yaml [SET=\"key=value ...\"] [RESULTS=results]",
     "apply": "make apply RUN=results/<run> CORPUS=<path> [SET=\"engine.kind=spark\"] [RESULTS=results]",
-    "compare": "make compare [RUNS=\"a b\"] [SORT=metric] [WHERE=\"key=value ...\"] [FORMAT=text]",
+    "compare": "make compare [RUNS=\"a b\"] [SORT=metric] [WHERE=\"key=value c_npmi>0.1 ...\"] [COLUMNS=\"a b\"] "
+               "[GROUP=\"a b\"] [FORMAT=text]",
+    "export": "make export RUNS=\"results/<a> results/<b>\" TO=<store folder>",
     "sweep": "make sweep CONFIG=lda.yaml GRID=\"key=v1,v2 ...\" [JOBS=2] [SET=\"key=value ...\"]",
     "test": "make test [PYTEST_ARGS=\"-k name ...\"]",
     "test-spark": "make test-spark [PYTEST_ARGS=\"-k name ...\"]",
@@ -72,6 +74,8 @@ def _compare(v: dict[str, str]) -> list[str]:
     if v.get("SORT"):
         args.append(f"--sort={v['SORT']}")
     args += [f"--where={w}" for w in words("WHERE", v.get("WHERE", ""))]
+    args += [f"--columns={c}" for c in words("COLUMNS", v.get("COLUMNS", ""))]
+    args += [f"--group-by={g}" for g in words("GROUP", v.get("GROUP", ""))]
     return [*args, "--", *words("RUNS", v.get("RUNS", ""))]
 
 
@@ -82,8 +86,14 @@ def _sweep(v: dict[str, str]) -> list[str]:
             f"--results={v.get('RESULTS') or 'results'}", "--", v["CONFIG"]]
 
 
+def _export(v: dict[str, str]) -> list[str]:
+    _required(v, "export", "RUNS", "TO")
+    return ["export", f"--to={v['TO']}", f"--results={v.get('RESULTS') or 'results'}", "--", "mlflow",
+            *words("RUNS", v["RUNS"])]
+
+
 TARGETS: dict[str, Callable[[dict[str, str]], list[str]]] = {
-    "experiment": _experiment, "apply": _apply, "compare": _compare, "sweep": _sweep,
+    "experiment": _experiment, "apply": _apply, "compare": _compare, "sweep": _sweep, "export": _export,
 }
 
 

@@ -139,6 +139,8 @@ GROUP_FIELDS = ("outlet", "label", "month", "date", "title", "id")   # month: fr
 def _check_group_by(data: dict[str, Any], source: str) -> None:
     """``topics.evaluate.group_by`` names document fields or kept columns only (an unknown one
     was skipped without a word)."""
+    if data["corpus"]["keep_columns"] == "all":   # any column may exist: the reader cannot tell yet
+        return
     kept = list(data["corpus"]["keep_columns"])
     for group in data["topics"]["evaluate"]["group_by"]:
         if group not in GROUP_FIELDS and group not in kept:

@@ -35,7 +35,7 @@ class CorpusCfg(Section):
     label_column: str | None
     file_column: str
     columns: list[str] | None
-    keep_columns: list[str]
+    keep_columns: list[str] | Literal["all"]
     where: dict[str, str | int | float | bool | list[str | int | float | bool]]
     limit: PosInt | None
     quoting: bool

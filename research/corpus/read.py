@@ -19,7 +19,7 @@ import io
 import json
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from research.corpus.documents import Document
 from research.corpus.metadata import join_metadata
 from research.errors import CorpusError
 
-__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus"]
+__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus", "read_rows"]
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "defaults.yaml"
@@ -45,7 +45,24 @@ class CorpusWarning(UserWarning):
 
 def read_corpus(settings: dict[str, Any]) -> list[Document]:
     """Read the whole corpus described by the ``corpus:`` config section."""
-    docs = list(iter_documents(settings))
+    return _checked(list(iter_documents(settings)), settings)
+
+
+def read_rows(rows: Iterable[tuple[Any, dict[str, Any]]], settings: dict[str, Any],
+              columns: Sequence[str], name: str = "DataFrame") -> list[Document]:
+    """Documents from in-memory rows (``(index, {column: value})``, e.g. a DataFrame's), mapped
+    by the same ``corpus.*_column`` settings as a CSV file; the index is the default id.
+    Missing values must be None (the caller converts NaN). ``settings['source']`` names the
+    rows in messages."""
+    if settings["text_column"] not in columns:
+        raise CorpusError(f"{name}: no text column '{settings['text_column']}' (columns: "
+                          f"{', '.join(map(str, columns)) or 'none'}); set text_column")
+    return _checked(list(_documents(((row, str(index), f"{name} row {index}") for index, row in rows),
+                                    settings)), settings)
+
+
+def _checked(docs: list[Document], settings: dict[str, Any]) -> list[Document]:
+    """``docs`` unless empty or holding one id twice (a CorpusError saying what to set)."""
     if not docs:
         raise CorpusError(f"corpus.source {settings['source']}: no documents read"
                           + (" after corpus.where" if settings.get("where") else "")
@@ -72,8 +89,13 @@ def iter_documents(settings: dict[str, Any], position: dict[str, int] | None = N
     reader = {"txt": _read_txt_folder if path.is_dir() else _read_txt_file, "csv": _read_table,
               "tsv": _read_table, "jsonl": _read_jsonl}[fmt]
     rows = _read_jsonl(path, settings, fmt, position) if fmt == "jsonl" else reader(path, settings, fmt)
+    yield from _documents(_unless_unreadable(rows, path), settings)
+
+
+def _documents(rows: Iterable[Row], settings: dict[str, Any]) -> Iterator[Document]:
+    """The rows that pass ``where`` as documents, at most ``limit`` of them."""
     count = 0
-    for row, default_id, source in _unless_unreadable(rows, path):
+    for row, default_id, source in rows:
         if not _matches(row, settings["where"]):
             continue
         doc = _make_document(row, settings, default_id, source)
@@ -273,7 +295,9 @@ def _make_document(row: dict[str, Any], settings: dict[str, Any], default_id: st
     text = row.get(settings["text_column"])
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    meta = {c: row.get(c) for c in settings["keep_columns"] if c in row}
+    keep = settings["keep_columns"]
+    names = [c for c in row if c != settings["text_column"]] if keep == "all" else keep
+    meta = {c: row.get(c) for c in names if c in row}
     return Document(id=column("id_column") or default_id, text=text, title=column("title_column"),
                     outlet=column("outlet_column"), date=column("date_column"),
                     label=column("label_column"), source=source, meta=meta)

@@ -25,11 +25,17 @@ from research.runs.reuse import UnscorableWarning, load_run
 __all__ = ["apply_run"]
 
 
-def _corpus_settings(run_config: dict[str, Any], corpus: str) -> dict[str, Any]:
-    settings = {**run_config["corpus"], "source": corpus, "where": {}, "limit": None}
+def _corpus_settings(run_config: dict[str, Any], corpus: str, overrides: list[str]) -> dict[str, Any]:
+    """The training run's column settings for ``corpus``, with ``--set corpus.KEY=VALUE``
+    overrides (a corpus whose columns have other names); every column is kept."""
+    from research.config.load import load_config
+
+    settings = {**run_config["corpus"], "source": corpus, "where": {}, "limit": None,
+                "keep_columns": "all"}   # predictions.csv carries every column of the input
     if not Path(corpus).exists() and corpus != "sample":
         raise RunError(f"CORPUS: no such file or folder: {corpus}")
-    return settings
+    sets = [o for o in overrides if o.strip().startswith("corpus.")]
+    return load_config(data={"corpus": settings}, overrides=sets)["corpus"] if sets else settings
 
 
 def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
@@ -54,12 +60,12 @@ def _engine(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     before it existed) with ``--set engine.KEY=VALUE`` overrides; other keys are refused."""
     from research.config.load import load_config
 
-    other = [o for o in overrides if not o.strip().startswith("engine.")]
+    other = [o for o in overrides if not o.strip().startswith(("engine.", "corpus."))]
     if other:
-        raise ConfigError(f"apply --set {other[0]!r}: only engine.* keys can be set for apply (e.g. engine.kind=spark); "
-                          "the rest of the settings are the trained run's")
+        raise ConfigError(f"apply --set {other[0]!r}: only engine.* and corpus.* keys can be set for apply (e.g. "
+                          "engine.kind=spark, corpus.text_column=body); the rest of the settings are the trained run's")
     base = {"engine": config["engine"]} if "engine" in config else {}
-    return load_config(data=base, overrides=list(overrides))["engine"]
+    return load_config(data=base, overrides=[o for o in overrides if o.strip().startswith("engine.")])["engine"]
 
 
 def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "results",
@@ -67,13 +73,14 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
     """Score ``corpus`` with the tone run at ``run_path``; returns the new run folder.
     ``trusted=True`` is needed for a run written by research 0.1.0 (pickled artefacts).
     ``overrides`` (``engine.KEY=VALUE``) choose the engine: with ``engine.kind=spark`` every
-    document is scored on Spark's executors and predictions are written as Parquet."""
+    document is scored on Spark's executors and predictions are written as Parquet;
+    ``corpus.KEY=VALUE`` map the corpus's columns (``corpus.text_column=body``)."""
     trained = load_run(run_path, trusted=trusted)
     if trained.kind != "tone":
         raise RunError(f"{run_path}: a '{trained.kind}' run, not a tone run; apply needs a run of model.kind: tone")
     config = trained.config
     engine = _engine(config, overrides or [])
-    settings = _corpus_settings(config, str(corpus))
+    settings = _corpus_settings(config, str(corpus), overrides or [])
     _ = trained.model, trained.cleaner   # verified and loaded (or refused) before any folder exists
     if engine["kind"] == "spark":
         from research.spark.session import require_pyspark

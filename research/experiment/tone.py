@@ -47,7 +47,7 @@ SMALL_CORPUS = 30
 def _read_source(settings: dict[str, Any], fallback_group: str | None, where: str) -> list[Document]:
     group = settings.get("group_column") or fallback_group
     corpus = {k: v for k, v in settings.items() if k not in ("label", "group_column", "max_documents")}
-    if group and group not in STANDARD_FIELDS:
+    if group and group not in STANDARD_FIELDS and corpus["keep_columns"] != "all":
         corpus["keep_columns"] = sorted(set(corpus["keep_columns"]) | {group})
     docs = read_corpus(corpus)
     if settings.get("max_documents") and len(docs) > settings["max_documents"]:

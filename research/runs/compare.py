@@ -25,25 +25,20 @@ from __future__ import annotations
 import glob as _glob
 import json
 import math
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from research.errors import ConfigError, RunError
+from research.runs.compare_select import apply_where, close_names, group_runs, split_where, split_words
 from research.runs.summary import (
     FORMATS,
     LOWER_IS_BETTER,
     MAIN_METRICS,
     NOT_RANKED_COLUMNS,
-    RUN_FIELDS,
     SHOWN_ELSEWHERE,
-    YAML_LOADER,
     RunSummary,
-    is_number,
     one_line,
     read_summary,
     topic_families,
@@ -161,6 +156,9 @@ class Comparison:
     sort: str | None = None
     side_by_side: bool = False
     source: str = ""
+    columns: list[str] | None = None      # --columns: what the tables show after run, in order
+    group_by: list[str] | None = None     # --group-by: ``groups`` holds a row per combination
+    groups: pd.DataFrame | None = None
 
     def render(self, fmt: str = "text") -> str:
         """The comparison as ``text``, ``markdown``, ``csv`` or ``json``."""
@@ -173,14 +171,18 @@ class Comparison:
 
 def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
             results_dir: str | Path = "results", where: Iterable[str] | str = (),
-            sort: str | None = None) -> Comparison:
-    """Read the targeted folders and build the comparison (see the module docstring)."""
+            sort: str | None = None, columns: Iterable[str] | str = (),
+            group_by: Iterable[str] | str = ()) -> Comparison:
+    """Read the targeted folders and build the comparison (see the module docstring and
+    :mod:`research.runs.compare_select` for ``where``, ``columns`` and ``group_by``)."""
     targets = [targets] if isinstance(targets, (str, Path)) else list(targets or [])
     where = split_where([where] if isinstance(where, str) else list(where))
+    columns = split_words("--columns", [columns] if isinstance(columns, str) else list(columns))
+    group_by = split_words("--group-by", [group_by] if isinstance(group_by, str) else list(group_by))
     found = find_folders(targets, results_dir)
     summaries = [read_summary(p) for p in found.runs]
     sweeps = [read_summary(p) for p in found.sweeps]
-    summaries, sweeps = _apply_where(summaries, sweeps, where)
+    summaries, sweeps = apply_where(summaries, sweeps, where)
     complete = [s for s in summaries if s.status == "complete"]
     others = [s for s in summaries if s.status != "complete"]
     params = [p for p in differing_params(complete) if p not in SHOWN_ELSEWHERE]
@@ -192,19 +194,47 @@ def collect(targets: Sequence[str | Path] | str | Path | None = None, *,
         main.append(sort)
     source = ", ".join(map(str, targets)) or f"{results_dir}/"
     source += "".join(f" where {w}" for w in where)
-    return Comparison(table, _not_ranked(others), _sweep_table(sweeps), params, metrics, main, sort,
-                      side_by_side=found.explicit and len(complete) >= 2, source=source)
+    comparison = Comparison(table, _not_ranked(others), _sweep_table(sweeps), params, metrics, main, sort,
+                            side_by_side=found.explicit and len(complete) >= 2 and not group_by, source=source)
+    return _chosen(comparison, complete, columns, group_by)
+
+
+def _chosen(comp: Comparison, runs: list[RunSummary], columns: list[str], group_by: list[str]) -> Comparison:
+    """``comp`` showing only ``columns`` (any run field, config key or metric), grouped by ``group_by``."""
+    wanted = list(dict.fromkeys([*group_by, *columns]))
+    unknown = [c for c in wanted if c not in comp.table.columns and not any(r.lookup(c)[0] for r in runs)]
+    if unknown and runs:
+        option = "--group-by" if unknown[0] in group_by else "--columns"
+        raise ConfigError(f"{option} {unknown[0]}: no run has it{close_names(unknown[0], runs)}; use a config key "
+                          "(e.g. model.kind), a metric or a run.json field")
+    by_id = {r.id: r for r in runs}
+    for name in wanted:
+        if name not in comp.table.columns:
+            comp.table[name] = [by_id[i].lookup(name)[1] for i in comp.table["run"]]
+    if columns:
+        comp.columns = columns
+        comp.params = [c for c in columns if c not in comp.metrics]
+        comp.metrics = comp.main_metrics = [c for c in columns if c in comp.metrics]
+    if group_by:
+        comp.group_by = group_by
+        shown = columns or [*comp.main_metrics]
+        comp.groups = group_runs(comp.table, group_by, shown)
+    return comp
 
 
 def compare(runs: Sequence[str | Path] | str | Path | None = None, *, results_dir: str | Path = "results",
-            where: Iterable[str] | str = (), sort: str | None = None) -> pd.DataFrame:
-    """One row per readable complete run: run, config_name, kind, differing params, metrics, path.
+            where: Iterable[str] | str = (), sort: str | None = None, columns: Iterable[str] | str = (),
+            group_by: Iterable[str] | str = ()) -> pd.DataFrame:
+    """One row per readable complete run: run, config_name, kind, differing params, metrics, path
+    (and any ``columns`` asked for); with ``group_by``, one row per group (``n``, mean and std).
 
     ``runs`` is a run folder, a folder of runs, a glob, or a list of those (default: every
-    folder under ``results_dir``); ``where`` items are ``key=value`` or ``key!=value`` on
-    config keys, run.json fields or metrics; ``sort`` is a metric (best first).
+    folder under ``results_dir``); ``where`` items are ``key=value``, ``key!=value`` or
+    ``key>number`` (also ``>=``, ``<``, ``<=``) on config keys, run.json fields or metrics;
+    ``sort`` is a metric (best first).
     """
-    return collect(runs, results_dir=results_dir, where=where, sort=sort).table
+    comp = collect(runs, results_dir=results_dir, where=where, sort=sort, columns=columns, group_by=group_by)
+    return comp.groups if comp.groups is not None else comp.table
 
 
 def differing_params(runs: Sequence[RunSummary]) -> list[str]:
@@ -314,61 +344,6 @@ def _sweep_table(sweeps: Sequence[RunSummary]) -> pd.DataFrame:
                      "failed": sum(c.get("status") == "failed" for c in combos), "path": str(s.path)})
     columns = ["run", "config_name", "kind", "status", "combinations", "complete", "failed", "path"]
     return pd.DataFrame(rows, columns=columns)
-
-
-# -- --where ---------------------------------------------------------------------------------
-def split_where(items: Sequence[str]) -> list[str]:
-    """``["kind=lda seed=1"]`` -> ``["kind=lda", "seed=1"]`` (shell-like quoting keeps spaces)."""
-    out = []
-    for item in items:
-        try:
-            out += shlex.split(item)
-        except ValueError as exc:
-            raise ConfigError(f"--where {item}: {exc}") from None
-    return out
-
-
-def parse_where(item: str) -> tuple[str, bool, str]:
-    """``key=value`` -> (key, True, value); ``key!=value`` -> (key, False, value)."""
-    if "=" not in item:
-        raise ConfigError(f"--where '{item}' must look like key=value (e.g. model.kind=nmf or status=failed)")
-    key, raw = item.split("=", 1)
-    negate = key.endswith("!")
-    key = key.rstrip("!").strip()
-    if not key:
-        raise ConfigError(f"--where '{item}': no key before '='")
-    return key, not negate, raw.strip()
-
-
-def _apply_where(runs: list[RunSummary], sweeps: list[RunSummary],
-                 items: list[str]) -> tuple[list[RunSummary], list[RunSummary]]:
-    for item in items:
-        key, equal, raw = parse_where(item)
-        known = [s for s in runs + sweeps if s.lookup(key)[0]]
-        if runs + sweeps and not known:
-            raise ConfigError(f"--where {item}: no run has '{key}'; use a run.json field "
-                              f"({', '.join(RUN_FIELDS[1:])}), a dotted config key (e.g. model.kind) "
-                              "or a metric")
-        runs = [s for s in runs if _matches(s, key, raw, equal)]
-        sweeps = [s for s in sweeps if _matches(s, key, raw, equal)]
-    return runs, sweeps
-
-
-def _matches(summary: RunSummary, key: str, raw: str, equal: bool) -> bool:
-    """Whether the run's ``key`` equals (or, ``equal=False``, differs from) ``raw``; a run
-    without the key (an unreadable one, say) matches neither."""
-    found, value = summary.lookup(key)
-    return found and _same(value, raw) == equal
-
-
-def _same(value: Any, raw: str) -> bool:
-    try:
-        parsed = yaml.load(raw, Loader=YAML_LOADER) if raw else ""
-    except (yaml.YAMLError, ValueError, OverflowError):   # ValueError: 'date=2019-02-30', a 5,000-digit int
-        parsed = raw
-    if is_number(value) and is_number(parsed):
-        return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)  # type: ignore[arg-type]
-    return value == parsed or str(value) == raw or _canonical(value) == _canonical(parsed)
 
 
 # -- figure ----------------------------------------------------------------------------------

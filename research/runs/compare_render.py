@@ -46,6 +46,8 @@ def _shown(comp: Comparison) -> tuple[list[str], list[list[str]]]:
     params = comp.params[:MAX_TEXT_PARAMS]
     columns = ["run", "config_name", "kind", *params, *comp.main_metrics]
     headers = ["run", "config", "kind", *params, *comp.main_metrics]
+    if comp.columns:
+        columns = headers = list(dict.fromkeys(["run", *comp.columns]))
     rows = _cells(comp.table, columns)
     for row, edited in zip(rows, _edited(comp), strict=True):
         row[0] += EDITED_MARK if edited else ""
@@ -70,7 +72,7 @@ def _edited_note(comp: Comparison) -> str:
 
 
 def _more_params(comp: Comparison) -> str:
-    more = comp.params[MAX_TEXT_PARAMS:]
+    more = [] if comp.columns else comp.params[MAX_TEXT_PARAMS:]
     if not more:
         return ""
     return (f"{len(more)} more differing setting{'s' * (len(more) != 1)} not shown: {', '.join(more)} "
@@ -126,8 +128,8 @@ def _flat_frame(comp: Comparison) -> pd.DataFrame:
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     others = pd.concat([f for f in (comp.not_ranked, comp.sweeps) if len(f)], ignore_index=True) \
         if len(comp.not_ranked) or len(comp.sweeps) else None
-    columns = ["rank", "run", "config_name", "kind", "status", *comp.params, *comp.metrics, "error", "edited",
-               "path"]
+    columns = list(dict.fromkeys(["rank", "run", "config_name", "kind", "status", *comp.params, *comp.metrics,
+                                  "error", "edited", "path"]))
     frames = [ranked] + ([others] if others is not None else [])
     frames = [f.reindex(columns=columns).astype(object) for f in frames]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -173,7 +175,41 @@ _RENDERERS = {"text": _render_text, "markdown": _render_markdown, "csv": _render
 
 def render(comp: Comparison, fmt: str) -> str:
     """The comparison as ``text``, ``markdown``, ``csv`` or ``json`` (checked by the caller)."""
+    if comp.groups is not None:
+        return _render_groups(comp, fmt)
     return _render_side(comp, fmt) if comp.side_by_side else _RENDERERS[fmt](comp)
+
+
+def _render_groups(comp: Comparison, fmt: str) -> str:
+    """``--group-by``: one row per group, each numeric column as ``mean ± std`` (csv and json:
+    ``<column> mean`` and ``<column> std`` apart)."""
+    groups, keys = comp.groups, comp.group_by or []
+    assert groups is not None
+    if fmt == "csv":
+        return groups.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        data = {"source": comp.source, "group_by": keys, "groups": _records(groups),
+                "not_ranked": _records(comp.not_ranked)}
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    numeric = [c.removesuffix(" mean") for c in groups.columns if c.endswith(" mean")]
+    headers = [*keys, "n", *numeric]
+    rows = [[fmt_value(_jsonable(rec[k])) for k in keys] + [str(rec["n"])]
+            + [_spread(rec[f"{c} mean"], rec[f"{c} std"]) for c in numeric] for rec in groups.to_dict("records")]
+    n = len(comp.table)
+    title = (f"{len(groups)} group{'s' * (len(groups) != 1)} of {n} complete run{'s' * (n != 1)} in {comp.source} "
+             f"by {', '.join(keys)}: mean ± std (n-1) over each group's runs")
+    table = _text_table(headers, rows) if fmt == "text" else _md_table(headers, rows)
+    parts = [title, table] if fmt == "text" else [title, "", table]
+    for section_title, sub, columns in _sections(comp):
+        draw = _text_table if fmt == "text" else _md_table
+        parts += ["", section_title + ":", draw(columns, _cells(sub, columns))]
+    return "\n".join(parts) + "\n"
+
+
+def _spread(mean: Any, std: Any) -> str:
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return fmt_value(mean)
+    return f"{fmt_value(mean)} ± {fmt_value(std)}"
 
 
 def side_by_side_frame(comp: Comparison) -> pd.DataFrame:

@@ -26,6 +26,7 @@ and a small failed record is written; if that fails too, the run folder is remov
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -200,6 +201,7 @@ class RunFolder:
         except Exception as err:
             if exc is None:
                 exc = failed_late = err
+        self._drop_empty_folders()
         if exc is None:
             self.record["artifacts"] = self._hash_outputs()
             self.record["status"] = "complete"
@@ -215,6 +217,13 @@ class RunFolder:
         if failed_late is not None:
             raise failed_late
         return False
+
+    def _drop_empty_folders(self) -> None:
+        """``artifacts/`` and ``figures/`` are made up front; a run that wrote nothing there (an
+        apply run, a failed run) leaves no empty folder behind."""
+        for name in ("artifacts", "figures"):
+            with contextlib.suppress(OSError):   # not empty, or already gone
+                (self.path / name).rmdir()
 
     def _mark_failed(self, exc: BaseException) -> None:
         self.record["status"] = "failed"

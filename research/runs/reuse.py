@@ -111,6 +111,19 @@ class Run:
     def model(self) -> Any:
         return self._load_artifact("model")
 
+    def clean(self, texts: list[str]) -> list[list[str]]:
+        """Tokens of raw texts cleaned exactly as this run cleaned its corpus, one list per text
+        (a single string counts as one text): the run's ``clean:`` settings and learned phrases,
+        the per-text steps as in training (a short headline on its own is dropped, unlike
+        :meth:`tokenize`, which keeps it for scoring) and paragraphs repeated inside a text.
+        For a document of the run these are the tokens its model saw, unless a corpus step
+        changed it: lines repeated across an outlet's documents (``repeated_line`` in
+        data.json), or it was dropped (a duplicate, fewer than ``clean.min_tokens``); those
+        steps need the whole corpus. ``" ".join(tokens)`` is the text the vectoriser reads."""
+        from research.clean.cleaner import clean_each
+
+        return clean_each(self.cleaner, _as_list(texts), self.config["clean"])
+
     def clean_texts(self, texts: list[str]) -> list[str]:
         """New texts after the run's per-text cleaning, as texts given for scoring
         (:meth:`~research.clean.pipeline.TextPipeline.clean_for_scoring`: a headline on its own is
