@@ -64,7 +64,8 @@ def _splits(predictions) -> str:
         counts = part[predicted].astype(str).value_counts() if predicted else {}
         rows.append([split, len(part), ", ".join(f"{k}: {v}" for k, v in counts.items()),
                      SPLITS.get(str(split), "")])
-    intro = ('<p class="meaning">predictions.csv scores every document once, never by a model trained on it. '
+    intro = (f"<p>{len(predictions)} documents scored (predictions.csv).</p>"
+             '<p class="meaning">predictions.csv scores every document once, never by a model trained on it. '
              "Reasons: the features that pushed the final model towards the class it finds most likely, with "
              "their contribution to the log-odds (weight x standardised value: a feature also pushes by being "
              "unusually rare in the text; see the glossary below).</p>")
