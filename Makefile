@@ -21,6 +21,9 @@ GRID        ?=
 JOBS        ?= 2
 PYTEST_ARGS ?=
 RESULTS     ?= results
+QUIET       ?=
+VERBOSE     ?=
+PROGRESS    ?=
 
 # $(call q,NAME): the value of variable NAME taken literally (no make expansion of '$') and
 # single-quoted for the shell, so no value -- spaces, quotes, ';', '$', non-ASCII -- runs as
@@ -28,9 +31,12 @@ RESULTS     ?= results
 # variables (SET, RUNS, WHERE, PYTEST_ARGS) like shell words and runs the command without a shell.
 q = '$(subst ','\'',$(value $(1)))'
 MAKE_PY = $(call q,PY) -m research.cli.make
+# the console switches of experiment, apply, compare and sweep: QUIET=1, VERBOSE=1, PROGRESS=1
+CONSOLE = QUIET=$(call q,QUIET) VERBOSE=$(call q,VERBOSE) PROGRESS=$(call q,PROGRESS)
 # Values reach the commands only as quoted arguments: not exporting them keeps make from
 # expanding a '$(...)' inside a value when it builds the recipes' environment.
-unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
+unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS \
+         QUIET VERBOSE PROGRESS
 
 .DEFAULT_GOAL := help
 .PHONY: help install embeddings spark test-spark experiment apply compare sweep test lint bench clean-venv
@@ -38,6 +44,7 @@ unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT W
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  variables: CONFIG=name.yaml SET=\"key=value ...\" RUN=results/<run> CORPUS=<path> RESULTS=results"
+	@echo "  console: QUIET=1 (warnings and errors only), VERBOSE=1 (debug lines), PROGRESS=1 (bars off a terminal too)"
 	@echo "  values are used literally; SET, RUNS, WHERE and PYTEST_ARGS split into words like a shell:"
 	@echo "  quote a value with spaces inside them, e.g. SET=\"corpus.source='../my data/corpus' seed=7\""
 
@@ -65,16 +72,16 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $(call q,SPARK_STAMP)
 
 experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"] [RESULTS=results]
-	@$(MAKE_PY) experiment CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) experiment $(CONSOLE) CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path> [SET="engine.kind=spark"]
-	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) apply $(CONSOLE) RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf"] [FORMAT=text|markdown|csv|json]
-	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) compare $(CONSOLE) RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
 
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
-	@$(MAKE_PY) sweep CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) sweep $(CONSOLE) CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 test: $(STAMP) ## run the test suite (all but the Spark engine's)
 	@$(MAKE_PY) test PYTEST_ARGS=$(call q,PYTEST_ARGS)
