@@ -28,8 +28,9 @@ import yaml
 from research.corpus.documents import Document
 from research.corpus.metadata import join_metadata
 from research.errors import CorpusError
+from research.util.progress import Tracked
 
-__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus"]
+__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus", "reading"]
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "defaults.yaml"
@@ -45,7 +46,8 @@ class CorpusWarning(UserWarning):
 
 def read_corpus(settings: dict[str, Any]) -> list[Document]:
     """Read the whole corpus described by the ``corpus:`` config section."""
-    docs = list(iter_documents(settings))
+    position: dict[str, int] = {}
+    docs = list(reading(iter_documents(settings, position), position))
     if not docs:
         raise CorpusError(f"corpus.source {settings['source']}: no documents read"
                           + (" after corpus.where" if settings.get("where") else "")
@@ -57,6 +59,13 @@ def read_corpus(settings: dict[str, Any]) -> list[Document]:
                               "set corpus.id_column to a column with unique values (or null for row numbers)")
         seen.add(doc.id)
     return docs
+
+
+def reading(documents: Iterator[Document], position: dict[str, int]) -> Tracked[Document]:
+    """``documents`` counted on a progress bar; the share of a JSON-lines file read so far
+    (``position``, kept by :func:`iter_documents`) estimates the total."""
+    return Tracked(documents, "reading",
+                   fraction=lambda: position["read"] / position["total"] if position.get("total") else None)
 
 
 def iter_documents(settings: dict[str, Any], position: dict[str, int] | None = None) -> Iterator[Document]:

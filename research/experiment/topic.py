@@ -32,6 +32,7 @@ from research.experiment.stages import Prepared, write_csv
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.topics import TOPIC_BACKENDS, build_topic_model
+from research.util.progress import progress_iter
 from research.util.workers import call
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
@@ -197,7 +198,8 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         # is evaluated; otherwise they are drawn with the outputs, for the best K
         early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
             if len(ks) == 1 and run.background.helpers else None
-        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early) for k in ks]
+        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early)
+                  for k in progress_iter(ks, "fitting", unit="models")]
     by_k = [metrics for _, _, metrics in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, doc_topic, metrics = fitted[best]
