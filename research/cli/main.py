@@ -89,7 +89,8 @@ def _console(args: argparse.Namespace):
 
     level = logging.WARNING if getattr(args, "quiet", False) else \
         logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
-    return configured(level, bars=True if getattr(args, "progress", False) else None)
+    progress = True if getattr(args, "progress", False) else False if getattr(args, "quiet", False) else None
+    return configured(level, bars=progress)
 
 
 def build_parser() -> argparse.ArgumentParser:

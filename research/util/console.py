@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["LOGGER", "ConsoleHandler", "RunForward", "bars_on", "configured", "current_tag", "settings", "tagged",
+__all__ = ["LOGGER", "ConsoleHandler", "RunForward", "bars_forced", "bars_on", "configured", "current_tag", "settings", "tagged",
            "write_line"]
 
 LOGGER = "research"
@@ -41,15 +41,19 @@ _TAG: contextvars.ContextVar[str] = contextvars.ContextVar("research_console_tag
 _state: dict[str, Any] = {"bars": None, "configured": False}   # bars: None = decide from the terminal
 
 
-def bars_on() -> bool:
-    """Whether progress bars are drawn now (see the module docstring)."""
+def bars_forced() -> bool | None:
+    """True or False when --progress / --quiet or RESEARCH_PROGRESS decide; None: the terminal does."""
     if _state["bars"] is not None:
         return bool(_state["bars"])
     env = os.environ.get("RESEARCH_PROGRESS", "").strip().lower()
-    if env in ("1", "true", "yes", "on"):
-        return True
-    if env in ("0", "false", "no", "off"):
-        return False
+    return True if env in ("1", "true", "yes", "on") else False if env in ("0", "false", "no", "off") else None
+
+
+def bars_on() -> bool:
+    """Whether progress bars are drawn now (see the module docstring)."""
+    forced = bars_forced()
+    if forced is not None:
+        return forced
     stream = sys.stderr
     return bool(stream is not None and stream.isatty()) and logging.getLogger(LOGGER).isEnabledFor(logging.INFO)
 

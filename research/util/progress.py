@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from research.util.console import bars_on
+from research.util.console import bars_forced, bars_on, current_tag
 
 __all__ = ["REFRESH", "Progress", "Tracked", "progress_iter"]
 
 REFRESH = 0.25          # seconds between redraws of a bar
+DELAY = 0.5             # a bar appears once its stage has lasted this long (on a terminal)
 T = TypeVar("T")
 
 
@@ -90,9 +91,13 @@ class Progress:
                      f"({self.done / max(elapsed, 1e-9):,.0f}/s)")
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        """Show the final count (a fast stage's bar may not have drawn it), then remove the bar."""
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            if self.done != bar.n:
+                bar.n = self.done
+                bar.refresh()
+            bar.close()
 
     def __enter__(self) -> Progress:
         return self
@@ -138,13 +143,14 @@ def progress_iter(items: Iterable[T], stage: str, total: int | None = None, unit
 
 
 def _bar(stage: str, total: int | None, unit: str):
+    """A bar that disappears when done; on a terminal, only for a stage that lasts over
+    :data:`DELAY` seconds (asked for with --progress: every stage's)."""
     from tqdm import tqdm
 
-    from research.util.console import current_tag
-
     tag = current_tag()
-    return tqdm(total=total, desc=f"[{tag}] {stage}" if tag else stage, unit=f" {unit}", unit_scale=total is None or total >= 10_000,
-                leave=False, mininterval=REFRESH, delay=0.5, dynamic_ncols=True, smoothing=0.1)
+    return tqdm(total=total, desc=f"[{tag}] {stage}" if tag else stage, unit=f" {unit}",
+                unit_scale=bool(total and total >= 10_000), leave=False, mininterval=REFRESH,
+                delay=0 if bars_forced() else DELAY, dynamic_ncols=True, smoothing=0.1)
 
 
 def _duration(seconds: float) -> str:
