@@ -26,8 +26,30 @@ from sklearn.decomposition import LatentDirichletAllocation
 
 from research.errors import ModelError, ParameterError
 from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
+from research.util.console import bars_on
+from research.util.progress import Progress
 
 __all__ = ["GensimLDA", "SklearnLDA"]
+
+
+@contextmanager
+def _pass_bar(num_topics: int, passes: int):
+    """gensim callbacks that move a progress bar one step per pass (None when no bar is drawn;
+    they read nothing and change nothing in the model)."""
+    if not bars_on() or passes < 2:
+        yield None
+        return
+    from gensim.models.callbacks import Metric
+
+    with Progress(None, f"LDA K={num_topics}", total=passes, unit="passes") as progress:
+        class _Pass(Metric):
+            logger, title = None, "pass"
+
+            def get_value(self, **kwargs) -> float:  # noqa: ARG002
+                progress.advance()
+                return 0.0
+
+        yield [_Pass()]
 
 
 @contextmanager
@@ -138,8 +160,9 @@ class GensimLDA(TopicModel):
         else:
             from gensim.models import LdaModel
 
-            with _blas_flags_ignored():
-                self.model_ = LdaModel(**kwargs)
+            with _blas_flags_ignored(), _pass_bar(self.num_topics, self.passes) as callbacks:
+                self.model_ = LdaModel(callbacks=callbacks, **kwargs)
+            self.model_.callbacks = None      # the bar is gone; the model keeps no reference to it
         self.alpha_ = _finite(self.model_.alpha, "alpha").astype(np.float64)
         return _finite(self.model_.get_topics(), "topic-word weights"), self._gamma(corpus)
 

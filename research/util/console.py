@@ -83,7 +83,7 @@ class ConsoleHandler(logging.Handler):
 class _Fallback(ConsoleHandler):
     """On the ``research`` logger: prints until the application puts a handler on it or on the root."""
 
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+    def handle(self, record: logging.LogRecord) -> bool:
         library = logging.getLogger(LOGGER)
         if any(h is not self for h in library.handlers) or (library.propagate and logging.getLogger().handlers):
             return False

@@ -164,7 +164,7 @@ def map_shared(function: Callable, chunks: Sequence, helpers: int, *args: Any,
     this busy process's threads). Each helper gets all chunks once and sends its results
     back once, at the end. ``progress(n)``, when given, is told how many chunks were taken
     so far (by this process and the helpers) each time this process takes one."""
-    tick = progress or (lambda n: None)
+    tick = progress or (lambda _: None)
     if helpers < 1 or len(chunks) < 2:
         out = []
         for chunk in chunks:
