@@ -27,7 +27,9 @@ The sweep writes ``results/<stamp>-sweep-<config>-<id>/``:
     figures/     the main metric across the combinations (PNG)
 
 On the console, each combination's lines are prefixed with its values (``[K=5 seed=1]``), so
-the lines of runs in parallel stay attributable; a progress bar counts the combinations done
+the lines of runs in parallel stay attributable; the workers send them to the sweep's process,
+which writes each whole (around its progress bar of the combinations done) through its own
+logging handlers, so silencing or redirecting the ``research`` logger covers the workers too
 (see :mod:`research.util.console`).
 
 ``research compare results/<sweep folder>`` compares the sweep's runs; listing ``results/``
@@ -40,9 +42,11 @@ import datetime as dt
 import itertools
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -211,8 +215,9 @@ def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any
             record["duration_s"] = round(time.perf_counter() - t0, 3)
             _write_json(folder / SWEEP_FILE, record)
             summary = _write_summary(folder, record, configs)
-    if echo and summary is not None and len(summary):
-        echo(render(summary, list(grid)))
+    table = render(summary, list(grid)) if echo and summary is not None and len(summary) else ""
+    if echo and table:
+        echo(table)
     return folder
 
 
@@ -246,17 +251,39 @@ def _execute(tasks: list[tuple], jobs: int):
 
     parallel = Parallel(n_jobs=min(jobs, len(tasks)) if jobs > 0 else jobs, backend="loky",
                         return_as="generator_unordered")
-    settings = {**console.settings(), "bars": False}     # the workers' bars would fight over one line
-    yield from parallel(delayed(_run_in_worker)(settings, *task) for task in tasks)
+    settings = {**console.settings(), "bars": False, "handler": False}   # workers draw no bars
+    with _lines_queue() as queue, console.listening(queue):
+        yield from parallel(delayed(_run_in_worker)(settings, queue, *task) for task in tasks)
 
 
-def _run_in_worker(settings: dict[str, Any], *task) -> dict[str, Any]:
-    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies, with the
-    sweep's console settings (level, handler) and no progress bars."""
+@contextmanager
+def _lines_queue():
+    """A queue the workers' console lines reach this process through (a manager process that
+    Ctrl-C leaves alone: the sweep stops it after its workers)."""
+    from multiprocessing.managers import SyncManager
+
+    manager = SyncManager()
+    manager.start(_manager_started)
+    try:
+        yield manager.Queue()
+    finally:
+        manager.shutdown()
+
+
+def _manager_started() -> None:
+    from research.util.workers import watch_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()              # a sweep killed outright leaves no manager behind
+
+
+def _run_in_worker(settings: dict[str, Any], queue, *task) -> dict[str, Any]:
+    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies, at the
+    sweep's console level, its lines sent to the sweep's process (whole, each written there)."""
     from research.util.workers import watch_parent
 
     watch_parent()
-    with console.configured(**settings):
+    with console.configured(**settings), console.relayed(queue):
         return _run_one(*task)
 
 

@@ -49,7 +49,7 @@ def _row(row: dict[str, Any], part: pd.DataFrame, metrics: list[str]) -> dict[st
 
 
 def render(summary: pd.DataFrame, keys: list[str]) -> str:
-    """The summary as a text table: ``mean ± std [min, max]`` per metric."""
+    """The summary as a text table: ``mean ± std [min, max]`` per metric ("" without metrics)."""
     groups = [k for k in keys if k in summary.columns]
     metrics = [c.removesuffix("_mean") for c in summary.columns if c.endswith("_mean")]
     table = pd.DataFrame({k.rsplit(".", 1)[-1]: summary[k] for k in groups})
@@ -57,6 +57,8 @@ def render(summary: pd.DataFrame, keys: list[str]) -> str:
     for metric in metrics:
         if summary[f"{metric}_mean"].notna().any():
             table[metric] = [_cell(*row) for row in summary[[f"{metric}_{s}" for s in STATISTICS]].itertuples(index=False)]
+    if len(table.columns) == len(groups) + 1:      # no metric to show (e.g. tfidf runs)
+        return ""
     return "sweep summary over seeds (mean ± std [min, max]):\n" + table.to_string(index=False)
 
 

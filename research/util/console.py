@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import logging.handlers
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
-__all__ = ["LOGGER", "ConsoleHandler", "RunForward", "bars_forced", "bars_on", "configured", "current_tag", "settings", "tagged",
+__all__ = ["LOGGER", "ConsoleHandler", "RunForward", "bars_forced", "bars_on", "configured", "current_tag", "listening", "relayed", "settings",
+           "tagged",
            "write_line"]
 
 LOGGER = "research"
@@ -118,6 +120,43 @@ def tagged(tag: str) -> Iterator[None]:
         yield
     finally:
         _TAG.reset(token)
+
+
+class _QueueHandler(logging.handlers.QueueHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass                      # the sweep that listened is gone (interrupted): the line is lost
+
+
+@contextmanager
+def relayed(queue: Any) -> Iterator[None]:
+    """In a worker process: the ``research`` lines go to ``queue`` (see :func:`listening`)
+    instead of this process's stderr."""
+    library = logging.getLogger(LOGGER)
+    handler = _QueueHandler(queue)
+    library.addHandler(handler)   # the fallback stands aside while it is there
+    try:
+        yield
+    finally:
+        library.removeHandler(handler)
+
+
+class _Relay(logging.Handler):
+    def handle(self, record: logging.LogRecord) -> bool:
+        logging.getLogger(RUN_LOGGER if record.name.startswith(RUN_LOGGER + ".") else record.name).handle(record)
+        return True
+
+
+@contextmanager
+def listening(queue: Any) -> Iterator[None]:
+    """In the process that started workers: their lines from ``queue``, handled here one by one
+    (whole lines, around this process's progress bars, by this process's handlers)."""
+    listener = logging.handlers.QueueListener(queue, _Relay())
+    listener.start()
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            listener.stop()
 
 
 def _install_fallback() -> None:
