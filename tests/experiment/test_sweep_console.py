@@ -51,3 +51,16 @@ def test_a_parallel_sweep_tags_every_run_line_and_summarises_over_seeds(tmp_path
     assert table[0].split()[:3] == ["num_topics", "seeds", "c_npmi"] and len(table) == 3
     c_npmi = [metrics[("3", s)]["c_npmi"] for s in ("1", "2")]
     assert f"{statistics.mean(c_npmi):.4f} ± {statistics.stdev(c_npmi):.4f}" in table[1]
+
+
+def test_silencing_the_research_logger_silences_a_parallel_sweep_from_python(tmp_path):
+    script = ("import logging, sys, research\n"
+              "logging.getLogger('research').setLevel(logging.WARNING)\n"
+              "print(research.run_sweep('tfidf.yaml', 'seed=1,2', jobs=2, results_dir=sys.argv[1]))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and done.stderr == "", done.stderr      # the workers' lines too
+    runs = json.loads((Path(done.stdout.strip()) / "sweep.json").read_text())["combinations"]
+    for combo in runs:                                                  # each run's log.txt has them all
+        log = (tmp_path / combo["run"] / "log.txt").read_text(encoding="utf-8")
+        assert "INFO stage load ..." in log and "INFO headline: " in log
