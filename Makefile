@@ -25,6 +25,9 @@ RESULTS     ?= results
 COLUMNS     ?=
 GROUP       ?=
 TO          ?=
+QUIET       ?=
+VERBOSE     ?=
+PROGRESS    ?=
 
 # $(call q,NAME): the value of variable NAME taken literally (no make expansion of '$') and
 # single-quoted for the shell, so no value -- spaces, quotes, ';', '$', non-ASCII -- runs as
@@ -32,10 +35,13 @@ TO          ?=
 # variables (SET, RUNS, WHERE, PYTEST_ARGS) like shell words and runs the command without a shell.
 q = '$(subst ','\'',$(value $(1)))'
 MAKE_PY = $(call q,PY) -m research.cli.make
+# the console switches of experiment, apply, compare and sweep: QUIET=1, VERBOSE=1, PROGRESS=1
+CONSOLE = QUIET=$(call q,QUIET) VERBOSE=$(call q,VERBOSE) PROGRESS=$(call q,PROGRESS)
 # Values reach the commands only as quoted arguments: not exporting them keeps make from
 # expanding a '$(...)' inside a value when it builds the recipes' environment.
-unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS
-unexport COLUMNS GROUP TO
+unexport PYTHON_BOOT VENV PY TORCH TORCH_INDEX CONFIG SET RUN CORPUS RUNS SORT WHERE FORMAT GRID JOBS PYTEST_ARGS RESULTS \
+         QUIET VERBOSE PROGRESS \
+         COLUMNS GROUP TO
 
 .DEFAULT_GOAL := help
 .PHONY: help install embeddings spark test-spark experiment apply compare sweep test lint bench clean-venv
@@ -44,6 +50,7 @@ unexport COLUMNS GROUP TO
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  variables: CONFIG=name.yaml SET=\"key=value ...\" RUN=results/<run> CORPUS=<path> RESULTS=results"
+	@echo "  console: QUIET=1 (warnings and errors only), VERBOSE=1 (debug lines), PROGRESS=1 (bars off a terminal too)"
 	@echo "  values are used literally; SET, RUNS, WHERE and PYTEST_ARGS split into words like a shell:"
 	@echo "  quote a value with spaces inside them, e.g. SET=\"corpus.source='../my data/corpus' seed=7\""
 
@@ -71,13 +78,13 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $(call q,SPARK_STAMP)
 
 experiment: $(STAMP) ## run one experiment: make experiment CONFIG=lda.yaml [SET="topics.num_topics=20 seed=7"] [RESULTS=results]
-	@$(MAKE_PY) experiment CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) experiment $(CONSOLE) CONFIG=$(call q,CONFIG) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 apply: $(STAMP) ## score a corpus with a trained tone run: make apply RUN=results/<run> CORPUS=<path> [SET="engine.kind=spark"]
-	@$(MAKE_PY) apply RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) apply $(CONSOLE) RUN=$(call q,RUN) CORPUS=$(call q,CORPUS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 compare: $(STAMP) ## compare runs in results/: [RUNS="a b"] [SORT=metric] [WHERE="model.kind=nmf c_npmi>0.1"] [COLUMNS="c_npmi model.kind"] [GROUP="model.kind"] [FORMAT=text|markdown|csv|json]
-	@$(MAKE_PY) compare RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) COLUMNS=$(call q,COLUMNS) GROUP=$(call q,GROUP) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) compare $(CONSOLE) RUNS=$(call q,RUNS) SORT=$(call q,SORT) WHERE=$(call q,WHERE) COLUMNS=$(call q,COLUMNS) GROUP=$(call q,GROUP) FORMAT=$(call q,FORMAT) RESULTS=$(call q,RESULTS)
 
 mlflow: $(MLFLOW_STAMP) ## add the optional MLflow extra to .venv (for make export)
 
@@ -89,7 +96,7 @@ export: $(MLFLOW_STAMP) ## write runs into an MLflow tracking store: make export
 	@$(MAKE_PY) export RUNS=$(call q,RUNS) TO=$(call q,TO) RESULTS=$(call q,RESULTS)
 
 sweep: $(STAMP) ## run a grid of configs: make sweep CONFIG=lda.yaml GRID="topics.num_topics=10,20 seed=1,2" [JOBS=2]
-	@$(MAKE_PY) sweep CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
+	@$(MAKE_PY) sweep $(CONSOLE) CONFIG=$(call q,CONFIG) GRID=$(call q,GRID) JOBS=$(call q,JOBS) SET=$(call q,SET) RESULTS=$(call q,RESULTS)
 
 test: $(STAMP) ## run the test suite (all but the Spark engine's)
 	@$(MAKE_PY) test PYTEST_ARGS=$(call q,PYTEST_ARGS)

@@ -44,6 +44,7 @@ from research.corpus.documents import Document
 from research.errors import CleaningError
 from research.text.paragraphs import wrapped_paragraphs
 from research.util.gc import paused_gc
+from research.util.progress import Progress
 from research.util.workers import helpers_for, map_shared
 
 __all__ = [
@@ -276,9 +277,9 @@ def _per_document_all(pipeline: TextPipeline, texts: list[str], options: dict,
     pipeline._prepared()   # compiled once here; helpers need no scikit-learn import then
     chunks = [texts[i:i + _CHUNK_DOCS] for i in range(0, len(texts), _CHUNK_DOCS)]
     helpers = helpers_for(workers, len(texts))
-    if not helpers:
-        return [p for chunk in chunks for p in pass_chunk(chunk, pipeline, options)]
-    parts = map_shared(pass_chunk, chunks, helpers, pipeline, options)
+    with Progress(None, "cleaning", total=len(texts)) as progress:
+        parts = map_shared(pass_chunk, chunks, helpers, pipeline, options,
+                           progress=lambda n: progress.update(min(n * _CHUNK_DOCS, len(texts))))
     return [p for part in parts for p in part]
 
 

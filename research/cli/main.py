@@ -7,6 +7,7 @@ stdout of a successful experiment is the run folder's path.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import warnings
@@ -69,6 +70,29 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+CONSOLE_COMMANDS = ("experiment", "apply", "sweep", "compare")
+
+
+def _add_console_args(parser: argparse.ArgumentParser) -> None:
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("--quiet", "-q", action="store_true",
+                      help="only warnings and errors on stderr, no progress bars (the result's path still "
+                           "goes to stdout); the run's log.txt keeps every line")
+    loud.add_argument("--verbose", "-v", action="store_true", help="also debug lines")
+    parser.add_argument("--progress", action="store_true",
+                        help="draw progress bars even when stderr is not a terminal (also: RESEARCH_PROGRESS=1)")
+
+
+def _console(args: argparse.Namespace):
+    """The console for this command: levels from --quiet / --verbose, bars from --progress."""
+    from research.util.console import configured
+
+    level = logging.WARNING if getattr(args, "quiet", False) else \
+        logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
+    progress = True if getattr(args, "progress", False) else False if getattr(args, "quiet", False) else None
+    return configured(level, bars=progress)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="research", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=helptext)
         add_args(cmd)
         cmd.set_defaults(func=func)
+    for name in CONSOLE_COMMANDS:
+        _add_console_args(sub.choices[name])
     return parser
-
-
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test  # noqa: ARG001
@@ -110,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     warnings.showwarning = _one_line_warning
     try:
-        return args.func(args)
+        with _console(args):
+            return args.func(args)
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -121,4 +146,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-    print(f"warning: {message}", file=sys.stderr)
+    from research.util.console import write_line
+
+    write_line(f"warning: {message}")

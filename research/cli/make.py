@@ -11,6 +11,9 @@ This module then builds the command and replaces itself with it (``os.execv``):
   inside a word are removed, as in a shell);
 * single values (``CONFIG``, ``RUN``, ``CORPUS``, ``GRID``, ``RESULTS``, ...) are passed as
   they are, spaces included;
+* switches (``QUIET``, ``VERBOSE``, ``PROGRESS``: ``1`` / ``0``, empty is off) become the
+  console options ``--quiet``, ``--verbose``, ``--progress`` of experiment, apply, compare
+  and sweep;
 * options go first, in ``--name=value`` form, then ``--``, then the positional values, so
   a value that starts with ``-`` is never read as an option.
 """
@@ -24,10 +27,10 @@ from collections.abc import Callable
 
 from research.errors import ResearchError
 
-__all__ = ["command", "main", "words"]
+__all__ = ["command", "main", "switches", "words"]
 
 USAGE = {
-    "experiment": "make experiment CONFIG=lda.yaml [SET=\"key=value ...\"] [RESULTS=results]",
+    "experiment": "make experiment CONFIG=lda.yaml [SET=\"key=value ...\"] [RESULTS=results] [QUIET=1|VERBOSE=1] [PROGRESS=1]",
     "apply": "make apply RUN=results/<run> CORPUS=<path> [SET=\"engine.kind=spark\"] [RESULTS=results]",
     "compare": "make compare [RUNS=\"a b\"] [SORT=metric] [WHERE=\"key=value c_npmi>0.1 ...\"] [COLUMNS=\"a b\"] "
                "[GROUP=\"a b\"] [FORMAT=text]",
@@ -95,6 +98,22 @@ def _export(v: dict[str, str]) -> list[str]:
 TARGETS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "experiment": _experiment, "apply": _apply, "compare": _compare, "sweep": _sweep, "export": _export,
 }
+SWITCHES = {"QUIET": "--quiet", "VERBOSE": "--verbose", "PROGRESS": "--progress"}
+ON, OFF = ("1", "yes", "true", "on"), ("", "0", "no", "false", "off")
+
+
+def switches(values: dict[str, str]) -> list[str]:
+    """``QUIET=1`` -> ``--quiet`` (and VERBOSE, PROGRESS); a value that is neither on nor off is refused."""
+    out = []
+    for name, option in SWITCHES.items():
+        value = values.get(name, "").strip().lower()
+        if value not in ON + OFF:
+            raise MakeError(f"{name}={values[name]!r}: give {name}=1 (on) or {name}=0 (off)")
+        if value in ON:
+            out.append(option)
+    if "--quiet" in out and "--verbose" in out:
+        raise MakeError("QUIET=1 and VERBOSE=1 contradict each other; give one of them")
+    return out
 
 
 def command(target: str, values: dict[str, str]) -> list[str]:
@@ -106,7 +125,8 @@ def command(target: str, values: dict[str, str]) -> list[str]:
         return [sys.executable, "-m", "pytest", "tests/spark", *words("PYTEST_ARGS", values.get("PYTEST_ARGS", ""))]
     if target not in TARGETS:
         raise MakeError(f"unknown make target {target!r}; one of {', '.join([*TARGETS, 'test', 'test-spark'])}")
-    return [sys.executable, "-m", "research", *TARGETS[target](values)]
+    args = TARGETS[target](values)
+    return [sys.executable, "-m", "research", args[0], *switches(values), *args[1:]]
 
 
 def main(argv: list[str]) -> int:

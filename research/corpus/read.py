@@ -28,8 +28,10 @@ import yaml
 from research.corpus.documents import Document
 from research.corpus.metadata import join_metadata
 from research.errors import CorpusError
+from research.util.progress import Tracked
 
-__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus", "read_rows"]
+__all__ = ["BUILTIN_CORPORA", "CorpusWarning", "decode_bytes", "iter_documents", "read_corpus", "read_rows",
+           "reading"]
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULTS_PATH = Path(__file__).resolve().parents[1] / "config" / "defaults.yaml"
@@ -45,7 +47,8 @@ class CorpusWarning(UserWarning):
 
 def read_corpus(settings: dict[str, Any]) -> list[Document]:
     """Read the whole corpus described by the ``corpus:`` config section."""
-    return _checked(list(iter_documents(settings)), settings)
+    position: dict[str, int] = {}
+    return _checked(list(reading(iter_documents(settings, position), position)), settings)
 
 
 def read_rows(rows: Iterable[tuple[Any, dict[str, Any]]], settings: dict[str, Any],
@@ -74,6 +77,13 @@ def _checked(docs: list[Document], settings: dict[str, Any]) -> list[Document]:
                               "set corpus.id_column to a column with unique values (or null for row numbers)")
         seen.add(doc.id)
     return docs
+
+
+def reading(documents: Iterator[Document], position: dict[str, int]) -> Tracked[Document]:
+    """``documents`` counted on a progress bar; the share of a JSON-lines file read so far
+    (``position``, kept by :func:`iter_documents`) estimates the total."""
+    return Tracked(documents, "reading",
+                   fraction=lambda: position["read"] / position["total"] if position.get("total") else None)
 
 
 def iter_documents(settings: dict[str, Any], position: dict[str, int] | None = None) -> Iterator[Document]:

@@ -39,11 +39,15 @@ from itertools import chain, repeat
 import numpy as np
 import scipy.sparse as sp
 
+from research.util.console import bars_on
+from research.util.progress import Progress
+
 __all__ = ["MEASURES", "WINDOW_SIZES", "CoherenceScore", "CoherenceScorer", "CooccurrenceCounts", "coherence"]
 
 EPSILON = 1e-12
 WINDOW_SIZES = {"c_v": 110, "c_uci": 10, "c_npmi": 10, "u_mass": None}
 MEASURES = tuple(WINDOW_SIZES)
+BAR_TEXTS = 2000        # texts counted between two updates of a progress bar
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,13 @@ class CoherenceScorer:
             raise ValueError("topics is empty")
         counts = CooccurrenceCounts(chain.from_iterable(topics), self.measure, self.window_size,
                                     self._chunk_entries)
-        return counts.update(self._texts).score(topics, topn)
+        if not bars_on():
+            return counts.update(self._texts).score(topics, topn)
+        with Progress(None, f"coherence {self.measure}", total=self.num_texts) as progress:
+            for start in range(0, self.num_texts, BAR_TEXTS):   # the same counts, in parts
+                counts.update(self._texts[start:start + BAR_TEXTS])
+                progress.update(min(start + BAR_TEXTS, self.num_texts))
+        return counts.score(topics, topn)
 
 
 def _window_size(measure: str, window_size: int | None) -> int | None:

@@ -41,6 +41,8 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     with run, paused_gc():
         run.write_config(config.data)
         run.log.info("run %s: config %s", run.path, config.source)
+        run.log.debug("process %s on %s, git %s; %s", run.record["pid"], run.record["host"]["hostname"],
+                      run.record["git_commit"], ", ".join(f"{k} {v}" for k, v in run.record["versions"].items() if v))
         documents, stream, position = None, None, {}
         spark = config["engine"]["kind"] == "spark"
         if kind in STREAMABLE and kind not in LOADERS and not spark:

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from research.clean.cleaner import TOKEN_PATTERN
 from research.config.load import Config
 from research.corpus.documents import Document
-from research.corpus.read import iter_documents
+from research.corpus.read import iter_documents, reading
 from research.errors import ConfigError, CorpusError, ModelError
 from research.evaluate import heldout_fit, month_of, topic_diversity, topic_similarity
 from research.experiment.stages import write_csv
@@ -101,7 +101,8 @@ def read_or_stream(config: Config, run: RunFolder) -> tuple[list[Document] | Non
     refuses a repeated id."""
     scale = config["scale"]
     position: dict[str, int] = {}
-    documents = _unique_ids(iter_documents(config["corpus"], position), config["corpus"]["source"])
+    counted = reading(iter_documents(config["corpus"], position), position)
+    documents = _unique_ids(counted, config["corpus"]["source"])
     if scale["stream"] is False:
         return _all(documents, config), None, position
     head: list[Document] = []
@@ -119,6 +120,7 @@ def read_or_stream(config: Config, run: RunFolder) -> tuple[list[Document] | Non
                           "memory; change that or set scale.stream: false")
     run.log.info("streaming the corpus in chunks of %d documents (scale.stream: %s)", scale["chunk_documents"],
                  scale["stream"])
+    counted.close()        # the streamed stages show their own progress
     return None, chain(_drain(head), documents), position
 
 

@@ -21,7 +21,16 @@ The sweep writes ``results/<stamp>-sweep-<config>-<id>/``:
     sweep.json   kind "sweep", status, the grid, the --set overrides, and per combination its
                  overrides, run folder name, status, error and seconds (updated as runs end)
     sweep.csv    one row per combination: index, grid values, status, main metrics, run, error
+    sweep_summary.csv  one row per combination of the grid's values other than seed: mean, std,
+                 min and max over the seeds of each main metric, seeds, failed, runs
+                 (:mod:`research.experiment.sweep_summary`); printed as a table at the end
     figures/     the main metric across the combinations (PNG)
+
+On the console, each combination's lines are prefixed with its values (``[K=5 seed=1]``), so
+the lines of runs in parallel stay attributable; the workers send them to the sweep's process,
+which writes each whole (around its progress bar of the combinations done) through its own
+logging handlers, so silencing or redirecting the ``research`` logger covers the workers too
+(see :mod:`research.util.console`).
 
 ``research compare results/<sweep folder>`` compares the sweep's runs; listing ``results/``
 shows sweep folders in their own small table.
@@ -32,22 +41,30 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from research.config.load import Config, load_config
 from research.errors import ConfigError, ResearchError
 from research.experiment.sweep_interrupt import SweepInterrupted, interrupted, signals_interrupt
+from research.experiment.sweep_summary import SUMMARY_FILE, render, seed_summary
 from research.runs.folder import unique_folder, write_text_atomic
 from research.runs.summary import MAIN_METRICS, read_summary
+from research.util import console
+from research.util.progress import Progress
 
 __all__ = ["SWEEP_FILE", "SweepInterrupted", "grid_combinations", "parse_grid", "run_sweep"]
 
 SWEEP_FILE = "sweep.json"
 _OPEN, _CLOSE = "[{(", "]})"
+_SHORT = {"num_topics": "K"}     # names in the console's tag of a combination
+log = logging.getLogger("research.sweep")
 
 
 def parse_grid(grid: str | Sequence[str]) -> dict[str, list[str]]:
@@ -116,6 +133,12 @@ def _label(combo: dict[str, str]) -> str:
     return " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in combo.items())
 
 
+def _tag(combo: dict[str, str]) -> str:
+    """The prefix of a combination's console lines: ``K=5 seed=1``."""
+    names = {k: k.rsplit(".", 1)[-1] for k in combo}
+    return " ".join(f"{_SHORT.get(names[k], names[k])}={v}" for k, v in combo.items())
+
+
 def _validate(config: str | Path, combos: list[dict[str, str]], overrides: Sequence[str]) -> list[Config]:
     set_keys = {o.split("=", 1)[0].strip() for o in overrides}
     clash = sorted(set_keys & set(combos[0]))
@@ -154,8 +177,10 @@ def _check_jobs(jobs: Any) -> int:
 
 def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any]], *,
               overrides: Sequence[str] = (), jobs: int = 2, results_dir: str | Path = "results",
-              command: list[str] | None = None, echo: Callable[[str], None] | None = print) -> Path:
-    """Run every combination of ``grid``; return the sweep folder (see the module docstring)."""
+              command: list[str] | None = None, echo: Callable[[str], None] | None = log.info) -> Path:
+    """Run every combination of ``grid``; return the sweep folder (see the module docstring).
+    ``echo`` gets a line as each combination ends, and the summary table (default: the
+    ``research.sweep`` logger)."""
     jobs = _check_jobs(jobs)
     grid = {k: [str(v) for v in vs] for k, vs in grid.items()} if isinstance(grid, dict) else parse_grid(grid)
     combos = grid_combinations(grid)
@@ -171,8 +196,9 @@ def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any
                           "seconds": None} for i, combo in enumerate(combos)]}
     t0 = time.perf_counter()
     _write_json(folder / SWEEP_FILE, record)
-    tasks = [(i, cfg, str(results), [*base_command, f"(sweep {folder.name} combination {i})"])
-             for i, cfg in enumerate(configs)]
+    tasks = [(i, cfg, str(results), [*base_command, f"(sweep {folder.name} combination {i})"], _tag(combo))
+             for i, (cfg, combo) in enumerate(zip(configs, combos, strict=True))]
+    summary = None
     with signals_interrupt() as quiet:
         try:
             _run_tasks(tasks, jobs, record, folder, echo)
@@ -188,7 +214,10 @@ def run_sweep(config: str | Path, grid: str | Sequence[str] | dict[str, list[Any
             record["ended"] = _now()
             record["duration_s"] = round(time.perf_counter() - t0, 3)
             _write_json(folder / SWEEP_FILE, record)
-            _write_summary(folder, record, configs)
+            summary = _write_summary(folder, record, configs)
+    table = render(summary, list(grid)) if echo and summary is not None and len(summary) else ""
+    if echo and table:
+        echo(table)
     return folder
 
 
@@ -196,15 +225,22 @@ def _run_tasks(tasks: list[tuple], jobs: int, record: dict[str, Any], folder: Pa
                echo: Callable[[str], None] | None) -> None:
     outcomes = _execute(tasks, jobs)
     try:
-        for done, outcome in enumerate(outcomes, 1):
-            record["combinations"][outcome["index"]].update(outcome)
-            _write_json(folder / SWEEP_FILE, record)
-            if echo:
-                combo = record["combinations"][outcome["index"]]
-                echo(f"[{done}/{len(tasks)}] {combo['status']}: {_label(combo['overrides'])} -> "
-                     f"{combo['run'] or '-'}{'  (' + combo['error'] + ')' if combo['error'] else ''}")
+        with Progress(None, "sweep", total=len(tasks), unit="runs") as progress:
+            _collect(outcomes, tasks, record, folder, echo, progress)
     finally:
         outcomes.close()             # an interrupt: joblib stops its workers
+
+
+def _collect(outcomes, tasks: list[tuple], record: dict[str, Any], folder: Path,
+             echo: Callable[[str], None] | None, progress: Progress) -> None:
+    for done, outcome in enumerate(outcomes, 1):
+        record["combinations"][outcome["index"]].update(outcome)
+        _write_json(folder / SWEEP_FILE, record)
+        progress.update(done, force=True)
+        if echo:
+            combo = record["combinations"][outcome["index"]]
+            echo(f"[{done}/{len(tasks)}] {combo['status']}: {_label(combo['overrides'])} -> "
+                 f"{combo['run'] or '-'}{'  (' + combo['error'] + ')' if combo['error'] else ''}")
 
 
 def _execute(tasks: list[tuple], jobs: int):
@@ -215,25 +251,52 @@ def _execute(tasks: list[tuple], jobs: int):
 
     parallel = Parallel(n_jobs=min(jobs, len(tasks)) if jobs > 0 else jobs, backend="loky",
                         return_as="generator_unordered")
-    yield from parallel(delayed(_run_in_worker)(*task) for task in tasks)
+    settings = {**console.settings(), "bars": False, "handler": False}   # workers draw no bars
+    with _lines_queue() as queue, console.listening(queue):
+        yield from parallel(delayed(_run_in_worker)(settings, queue, *task) for task in tasks)
 
 
-def _run_in_worker(*task) -> dict[str, Any]:
-    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies."""
+@contextmanager
+def _lines_queue():
+    """A queue the workers' console lines reach this process through (a manager process that
+    Ctrl-C leaves alone: the sweep stops it after its workers)."""
+    from multiprocessing.managers import SyncManager
+
+    manager = SyncManager()
+    manager.start(_manager_started)
+    try:
+        yield manager.Queue()
+    finally:
+        manager.shutdown()
+
+
+def _manager_started() -> None:
+    from research.util.workers import watch_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()              # a sweep killed outright leaves no manager behind
+
+
+def _run_in_worker(settings: dict[str, Any], queue, *task) -> dict[str, Any]:
+    """:func:`_run_one` in a loky worker, which exits when the sweep's process dies, at the
+    sweep's console level, its lines sent to the sweep's process (whole, each written there)."""
     from research.util.workers import watch_parent
 
     watch_parent()
-    return _run_one(*task)
+    with console.configured(**settings), console.relayed(queue):
+        return _run_one(*task)
 
 
-def _run_one(index: int, config: Config, results_dir: str, command: list[str]) -> dict[str, Any]:
-    """Run one combination (in a worker process); never raises for a failed run."""
+def _run_one(index: int, config: Config, results_dir: str, command: list[str], tag: str) -> dict[str, Any]:
+    """Run one combination (in a worker process), its console lines prefixed with ``[tag]``;
+    never raises for a failed run."""
     from research.experiment.runner import run_experiment
 
     t0 = time.perf_counter()
     outcome: dict[str, Any] = {"index": index, "status": "complete", "error": None}
     try:
-        outcome["run"] = run_experiment(config, results_dir=results_dir, command=command).name
+        with console.tagged(tag):
+            outcome["run"] = run_experiment(config, results_dir=results_dir, command=command).name
     except Exception as exc:  # one failed combination must not stop the others
         outcome.update(status="failed", run=_find_run(Path(results_dir), command),
                        error=f"{type(exc).__name__}: {' '.join(str(exc).split())}")
@@ -252,8 +315,9 @@ def _find_run(results: Path, command: list[str]) -> str | None:
     return None
 
 
-def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) -> None:
-    """sweep.csv and the figure of the main metric, from the runs' metrics.json."""
+def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]):
+    """sweep.csv, sweep_summary.csv and the figure of the main metric, from the runs'
+    metrics.json; returns the summary over seeds."""
     import pandas as pd
 
     results = folder.parent
@@ -270,9 +334,12 @@ def _write_summary(folder: Path, record: dict[str, Any], configs: list[Config]) 
         if len(values) and all(float(v).is_integer() for v in values):
             frame[metric] = frame[metric].astype("Int64")
     frame.to_csv(folder / "sweep.csv", index=False)
+    summary = seed_summary(frame, keys)
+    summary.to_csv(folder / SUMMARY_FILE, index=False)
     metric = _main_metric(configs[0], present, frame)  # type: ignore[assignment]
     if metric:
         _plot(frame, metric, record, folder / "figures" / f"{metric}.png")
+    return summary
 
 
 def _main_metric(config: Config, present: list[str], frame) -> str | None:

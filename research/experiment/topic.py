@@ -40,6 +40,7 @@ from research.runs.folder import RunFolder
 from research.topics import TOPIC_BACKENDS, build_topic_model
 from research.topics.layout import document_labels, write_intertopic
 from research.topics.ldavis import ldavis_page
+from research.util.progress import progress_iter
 from research.util.workers import call
 from research.vectorise import term_counts
 
@@ -220,7 +221,8 @@ def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, 
         # is evaluated; otherwise they are drawn with the outputs, for the best K
         early = (lambda model, doc_topic: _draw_topic_figures(config, run, prepared, model, doc_topic)) \
             if len(ks) == 1 and run.background.helpers and not reducing(config) else None
-        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early, guided) for k in ks]
+        fitted = [_fit_one(config, k, prepared, (train, heldout), scorers, run, early, guided)
+                  for k in progress_iter(ks, "fitting", unit="models")]
     by_k = [metrics for _, _, metrics, _ in fitted]
     best = _best(by_k, config["topics"]["best_by"]) if len(ks) > 1 else 0
     model, doc_topic, metrics, seed_models = fitted[best]

@@ -50,6 +50,7 @@ import yaml
 from research.errors import RunError
 from research.runs.lifecycle import Heartbeat, disk_error_hint, now_iso, process_identity
 from research.runs.naming import STAGING, _what_to_do, remove_dead_staging, unique_folder
+from research.util.console import RunForward
 from research.util.workers import Background
 
 __all__ = [
@@ -171,15 +172,16 @@ class RunFolder:
         return run
 
     def _make_logger(self) -> logging.Logger:
+        """The run's logger: every line (DEBUG up) into log.txt, whatever the console shows;
+        the console gets them through the ``research.run`` logger (:class:`RunForward`), so
+        ``logging.getLogger("research")`` silences or redirects them."""
         logger = logging.getLogger(f"research.run.{self.record['id']}")
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.DEBUG)
         logger.propagate = False
         handler = _LogFile(self.path / "log.txt", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
-        console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(console)
+        logger.addHandler(RunForward())
         return logger
 
     def _close_logger(self) -> None:

@@ -18,7 +18,7 @@ two back-ends' numbers are not comparable with each other:
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,8 +27,30 @@ from sklearn.decomposition import LatentDirichletAllocation
 from research.errors import ModelError, ParameterError
 from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, one_of, real_range
 from research.topics.seeding import seed_gensim_start, seeded_eta
+from research.util.console import bars_on
+from research.util.progress import Progress
 
 __all__ = ["GensimLDA", "SklearnLDA"]
+
+
+@contextmanager
+def _pass_bar(num_topics: int, passes: int):
+    """gensim callbacks that move a progress bar one step per pass (None when no bar is drawn;
+    they read nothing and change nothing in the model)."""
+    if not bars_on() or passes < 2:
+        yield None
+        return
+    from gensim.models.callbacks import Metric
+
+    with Progress(None, f"LDA K={num_topics}", total=passes, unit="passes") as progress:
+        class _Pass(Metric):
+            logger, title = None, "pass"
+
+            def get_value(self, **kwargs) -> float:  # noqa: ARG002
+                progress.advance()
+                return 0.0
+
+        yield [_Pass()]
 
 
 @contextmanager
@@ -157,13 +179,17 @@ class GensimLDA(TopicModel):
             kwargs["workers"] = self.workers
         else:
             from gensim.models import LdaModel as Lda
-        with _blas_flags_ignored():
+        bar = _pass_bar(self.num_topics, self.passes) if self.workers == 1 else nullcontext(None)
+        with _blas_flags_ignored(), bar as callbacks:   # LdaMulticore takes no callbacks
+            if callbacks is not None:
+                kwargs["callbacks"] = callbacks
             if self.seeded:   # made without the corpus, seeded, then trained as the constructor would
                 self.model_ = Lda(**{**kwargs, "corpus": None})
                 seed_gensim_start(self.model_, kwargs["eta"], self._base_eta())
                 self.model_.update(corpus)
             else:
                 self.model_ = Lda(**kwargs)
+        self.model_.callbacks = None      # the bar is gone; the model keeps no reference to it
         self.alpha_ = _finite(self.model_.alpha, "alpha").astype(np.float64)
         return _finite(self.model_.get_topics(), "topic-word weights"), self._gamma(corpus)
 

@@ -153,7 +153,8 @@ def _from_back(path: str, payload: bytes) -> list[tuple[int, bytes]]:
     return done
 
 
-def map_shared(function: Callable, chunks: Sequence, helpers: int, *args: Any) -> list:
+def map_shared(function: Callable, chunks: Sequence, helpers: int, *args: Any,
+               progress: Callable[[int], None] | None = None) -> list:
     """``[function(chunk, *args) for chunk in chunks]``, computed here and in ``helpers``
     other processes (``function`` and its arguments must pickle).
 
@@ -161,9 +162,15 @@ def map_shared(function: Callable, chunks: Sequence, helpers: int, *args: Any) -
     takes chunks from the front, the helpers from the back, each without waiting for the
     other (handing out chunks one by one through the executor made the helper wait on
     this busy process's threads). Each helper gets all chunks once and sends its results
-    back once, at the end."""
+    back once, at the end. ``progress(n)``, when given, is told how many chunks were taken
+    so far (by this process and the helpers) each time this process takes one."""
+    tick = progress or (lambda _: None)
     if helpers < 1 or len(chunks) < 2:
-        return [function(chunk, *args) for chunk in chunks]
+        out = []
+        for chunk in chunks:
+            out.append(function(chunk, *args))
+            tick(len(out))
+        return out
     executor = _executor(helpers)
     with tempfile.TemporaryDirectory(prefix="research-share-") as folder:
         path = os.path.join(folder, "counters")
@@ -176,6 +183,7 @@ def map_shared(function: Callable, chunks: Sequence, helpers: int, *args: Any) -
         try:
             while (i := _claim(counters, from_back=False)) is not None:
                 results[i] = function(chunks[i], *args)
+                tick(min(len(chunks), int(counters[0]) + len(chunks) - int(counters[1])))
             for future in futures:
                 if not future.cancel():          # not started yet: nothing left for it
                     for i, result in future.result():
