@@ -7,7 +7,8 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
     cleaner (research.clean.pipeline.TextPipeline)  cleaner.json     settings and learned phrases
     vectoriser (scikit-learn)               vectorizer.skops
     topic model (research.topics)           model.json       class, settings, fitted scalars
-                                            model.npz        topic-word, doc-topic (and gensim) arrays
+                                            model.npz        topic-word, doc-topic (and gensim) arrays;
+                                                             tomotopy's binary as bytes
                                             model.skops      the scikit-learn estimator, if any
     tone model (ToneClassifier)             model.json + model.skops (the scikit-learn pipeline)
 
@@ -29,6 +30,7 @@ at save time with a :class:`~research.errors.ModelError`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +170,12 @@ def _save_topic_model(model: Any, base: Path, name: str) -> Path:
                              "know how to save; add it to TOPIC_SCALARS or TOPIC_ARRAYS")
     if type(model).artifact == "gensim":
         state["gensim"] = _gensim_state(model.model_, arrays)
+    elif type(model).artifact == "tomotopy":
+        from research.topics.tomotopy_lda import model_bytes
+
+        arrays["tomotopy.model"] = model_bytes(model.model_)
+        # tomotopy's loader ends the process on a damaged binary: the hash is checked first
+        state["tomotopy"] = {"sha256": hashlib.sha256(arrays["tomotopy.model"].tobytes()).hexdigest()}
     else:
         _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
@@ -292,7 +300,7 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
     allowed = set(backend_params(cls.name))
     params = dict(state["params"])
     unknown = set(params) - allowed - {"num_topics", "seed"}
-    if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) for v in params.values()):
+    if unknown or not all(_plain_setting(v) for v in params.values()):
         raise RunError(f"{path}: unexpected settings of {cls.name}: {sorted(unknown) or params}")
     model = cls(**params)
     model.vocabulary_ = [str(w) for w in state["vocabulary_"]]
@@ -305,11 +313,45 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
             setattr(model, key, arrays[key])
     if cls.artifact == "gensim":
         model.model_ = _rebuild_lda(path, state["gensim"], arrays)
+    elif cls.artifact == "tomotopy":
+        model.model_ = _rebuild_tomotopy(path, model, state["tomotopy"], arrays)
     else:
         model.model_ = _check_types(_skops_load(path.with_suffix(".skops"), list(cls.skops_types)), path,
                                     cls.skops_types)
     _check_topic_shapes(path, model)
     return model
+
+
+def _plain_setting(value: Any) -> bool:
+    """A setting a model.json may hold: a scalar, or seed words (topic name -> list of words)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+                   for k, v in value.items())
+    return isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _rebuild_tomotopy(path: Path, model: Any, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """The tomotopy model from its binary, read by tomotopy's C++ loader only (the pickled
+    extra-data field of tomotopy's own files is never read: see
+    research.topics.tomotopy_lda.model_from_bytes). That loader ends the whole process on a
+    damaged binary, so the bytes must first match the hash in model.json; the model read must
+    then give the saved topics."""
+    from research.topics import normalize_rows
+    from research.topics.tomotopy_lda import model_from_bytes, topic_word_of
+
+    data = arrays.get("tomotopy.model")
+    if (data is None or data.dtype != np.uint8 or data.ndim != 1
+            or hashlib.sha256(data.tobytes()).hexdigest() != str(settings["sha256"])):
+        raise RunError(f"{path}: the tomotopy model in {path.with_suffix('.npz').name} is missing or does not "
+                       "match its hash in model.json; damaged artefact")
+    try:
+        lda = model_from_bytes(data)
+    except Exception as exc:
+        raise RunError(f"{path}: unreadable tomotopy model ({type(exc).__name__}: {exc}); damaged artefact") from None
+    saved = getattr(model, "topic_word_", np.zeros(0))
+    if lda.k != model.num_topics or not np.array_equal(normalize_rows(topic_word_of(lda, saved.shape[-1])), saved):
+        raise RunError(f"{path}: the tomotopy model and the saved topic-word array disagree; damaged artefact")
+    return lda
 
 
 def _check_topic_shapes(path: Path, model: Any) -> None:

@@ -11,6 +11,7 @@ plain :class:`TopicResult` for evaluation and figures.
     name                   class                 module   X
     lda.gensim             GensimLDA             lda.py   counts
     lda.sklearn            SklearnLDA            lda.py   counts
+    lda.tomotopy           TomotopyLDA           tomotopy_lda.py  counts (optional extra)
     nmf.sklearn            SklearnNMF            nmf.py   TF-IDF (or counts)
     nmf.sklearn_minibatch  MiniBatchSklearnNMF   nmf.py   TF-IDF (or counts)
 
@@ -28,12 +29,13 @@ from research.errors import ParameterError
 from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, normalize_rows, top_words_of
 from research.topics.estimators import LDA, NMF, backend_params, topic_words
 
-BACKEND_MODULES = ("research.topics.lda", "research.topics.nmf")
+BACKEND_MODULES = ("research.topics.lda", "research.topics.nmf", "research.topics.tomotopy_lda")
 for _module in BACKEND_MODULES:  # each registers its back-ends in TOPIC_BACKENDS
     import_module(_module)
 
 from research.topics.lda import GensimLDA, SklearnLDA  # noqa: E402
 from research.topics.nmf import MiniBatchSklearnNMF, SklearnNMF, beta_divergence  # noqa: E402
+from research.topics.tomotopy_lda import TomotopyLDA  # noqa: E402
 
 __all__ = [
     "LDA",
@@ -43,6 +45,7 @@ __all__ = [
     "MiniBatchSklearnNMF",
     "SklearnLDA",
     "SklearnNMF",
+    "TomotopyLDA",
     "TopicModel",
     "TopicResult",
     "backend_params",

@@ -158,10 +158,10 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         X = self._check_matrix(X, reset=True)
         vocabulary = _vocabulary(feature_names, X.shape[1])
         self._check_num_topics(X)
+        self.vocabulary_ = vocabulary   # before _fit: seed words are mapped to columns with it
         topic_word, doc_topic = self._fit(X)
         self.topic_word_ = normalize_rows(topic_word)
         self.doc_topic_ = normalize_rows(doc_topic)
-        self.vocabulary_ = vocabulary
         return self
 
     @available_if(lambda self: type(self).online)   # batch-only back-ends have no partial_fit
