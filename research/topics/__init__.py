@@ -29,7 +29,7 @@ from research.errors import ParameterError
 from research.topics._base import TOPIC_BACKENDS, TopicModel, TopicResult, normalize_rows, top_words_of
 from research.topics.estimators import LDA, NMF, backend_params, topic_words
 
-BACKEND_MODULES = ("research.topics.lda", "research.topics.nmf", "research.topics.tomotopy_lda")
+BACKEND_MODULES = ("research.topics.lda", "research.topics.tomotopy_lda", "research.topics.nmf")
 for _module in BACKEND_MODULES:  # each registers its back-ends in TOPIC_BACKENDS
     import_module(_module)
 

@@ -7,8 +7,11 @@ does); ``vocabulary_`` holds the real words. A row with no words is left out of 
 shares are the prior's, ``alpha_`` normalised, as tomotopy infers for a document it knows
 no word of).
 
-* ``topic_word_``: the topic-word distributions (``get_topic_word_dist``) in the matrix's
-  columns; a column that no training document holds gets 0.
+* ``topic_word_``: the topic-word distributions in the matrix's columns: each topic's word
+  counts plus the prior ``eta`` (``get_topic_word_dist(normalize=False)``), normalised over
+  every column, so a column that no training document holds (a word of held-out documents
+  only) keeps the prior's small share, as in gensim's and scikit-learn's LDA. When every column
+  is held, this is tomotopy's ``get_topic_word_dist`` (to float32 rounding).
 * ``doc_topic_``: each training document's share of topic assignments at the end of
   sampling (``Document.get_topic_dist``), not re-inferred.
 * ``transform``: tomotopy's ``infer`` (``infer_iterations`` Gibbs sweeps per document, each
@@ -40,6 +43,7 @@ writes that field empty and refuses a file whose field is not.
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -56,8 +60,14 @@ INSTALL_HINT = "pip install 'research[tomotopy]'"
 def require_tomotopy() -> Any:
     """The tomotopy module, or a one-line :class:`ModelError` naming the extra to install."""
     try:
-        import tomotopy
-    except ImportError:
+        with warnings.catch_warnings():
+            # tomotopy 0.14's C extension warns on import (DeprecationWarning: builtin type
+            # _VocabDict has no __module__ attribute); under -W error the import would then fail
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import tomotopy
+    except ModuleNotFoundError as exc:
+        if exc.name != "tomotopy":
+            raise
         raise ModelError("topics.lda_backend: tomotopy needs the optional package tomotopy, which is not "
                          f"installed; run {INSTALL_HINT}") from None
     return tomotopy
@@ -176,6 +186,19 @@ class TomotopyLDA(TopicModel):
     def _transform(self, X):
         return self._infer(X)[0]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickle in memory (joblib workers, ``copy.deepcopy``): tomotopy's model cannot be
+        pickled, so its binary travels instead (a run folder never holds a pickle)."""
+        state = dict(super().__getstate__())   # a copy: object.__getstate__ gives __dict__ itself
+        if "model_" in state:
+            state["model_"] = model_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "model_" in state:
+            state = {**state, "model_": model_from_bytes(state["model_"])}
+        super().__setstate__(state)
+
     def _per_word(self, X) -> float:
         self._check_fitted()
         X = self._check_matrix(X)
@@ -196,11 +219,12 @@ class TomotopyLDA(TopicModel):
 
 
 def topic_word_of(model: Any, n_words: int) -> np.ndarray:
-    """K x ``n_words`` topic-word distributions of a tomotopy model whose words are column
-    numbers; columns the model does not know get 0."""
+    """K x ``n_words`` topic-word weights (word count in the topic plus its prior, not
+    normalised) of a tomotopy model whose words are column numbers; a column the model does not
+    know gets the prior alone, ``eta``."""
     columns = np.array([int(w) for w in model.used_vocabs], dtype=np.int64)
-    out = np.zeros((model.k, n_words))
-    out[:, columns] = [model.get_topic_word_dist(k) for k in range(model.k)]
+    out = np.full((model.k, n_words), float(model.eta))
+    out[:, columns] = [model.get_topic_word_dist(k, normalize=False) for k in range(model.k)]
     return out
 
 
