@@ -89,6 +89,22 @@ def test_fit_gives_normalised_state_and_transform_shares(bbc, kind, backend):
 
 
 @pytest.mark.parametrize("kind,backend", ALL_BACKENDS)
+def test_fit_and_transform_leave_the_callers_matrix_as_it_was(bbc, kind, backend):
+    """Integer counts with each row's words in reverse column order (as a vectoriser may leave
+    them): lda.sklearn sorted the index array it shared with X, scrambling X's counts."""
+    X = matrix_for(kind, bbc).copy()
+    X = X.astype(np.int64) if kind == "lda" else X
+    for a, b in zip(X.indptr[:-1], X.indptr[1:], strict=True):
+        X.indices[a:b], X.data[a:b] = X.indices[a:b][::-1].copy(), X.data[a:b][::-1].copy()
+    X.has_sorted_indices = False
+    before = (X.indices.copy(), X.data.copy(), X.toarray())
+    model = build_topic_model(f"{kind}.{backend}", 5, 0, **FAST[(kind, backend)]).fit(X, feature_names=bbc["vocabulary"])
+    model.transform(X)
+    assert np.array_equal(X.indices, before[0]) and np.array_equal(X.data, before[1])
+    assert np.array_equal(X.toarray(), before[2])
+
+
+@pytest.mark.parametrize("kind,backend", ALL_BACKENDS)
 def test_same_seed_same_topics_bit_for_bit(bbc, kind, backend):
     a, b = fit(kind, backend, bbc, seed=11), fit(kind, backend, bbc, seed=11)
     assert np.array_equal(a.topic_word_, b.topic_word_)
