@@ -30,7 +30,6 @@ at save time with a :class:`~research.errors.ModelError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,11 +170,9 @@ def _save_topic_model(model: Any, base: Path, name: str) -> Path:
     if type(model).artifact == "gensim":
         state["gensim"] = _gensim_state(model.model_, arrays)
     elif type(model).artifact == "tomotopy":
-        from research.topics.tomotopy_lda import model_bytes
+        from research.topics.tomotopy_lda import stored
 
-        arrays["tomotopy.model"] = model_bytes(model.model_)
-        # tomotopy's loader ends the process on a damaged binary: the hash is checked first
-        state["tomotopy"] = {"sha256": hashlib.sha256(arrays["tomotopy.model"].tobytes()).hexdigest()}
+        arrays["tomotopy.model"], state["tomotopy"] = stored(model.model_)
     else:
         _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
@@ -331,27 +328,13 @@ def _plain_setting(value: Any) -> bool:
 
 
 def _rebuild_tomotopy(path: Path, model: Any, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
-    """The tomotopy model from its binary, read by tomotopy's C++ loader only (the pickled
-    extra-data field of tomotopy's own files is never read: see
-    research.topics.tomotopy_lda.model_from_bytes). That loader ends the whole process on a
-    damaged binary, so the bytes must first match the hash in model.json; the model read must
-    then give the saved topics."""
-    from research.topics import normalize_rows
-    from research.topics.tomotopy_lda import model_from_bytes, topic_word_of
+    """The tomotopy model, read without unpickling (research.topics.tomotopy_lda.rebuild)."""
+    from research.topics.tomotopy_lda import rebuild
 
-    data = arrays.get("tomotopy.model")
-    if (data is None or data.dtype != np.uint8 or data.ndim != 1
-            or hashlib.sha256(data.tobytes()).hexdigest() != str(settings["sha256"])):
-        raise RunError(f"{path}: the tomotopy model in {path.with_suffix('.npz').name} is missing or does not "
-                       "match its hash in model.json; damaged artefact")
     try:
-        lda = model_from_bytes(data)
-    except Exception as exc:
-        raise RunError(f"{path}: unreadable tomotopy model ({type(exc).__name__}: {exc}); damaged artefact") from None
-    saved = getattr(model, "topic_word_", np.zeros(0))
-    if lda.k != model.num_topics or not np.array_equal(normalize_rows(topic_word_of(lda, saved.shape[-1])), saved):
-        raise RunError(f"{path}: the tomotopy model and the saved topic-word array disagree; damaged artefact")
-    return lda
+        return rebuild(arrays.get("tomotopy.model"), settings, model)
+    except ValueError as exc:
+        raise RunError(f"{path}: {exc}; damaged artefact") from None
 
 
 def _check_topic_shapes(path: Path, model: Any) -> None:

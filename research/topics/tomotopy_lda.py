@@ -42,6 +42,7 @@ writes that field empty and refuses a file whose field is not.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import warnings
 from typing import Any
@@ -50,9 +51,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from research.errors import ModelError, ParameterError
-from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range
+from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, normalize_rows
 
-__all__ = ["INSTALL_HINT", "TomotopyLDA", "model_bytes", "model_from_bytes", "require_tomotopy"]
+__all__ = ["INSTALL_HINT", "TomotopyLDA", "model_bytes", "model_from_bytes", "rebuild", "require_tomotopy", "stored"]
 
 INSTALL_HINT = "pip install 'research[tomotopy]'"
 
@@ -243,4 +244,29 @@ def model_from_bytes(data: np.ndarray) -> Any:
         raise ValueError("the tomotopy model carries an extra-data field (a pickle in tomotopy's own files), "
                          "which this package never writes")
     model.init_params = {"k": model.k, "version": tp.__version__}   # what tomotopy's summary() reads
+    return model
+
+
+def stored(model: Any) -> tuple[np.ndarray, dict[str, str]]:
+    """What a run folder keeps of a fitted tomotopy model: its binary (:func:`model_bytes`) and,
+    for model.json, the binary's SHA-256: tomotopy's loader ends the whole process on a damaged
+    binary, so :func:`rebuild` checks the hash before it hands the bytes over."""
+    data = model_bytes(model)
+    return data, {"sha256": hashlib.sha256(data.tobytes()).hexdigest()}
+
+
+def rebuild(data: np.ndarray | None, state: dict[str, Any], owner: TopicModel) -> Any:
+    """The tomotopy model of :func:`stored`, for ``owner`` (its settings and saved arrays set):
+    a ``ValueError`` unless the bytes match their hash and the model read gives ``owner``'s
+    saved topics."""
+    if (data is None or data.dtype != np.uint8 or data.ndim != 1
+            or hashlib.sha256(data.tobytes()).hexdigest() != str(state["sha256"])):
+        raise ValueError("the tomotopy model in model.npz is missing or does not match its hash in model.json")
+    try:
+        model = model_from_bytes(data)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"unreadable tomotopy model ({exc})") from None
+    saved = getattr(owner, "topic_word_", np.zeros((0, 0)))
+    if model.k != owner.num_topics or not np.array_equal(normalize_rows(topic_word_of(model, saved.shape[1])), saved):
+        raise ValueError("the tomotopy model and the saved topic-word array disagree")
     return model

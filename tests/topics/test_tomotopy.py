@@ -9,6 +9,7 @@ words, a whole run saved and reloaded, and folders crafted to run code or crash 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import pickle
 import sys
@@ -229,8 +230,9 @@ def test_a_run_reloads_and_transforms_new_text_identically(tomotopy_run):
     assert run.model.transform(X)[2].tolist() == (model.alpha_ / model.alpha_.sum()).tolist()
 
 
-def _craft(folder, tmp_path, data: bytes, rehash_model: bool):
-    """Replace the stored tomotopy binary, then make every hash match again as an attacker would."""
+def _craft(folder, tmp_path, change):
+    """A copy of the run whose model.npz arrays and model.json state ``change(arrays, state)``
+    edits, with run.json's hashes made to match again, as an attacker would."""
     import shutil
 
     copy = tmp_path / folder.name
@@ -238,17 +240,23 @@ def _craft(folder, tmp_path, data: bytes, rehash_model: bool):
     npz, js = copy / "artifacts" / "model.npz", copy / "artifacts" / "model.json"
     with np.load(npz, allow_pickle=False) as stored:
         arrays = {k: stored[k] for k in stored.files}
-    arrays["tomotopy.model"] = np.frombuffer(data, dtype=np.uint8)
+    state = json.loads(js.read_text())
+    change(arrays, state["state"])
     np.savez(npz, **arrays)
-    if rehash_model:
-        state = json.loads(js.read_text())
-        state["state"]["tomotopy"]["sha256"] = __import__("hashlib").sha256(data).hexdigest()
-        js.write_text(json.dumps(state))
+    js.write_text(json.dumps(state))
     record = json.loads((copy / "run.json").read_text())
     for path in (copy / "artifacts").iterdir():
         record["artifacts"][path.relative_to(copy).as_posix()] = sha256_file(path)
     (copy / "run.json").write_text(json.dumps(record))
     return copy
+
+
+def _binary(data: bytes, rehash: bool):
+    def change(arrays, state):
+        arrays["tomotopy.model"] = np.frombuffer(data, dtype=np.uint8)
+        if rehash:
+            state["tomotopy"]["sha256"] = hashlib.sha256(data).hexdigest()
+    return change
 
 
 class Payload:
@@ -266,8 +274,8 @@ def test_a_pickle_in_tomotopy_s_extra_field_is_refused_unread(tomotopy_run, tmp_
     folder, model = tomotopy_run
     marker = tmp_path / "pwned"
     data = model.model_._saves(pickle.dumps(Payload(marker)), False)
-    crafted = _craft(folder, tmp_path, data, rehash_model=True)
-    with pytest.raises(RunError, match=r"model\.json: unreadable tomotopy model .*extra-data field"):
+    crafted = _craft(folder, tmp_path, _binary(data, rehash=True))
+    with pytest.raises(RunError, match=r"model\.json: unreadable tomotopy model \(the tomotopy model carries an extra-data field"):
         research.load_run(crafted).model
     assert not marker.exists()
     tp.LDAModel.loads(data)    # what tomotopy's own loader does with the same bytes
@@ -277,7 +285,18 @@ def test_a_pickle_in_tomotopy_s_extra_field_is_refused_unread(tomotopy_run, tmp_
 def test_a_damaged_binary_is_refused_before_tomotopy_reads_it(tomotopy_run, tmp_path):
     """tomotopy's loader ends the process on a damaged binary: the hash stops it first."""
     folder, model = tomotopy_run
-    crafted = _craft(folder, tmp_path, model.model_._saves(b"", False)[:500], rehash_model=False)
+    crafted = _craft(folder, tmp_path, _binary(model.model_._saves(b"", False)[:500], rehash=False))
     with pytest.raises(RunError, match=r"model\.json: the tomotopy model in model\.npz is missing or does not "
                                        r"match its hash in model\.json; damaged artefact"):
+        research.load_run(crafted).model
+
+
+def test_a_binary_of_other_topics_is_refused(tomotopy_run, tmp_path):
+    """A genuine tomotopy binary with its hash, but not the model whose topics model.npz holds."""
+    folder, model = tomotopy_run
+    other = build_topic_model("lda.tomotopy", model.num_topics, 99, iterations=20).fit(
+        np.ones((6, model.topic_word_.shape[1])))
+    crafted = _craft(folder, tmp_path, _binary(other.model_._saves(b"", False), rehash=True))
+    with pytest.raises(RunError, match=r"model\.json: the tomotopy model and the saved topic-word array disagree; "
+                                       r"damaged artefact"):
         research.load_run(crafted).model
