@@ -7,7 +7,8 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
     cleaner (research.clean.pipeline.TextPipeline)  cleaner.json     settings and learned phrases
     vectoriser (scikit-learn)               vectorizer.skops
     topic model (research.topics)           model.json       class, settings, fitted scalars
-                                            model.npz        topic-word, doc-topic (and gensim) arrays
+                                            model.npz        topic-word, doc-topic (and gensim) arrays;
+                                                             tomotopy's binary as bytes
                                             model.skops      the scikit-learn estimator, if any
     tone model (ToneClassifier)             model.json + model.skops (the scikit-learn pipeline)
     merged topics (MergedTopicModel)        model.json       the groups of topics, their weights and the base
@@ -185,6 +186,10 @@ def _topic_state(model: Any, base: Path, name: str) -> dict[str, Any]:
                              "know how to save; add it to TOPIC_SCALARS or TOPIC_ARRAYS")
     if type(model).artifact == "gensim":
         state["gensim"] = _gensim_state(model.model_, arrays)
+    elif type(model).artifact == "tomotopy":
+        from research.topics.tomotopy_lda import stored
+
+        arrays["tomotopy.model"], state["tomotopy"] = stored(model.model_)
     else:
         _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
@@ -311,8 +316,7 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
     allowed = set(backend_params(cls.name))
     params = dict(state["params"])
     unknown = set(params) - allowed - {"num_topics", "seed"}
-    if unknown or not all(isinstance(v, (str, int, float, bool, type(None))) or (k == "seed_words" and _word_lists(v))
-                          for k, v in params.items()):
+    if unknown or not all(_plain_setting(v) for v in params.values()):
         raise RunError(f"{path}: unexpected settings of {cls.name}: {sorted(unknown) or params}")
     model = cls(**params)
     model.vocabulary_ = [str(w) for w in state["vocabulary_"]]
@@ -325,6 +329,8 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
             setattr(model, key, arrays[key])
     if cls.artifact == "gensim":
         model.model_ = _rebuild_lda(path, state["gensim"], arrays)
+    elif cls.artifact == "tomotopy":
+        model.model_ = _rebuild_tomotopy(path, model, state["tomotopy"], arrays)
     else:
         model.model_ = _check_types(_skops_load(path.with_suffix(".skops"), list(cls.skops_types)), path,
                                     cls.skops_types)
@@ -346,16 +352,28 @@ def _load_merged(path: Path, state: dict[str, Any]) -> Any:
         raise RunError(f"{path}: {exc}; damaged artefact") from None
 
 
+def _plain_setting(value: Any) -> bool:
+    """A setting a model.json may hold: a scalar, or seed words (topic name -> list of words)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+                   for k, v in value.items())
+    return isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _rebuild_tomotopy(path: Path, model: Any, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """The tomotopy model, read without unpickling (research.topics.tomotopy_lda.rebuild)."""
+    from research.topics.tomotopy_lda import rebuild
+
+    try:
+        return rebuild(arrays.get("tomotopy.model"), settings, model)
+    except ValueError as exc:
+        raise RunError(f"{path}: {exc}; damaged artefact") from None
+
+
 def _check_topic_shapes(path: Path, model: Any) -> None:
     k, v = model.num_topics, len(model.vocabulary_)
     if getattr(model, "topic_word_", np.zeros(0)).shape != (k, v) or model.n_features_in_ != v:
         raise RunError(f"{path}: topic-word array, vocabulary and settings disagree in size; damaged artefact")
-
-
-def _word_lists(value: Any) -> bool:
-    """A saved ``seed_words``: a mapping of names to lists of words (plain JSON data)."""
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, list)
-                                           and all(isinstance(w, str) for w in v) for k, v in value.items())
 
 
 def _rebuild_lda(path: Path, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:

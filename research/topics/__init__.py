@@ -11,6 +11,7 @@ plain :class:`TopicResult` for evaluation and figures.
     name                   class                 module   X
     lda.gensim             GensimLDA             lda.py   counts
     lda.sklearn            SklearnLDA            lda.py   counts
+    lda.tomotopy           TomotopyLDA           tomotopy_lda.py  counts (optional extra)
     nmf.sklearn            SklearnNMF            nmf.py   TF-IDF (or counts)
     nmf.sklearn_minibatch  MiniBatchSklearnNMF   nmf.py   TF-IDF (or counts)
 
@@ -30,12 +31,13 @@ from research.topics.estimators import LDA, NMF, backend_params, topic_words
 from research.topics.labels import topic_labels
 from research.topics.merge import MergedTopicModel, merge_groups
 
-BACKEND_MODULES = ("research.topics.lda", "research.topics.nmf")
+BACKEND_MODULES = ("research.topics.lda", "research.topics.tomotopy_lda", "research.topics.nmf")
 for _module in BACKEND_MODULES:  # each registers its back-ends in TOPIC_BACKENDS
     import_module(_module)
 
 from research.topics.lda import GensimLDA, SklearnLDA  # noqa: E402
 from research.topics.nmf import MiniBatchSklearnNMF, SklearnNMF, beta_divergence  # noqa: E402
+from research.topics.tomotopy_lda import TomotopyLDA  # noqa: E402
 
 __all__ = [
     "LDA",
@@ -46,6 +48,7 @@ __all__ = [
     "MiniBatchSklearnNMF",
     "SklearnLDA",
     "SklearnNMF",
+    "TomotopyLDA",
     "TopicModel",
     "TopicResult",
     "backend_params",

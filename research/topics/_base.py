@@ -293,8 +293,10 @@ class TopicModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         checked = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float64)
         check_non_negative(checked, type(self).__name__)
         # a sparse X keeps its own order of words in each row (scikit-learn sorts them): gensim
-        # sums a document's words in that order, and the last bits of its shares depend on it
-        return sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else sp.csr_matrix(checked)
+        # sums a document's words in that order, and the last bits of its shares depend on it.
+        # A copy: a converted matrix would share X's index arrays, and scikit-learn's LDA sorts
+        # them in place, which scrambled the caller's counts (their values stayed in place)
+        return sp.csr_matrix(X, dtype=np.float64, copy=True) if sp.issparse(X) else sp.csr_matrix(checked)
 
     def _check_num_topics_online(self, X: sp.csr_matrix) -> None:
         """A stream's first mini-batch may be small: only the vocabulary bounds K."""

@@ -150,7 +150,8 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 
 class LDA(_Family):
-    """Latent Dirichlet allocation: ``backend`` = ``"gensim"`` (default) or ``"sklearn"``."""
+    """Latent Dirichlet allocation: ``backend`` = ``"gensim"`` (default), ``"sklearn"`` or
+    ``"tomotopy"`` (Gibbs sampling; the optional extra ``research[tomotopy]``)."""
 
     family = "lda"
 

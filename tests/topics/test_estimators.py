@@ -27,6 +27,7 @@ EXPECTED_FAILURES = {
     "lda.gensim": {"check_methods_sample_order_invariance": ORDER,
                    "check_methods_subset_invariance": ORDER},
     "lda.sklearn": {},
+    "lda.tomotopy": {},
     "nmf.sklearn": {"check_methods_subset_invariance": FLOAT32},
     "nmf.sklearn_minibatch": {   # subset invariance passes since transform runs to tol 0 (defaults.yaml)
         "check_transformer_general": "MiniBatchNMF's fit_transform returns the W of its last "
@@ -38,6 +39,7 @@ EXPECTED_FAILURES = {
 # library, neither of which the package uses.
 SKIPPED = {"check_array_api_input"}
 ESTIMATORS = {"lda.gensim": LDA(num_topics=2), "lda.sklearn": LDA(num_topics=2, backend="sklearn"),
+              "lda.tomotopy": LDA(num_topics=2, backend="tomotopy"),
               "nmf.sklearn": NMF(num_topics=2), "nmf.sklearn_minibatch": NMF(num_topics=2, backend="sklearn_minibatch")}
 
 

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.shared_data
 FAST = {
     ("lda", "gensim"): {"passes": 2, "iterations": 20},
     ("lda", "sklearn"): {"max_iter": 5},
+    ("lda", "tomotopy"): {"iterations": 50},
     ("nmf", "sklearn"): {"max_iter": 400},
     ("nmf", "sklearn_minibatch"): {"max_iter": 5, "batch_size": 100},
 }
@@ -88,6 +89,22 @@ def test_fit_gives_normalised_state_and_transform_shares(bbc, kind, backend):
 
 
 @pytest.mark.parametrize("kind,backend", ALL_BACKENDS)
+def test_fit_and_transform_leave_the_callers_matrix_as_it_was(bbc, kind, backend):
+    """Integer counts with each row's words in reverse column order (as a vectoriser may leave
+    them): lda.sklearn sorted the index array it shared with X, scrambling X's counts."""
+    X = matrix_for(kind, bbc).copy()
+    X = X.astype(np.int64) if kind == "lda" else X
+    for a, b in zip(X.indptr[:-1], X.indptr[1:], strict=True):
+        X.indices[a:b], X.data[a:b] = X.indices[a:b][::-1].copy(), X.data[a:b][::-1].copy()
+    X.has_sorted_indices = False
+    before = (X.indices.copy(), X.data.copy(), X.toarray())
+    model = build_topic_model(f"{kind}.{backend}", 5, 0, **FAST[(kind, backend)]).fit(X, feature_names=bbc["vocabulary"])
+    model.transform(X)
+    assert np.array_equal(X.indices, before[0]) and np.array_equal(X.data, before[1])
+    assert np.array_equal(X.toarray(), before[2])
+
+
+@pytest.mark.parametrize("kind,backend", ALL_BACKENDS)
 def test_same_seed_same_topics_bit_for_bit(bbc, kind, backend):
     a, b = fit(kind, backend, bbc, seed=11), fit(kind, backend, bbc, seed=11)
     assert np.array_equal(a.topic_word_, b.topic_word_)
@@ -97,7 +114,7 @@ def test_same_seed_same_topics_bit_for_bit(bbc, kind, backend):
     assert np.array_equal(a.transform(X), a.transform(X))  # transform does not drift
 
 
-@pytest.mark.parametrize("kind,backend", [("lda", "gensim"), ("lda", "sklearn")])
+@pytest.mark.parametrize("kind,backend", [("lda", "gensim"), ("lda", "sklearn"), ("lda", "tomotopy")])
 def test_another_seed_gives_other_lda_topics(bbc, kind, backend):
     assert not np.array_equal(fit(kind, backend, bbc, seed=1).topic_word_,
                               fit(kind, backend, bbc, seed=2).topic_word_)
@@ -155,7 +172,8 @@ def test_nmf_records_convergence_instead_of_warning(bbc):
 # -- errors name the parameter (the experiment names the config key: tests/experiment) ----
 @pytest.mark.parametrize("call,pattern", [
     (lambda: build_topic_model("lda.mallet", 5, 0),
-     r"^backend must be one of lda\.gensim, lda\.sklearn, nmf\.sklearn, nmf\.sklearn_minibatch; got 'lda\.mallet'"),
+     r"^backend must be one of lda\.gensim, lda\.sklearn, lda\.tomotopy, nmf\.sklearn, nmf\.sklearn_minibatch; "
+     r"got 'lda\.mallet'"),
     (lambda: build_topic_model("hdp.gensim", 5, 0), r"^backend must be one of lda\.gensim"),
     (lambda: build_topic_model("lda.gensim", 1, 0), r"^num_topics must be an integer >= 2; got 1"),
     (lambda: build_topic_model("lda.gensim", 5, 0, passes=0), r"^passes must be an integer >= 1; got 0"),
