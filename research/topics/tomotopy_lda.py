@@ -27,7 +27,8 @@ Fractional weights (TF-IDF) are rounded to whole counts: Gibbs sampling draws wh
 experiment config refuses ``vectorizer.kind: tfidf`` for LDA anyway).
 
 Seed words (``seed_words``: topic name -> words, the i-th name being topic i): each known word
-of topic i gets the prior ``eta + seed_strength`` in topic i (``eta`` elsewhere), through
+of topic i gets the prior ``eta + seed_strength * m`` in topic i (``eta`` elsewhere; ``m`` the
+mean count of topic i's seeds in X, so ``seed_strength`` means what it means for gensim), through
 tomotopy's word priors; words that are not columns of X, or that no training document
 holds, are ignored.
 
@@ -50,8 +51,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from research.errors import ModelError, ParameterError
-from research.topics._base import NONE, POSITIVE, TOPIC_BACKENDS, TopicModel, either, int_range, normalize_rows
+from research.errors import ModelError
+from research.topics._base import POSITIVE, TOPIC_BACKENDS, TopicModel, int_range, normalize_rows
+from research.topics.seeding import seed_mass
 
 __all__ = ["INSTALL_HINT", "TomotopyLDA", "model_bytes", "model_from_bytes", "rebuild", "require_tomotopy", "stored"]
 
@@ -72,15 +74,6 @@ def require_tomotopy() -> Any:
         raise ModelError("topics.lda_backend: tomotopy needs the optional package tomotopy, which is not "
                          f"installed; run {INSTALL_HINT}") from None
     return tomotopy
-
-
-def _seed_words_ok(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(name, str) and isinstance(words, (list, tuple)) and all(isinstance(w, str) for w in words)
-        for name, words in value.items())
-
-
-SEED_WORDS = (_seed_words_ok, "a mapping of topic name -> list of words")
 
 
 def token_lists(X: sp.csr_matrix) -> list[list[str]]:
@@ -104,6 +97,7 @@ class TomotopyLDA(TopicModel):
     """
 
     name = "lda.tomotopy"
+    seedable = True       # word priors (research.topics.seeding gives the pseudo-count)
     artifact = "tomotopy"
     needs_counts = True
     generative = True
@@ -115,8 +109,6 @@ class TomotopyLDA(TopicModel):
         "optim_interval": int_range(0),
         "workers": int_range(1),
         "infer_iterations": int_range(1),
-        "seed_words": either(NONE, SEED_WORDS),
-        "seed_strength": POSITIVE,
     }
 
     def __init__(self, num_topics: int = 10, seed: int = 42, *, alpha: float = 0.1, eta: float = 0.01,
@@ -136,9 +128,6 @@ class TomotopyLDA(TopicModel):
         self.seed_strength = seed_strength
 
     def _check_combinations(self) -> None:
-        if self.seed_words is not None and len(self.seed_words) > self.num_topics:
-            raise ParameterError("seed_words", f"at most num_topics ({self.num_topics}) topics",
-                                 f"{len(self.seed_words)} topics")
         require_tomotopy()   # a missing library is said before any data is read
 
     def _fit(self, X):
@@ -158,17 +147,17 @@ class TomotopyLDA(TopicModel):
         return topic_word_of(model, X.shape[1]), doc_topic
 
     def _set_word_priors(self, model: Any, X: sp.csr_matrix) -> None:
-        """Seed words: prior ``eta + seed_strength`` in their topic, ``eta`` in the others."""
+        """Seed words: prior ``eta + seed_strength * m`` in their topic, ``eta`` in the others,
+        ``m`` being the mean count of the topic's seeds in X (as for gensim: research.topics.seeding)."""
         if not self.seed_words:
             return
-        column = {w: j for j, w in enumerate(self.vocabulary_)}
+        columns = self._seed_columns()
         held = np.asarray(X.sum(axis=0)).ravel() > 0
-        for topic, words in enumerate(self.seed_words.values()):
+        for topic, (cols, mass) in enumerate(zip(columns, seed_mass(X, columns, 1), strict=True)):
             prior = [float(self.eta)] * self.num_topics
-            prior[topic] += float(self.seed_strength)
-            for word in words:
-                j = column.get(word)
-                if j is not None and held[j]:
+            prior[topic] += float(self.seed_strength) * float(mass)
+            for j in cols:
+                if held[j]:
                     model.set_word_prior(str(j), prior)
 
     def _infer(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

@@ -91,7 +91,7 @@ def test_a_stronger_seed_pins_a_topic_closer_to_its_seeds(bbc):
 
 def test_sklearn_lda_cannot_be_seeded_and_says_which_can():
     with pytest.raises(ParameterError, match=r"seed_words must be empty for lda.sklearn, which cannot be "
-                                             r"seeded \(back-ends that can: lda.gensim, nmf.sklearn, "
+                                             r"seeded \(back-ends that can: lda.gensim, lda.tomotopy, nmf.sklearn, "
                                              r"nmf.sklearn_minibatch\)"):
         build_topic_model("lda.sklearn", 5, 0, seed_words={"sport": ["match"]})
 

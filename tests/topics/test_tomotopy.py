@@ -110,8 +110,8 @@ def test_npmi_at_least_tomotopy_by_hand_on_the_posts_own_word_order(newsgroups):
     ({"iterations": 2.5}, r"^iterations must be an integer >= 1"),
     ({"workers": 0}, r"^workers must be an integer >= 1"),
     ({"optim_interval": -1}, r"^optim_interval must be an integer >= 0"),
-    ({"seed_words": ["sport"]}, r"^seed_words must be null or a mapping of topic name -> list of words"),
-    ({"seed_words": {"a": ["x"], "b": ["y"], "c": ["z"]}}, r"^seed_words must be at most num_topics \(2\) topics"),
+    ({"seed_words": ["sport"]}, r"^seed_words must be null or a mapping of topic name -> non-empty list of words"),
+    ({"seed_words": {"a": ["x"], "b": ["y"], "c": ["z"]}}, r"^seed_words must be at most num_topics = 2 seeded topics"),
     ({"seed_strength": 0}, r"^seed_strength must be a number > 0"),
 ])
 def test_bad_settings_are_one_parameter_error(params, pattern):
