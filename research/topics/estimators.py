@@ -151,7 +151,7 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 class LDA(_Family):
     """Latent Dirichlet allocation: ``backend`` = ``"gensim"`` (default), ``"sklearn"`` or
-    ``"tomotopy"`` (Gibbs sampling; the optional extra ``research[tomotopy]``)."""
+    ``"tomotopy"`` (Gibbs sampling; the default LDA back-end)."""
 
     family = "lda"
 

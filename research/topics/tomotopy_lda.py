@@ -57,7 +57,7 @@ from research.topics.seeding import seed_mass
 
 __all__ = ["INSTALL_HINT", "TomotopyLDA", "model_bytes", "model_from_bytes", "rebuild", "require_tomotopy", "stored"]
 
-INSTALL_HINT = "pip install 'research[tomotopy]'"
+INSTALL_HINT = "make install (tomotopy is a core dependency: pip install 'tomotopy>=0.14,<0.15')"
 
 
 def require_tomotopy() -> Any:
@@ -112,7 +112,7 @@ class TomotopyLDA(TopicModel):
     }
 
     def __init__(self, num_topics: int = 10, seed: int = 42, *, alpha: float = 0.1, eta: float = 0.01,
-                 iterations: int = 1000, burn_in: int = 0, optim_interval: int = 10, workers: int = 1,
+                 iterations: int = 200, burn_in: int = 0, optim_interval: int = 10, workers: int = 1,
                  infer_iterations: int = 100, seed_words: dict[str, list[str]] | None = None,
                  seed_strength: float = 1.0):
         self.num_topics = num_topics
