@@ -73,7 +73,7 @@ __all__ = [
 PACKAGE_DIR = Path(__file__).resolve().parents[1]   # research/
 CLEANING_MODULES = ("clean.cleaner", "clean.pipeline", "clean.settings", "util.gc", "util.workers", "clean.dedup", "corpus.documents", "errors",
                     "clean.furniture", "clean.templates", "clean.repair", "clean.tokens", "util.hashing",
-                    "text.paragraphs", "text.sentences", "text.words")   # the cleaner and all it imports
+                    "text.paragraphs", "text.sentences", "text.words", "util.console", "util.progress")   # the cleaner and all it imports
 CLEANING_LIBRARIES = ("ftfy", "simplemma", "gensim", "scikit-learn", "numpy")
 UNKEYED_SETTINGS = ("cache", "workers")   # they never change a cleaning result (tested)
 STALE_TEMP_SECONDS = 3600

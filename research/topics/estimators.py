@@ -150,12 +150,12 @@ class _Family(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 
 class LDA(_Family):
-    """Latent Dirichlet allocation: ``backend`` = ``"gensim"`` (default), ``"sklearn"`` or
-    ``"tomotopy"`` (Gibbs sampling; the default LDA back-end)."""
+    """Latent Dirichlet allocation: ``backend`` = ``"tomotopy"`` (collapsed Gibbs sampling, the
+    default), ``"gensim"`` or ``"sklearn"``."""
 
     family = "lda"
 
-    def __init__(self, num_topics: int = 10, backend: str = "gensim", seed: int = 42,
+    def __init__(self, num_topics: int = 10, backend: str = "tomotopy", seed: int = 42,
                  **options: Any):
         super().__init__(num_topics, backend, seed, **options)
 

@@ -23,11 +23,15 @@ ORDER = ("gensim's inference draws each document's starting point from one rando
          "depend on the documents before it in the batch")
 FLOAT32 = ("NMF solves in float32 for speed (research/topics/nmf.py); coordinate descent "
            "stops on the whole batch's tolerance, so rows of a subset differ by ~1e-4")
+GIBBS = ("fit_transform gives the Gibbs sampler's last topic assignments, transform infers anew; after "
+         "200 sweeps on scikit-learn's toy data the two differ by more than the check's 0.01")
 EXPECTED_FAILURES = {
     "lda.gensim": {"check_methods_sample_order_invariance": ORDER,
                    "check_methods_subset_invariance": ORDER},
     "lda.sklearn": {},
-    "lda.tomotopy": {},
+    "lda.tomotopy": {   # passed with 1000 sweeps; the default is 200 (README: better NPMI per second)
+        "check_transformer_general": GIBBS,
+        "check_transformer_data_not_an_array": GIBBS},
     "nmf.sklearn": {"check_methods_subset_invariance": FLOAT32},
     "nmf.sklearn_minibatch": {   # subset invariance passes since transform runs to tol 0 (defaults.yaml)
         "check_transformer_general": "MiniBatchNMF's fit_transform returns the W of its last "
@@ -38,7 +42,7 @@ EXPECTED_FAILURES = {
 # Skipped by scikit-learn itself: array-API input needs SCIPY_ARRAY_API=1 and an array-API
 # library, neither of which the package uses.
 SKIPPED = {"check_array_api_input"}
-ESTIMATORS = {"lda.gensim": LDA(num_topics=2), "lda.sklearn": LDA(num_topics=2, backend="sklearn"),
+ESTIMATORS = {"lda.gensim": LDA(num_topics=2, backend="gensim"), "lda.sklearn": LDA(num_topics=2, backend="sklearn"),
               "lda.tomotopy": LDA(num_topics=2, backend="tomotopy"),
               "nmf.sklearn": NMF(num_topics=2), "nmf.sklearn_minibatch": NMF(num_topics=2, backend="sklearn_minibatch")}
 
@@ -113,7 +117,7 @@ def test_clone_is_unfitted_and_keeps_backend_settings():
 @pytest.mark.parametrize("make,pattern", [
     (lambda: NMF(backend="mallet"), r"^backend must be one of sklearn, sklearn_minibatch; got 'mallet'$"),
     (lambda: NMF(max_iter=0), r"^max_iter must be an integer >= 1; got 0$"),
-    (lambda: LDA(alpah=0.1), r"^alpah must be a setting of lda\.gensim \(alpha, eta, "),
+    (lambda: LDA(alpah=0.1), r"^alpah must be a setting of lda\.tomotopy \(alpha, eta, "),
     (lambda: LDA(num_topics=1), r"^num_topics must be an integer >= 2; got 1$"),
 ])
 def test_a_library_mistake_is_a_parameter_error_naming_the_parameter(make, pattern):

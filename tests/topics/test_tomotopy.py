@@ -131,7 +131,7 @@ def test_a_bad_config_value_names_its_key(override, key):
 def test_a_missing_tomotopy_is_one_line_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "tomotopy", None)   # import tomotopy now raises ImportError
     with pytest.raises(ModelError, match=r"^topics.lda_backend: tomotopy needs the optional package tomotopy, "
-                                         r"which is not installed; run pip install 'research\[tomotopy\]'$"):
+                                         r"which is not installed; run make install \(tomotopy is a core dependency: pip install 'tomotopy>=0.14,<0.15'\)$"):
         build_topic_model("lda.tomotopy", 5, 0)
 
 
