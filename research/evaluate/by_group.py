@@ -18,6 +18,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.stats import false_discovery_control
 
+from research.evaluate.intervals import CHUNK, bootstrap_means, class_idf, percentile_interval
+
 __all__ = [
     "DIFFERENCE_COLUMNS",
     "SHARE_COLUMNS",
@@ -35,8 +37,6 @@ SHARE_COLUMNS = ["group", "documents", "topic", "share", "share_low", "share_hig
 WORD_COLUMNS = ["group", "topic", "rank", "word", "weight"]
 DIFFERENCE_COLUMNS = ["topic", "share_a", "share_b", "difference", "difference_low", "difference_high",
                       "p_value", "q_value", "significant"]
-LEVEL = 0.95          # interval coverage
-CHUNK = 250           # permutations or bootstrap draws per matrix product (memory: CHUNK x N floats)
 
 
 def as_text(value: Any) -> str | None:
@@ -67,24 +67,6 @@ def group_rows(values: Sequence[Any], min_documents: int) -> tuple[dict[str, np.
     return kept, small
 
 
-def bootstrap_means(x: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``draws`` bootstrap resamples of the column means of ``x`` (n x K): draws x K. Each
-    resample is a multinomial count of how often each row is drawn, so no n x K copies."""
-    n = x.shape[0]
-    out = np.empty((draws, x.shape[1]))
-    for start in range(0, draws, CHUNK):
-        size = min(CHUNK, draws - start)
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
-        out[start:start + size] = weights @ x / n
-    return out
-
-
-def _interval(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    tail = 100 * (1 - LEVEL) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
-    return low, high
-
-
 def topic_shares(doc_topic: np.ndarray, groups: dict[str, np.ndarray], draws: int, seed: int,
                  field: str) -> pd.DataFrame:
     """Long table (:data:`SHARE_COLUMNS`): each group's mean topic share with a percentile
@@ -93,7 +75,7 @@ def topic_shares(doc_topic: np.ndarray, groups: dict[str, np.ndarray], draws: in
     frames = []
     for name, rows in groups.items():
         x = doc_topic[rows]
-        low, high = _interval(bootstrap_means(x, draws, rng_for(seed, field, name)))
+        low, high = percentile_interval(bootstrap_means(x, draws, rng_for(seed, field, name)))
         frames.append(pd.DataFrame({"group": name, "documents": len(rows), "topic": np.arange(x.shape[1]),
                                     "share": x.mean(axis=0), "share_low": low, "share_high": high}))
     return pd.concat(frames, ignore_index=True)[SHARE_COLUMNS] if frames else pd.DataFrame(columns=SHARE_COLUMNS)
@@ -114,8 +96,7 @@ def class_topic_words(counts: sparse.spmatrix, doc_topic: np.ndarray, groups: di
                  for k in range(doc_topic.shape[1])]                    # K arrays of G x V
     totals = np.array([c.sum(axis=1) for c in per_topic])               # K x G
     frequency = np.sum([c.sum(axis=0) for c in per_topic], axis=0)      # V
-    average = totals.sum() / totals.size
-    idf = np.log1p(np.divide(average, frequency, out=np.zeros_like(frequency), where=frequency > 0))
+    idf = class_idf(frequency, totals.sum(), totals.size)
     rows = []
     for k, classes in enumerate(per_topic):
         tf = np.divide(classes, totals[k][:, None], out=np.zeros_like(classes), where=totals[k][:, None] > 0)
@@ -148,7 +129,7 @@ def compare_groups(doc_topic: np.ndarray, in_a: np.ndarray, in_b: np.ndarray, dr
     share_a, share_b = xa.mean(axis=0), xb.mean(axis=0)
     observed = share_a - share_b
     boot_rng, perm_rng = rng.spawn(2)
-    low, high = _interval(bootstrap_means(xa, draws, boot_rng) - bootstrap_means(xb, draws, boot_rng))
+    low, high = percentile_interval(bootstrap_means(xa, draws, boot_rng) - bootstrap_means(xb, draws, boot_rng))
     p = _permutation_p(np.vstack([xa, xb]), len(xa), observed, permutations, perm_rng)
     q = false_discovery_control(p, method="bh")
     return pd.DataFrame({"topic": np.arange(doc_topic.shape[1]), "share_a": share_a, "share_b": share_b,

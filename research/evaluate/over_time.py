@@ -36,13 +36,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from research.evaluate.intervals import bootstrap_means, class_idf, percentile_interval
+
 __all__ = ["COLUMNS", "FREQS", "OverTime", "choose_freq", "period_labels", "period_range", "period_starts",
            "period_words", "topics_over_time"]
 
 FREQS = ("week", "month", "quarter", "year")
 MAX_BINS = 40
 COLUMNS = ("period", "period_start", "documents", "enough", "topic", "share", "share_low", "share_high", "words")
-_BOOTSTRAP_CELLS = 4_000_000   # resampling weights held at once (rows x documents)
 
 
 def period_starts(days: np.ndarray, freq: str) -> np.ndarray:
@@ -124,17 +125,6 @@ class OverTime:
         return int(self.table.loc[self.table["enough"], "period"].nunique())
 
 
-def _bootstrap(shares: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """2.5th and 97.5th percentiles of the mean share over resampled documents (2 x K)."""
-    n = shares.shape[0]
-    block = max(1, _BOOTSTRAP_CELLS // n)
-    means = []
-    for start in range(0, resamples, block):
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=min(block, resamples - start))
-        means.append(weights @ shares / n)
-    return np.percentile(np.vstack(means), [2.5, 97.5], axis=0)
-
-
 def period_words(doc_topic: np.ndarray, counts: sparse.spmatrix, bins: np.ndarray, n_bins: int,
                  vocabulary: Sequence[str], top_n: int) -> list[list[list[str]]]:
     """``words[b][t]``: topic t's top c-TF-IDF words in bin b (see the module docstring);
@@ -142,8 +132,7 @@ def period_words(doc_topic: np.ndarray, counts: sparse.spmatrix, bins: np.ndarra
     counts = sparse.csr_matrix(counts, dtype=np.float64)
     f_w = np.asarray(counts.sum(axis=0)).ravel()
     filled = np.unique(bins)
-    average = counts.sum() / max(1, len(filled) * doc_topic.shape[1])
-    idf = np.log1p(np.divide(average, f_w, out=np.zeros_like(f_w), where=f_w > 0))
+    idf = class_idf(f_w, counts.sum(), len(filled) * doc_topic.shape[1])
     words: list[list[list[str]]] = [[[] for _ in range(doc_topic.shape[1])] for _ in range(n_bins)]
     for b in filled:
         rows = np.flatnonzero(bins == b)
@@ -167,7 +156,7 @@ def _bin_rows(doc_topic: np.ndarray, bins: np.ndarray, n_bins: int, min_document
         mean = shares.mean(axis=0) if len(shares) else np.full(k, np.nan)
         low = high = np.full(k, np.nan)
         if bootstrap and len(shares) >= min_documents:
-            low, high = _bootstrap(shares, bootstrap, np.random.default_rng([seed, b]))
+            low, high = percentile_interval(bootstrap_means(shares, bootstrap, np.random.default_rng([seed, b])))
         out.append((len(shares), mean, low, high))
     return out
 
