@@ -92,6 +92,8 @@ def stream_blockers(config: Config) -> list[str]:
             if config["topics"][key] is not None]
     if config["topics"]["seed_words"]:
         out.append("topics.seed_words (guided topics are fitted in memory; leave it empty)")
+    if config["topics"]["by_group"]["compare"] is not None:
+        out.append("topics.by_group.compare (the difference test resamples every document's shares; leave it null)")
     return out
 
 
@@ -359,6 +361,9 @@ def write_topic_tables(config: Config, run: RunFolder, model, metrics: dict[str,
     topic shares, the first documents' shares (the heatmap) and the group tables."""
     k = model.num_topics
     result = model.result()
+    if config["topics"]["over_time"]["freq"] != "none":
+        run.log.info("topics over time and topic shares by group with intervals are not computed when the "
+                     "documents are never all in memory (streamed or Spark runs); prevalence_by_<group>.csv is")
     sample = TopicResult(result.topic_word, sample_rows, result.vocabulary, tuple(sample_ids),
                          result.model, result.params)
     top_n = config["topics"]["top_n"]

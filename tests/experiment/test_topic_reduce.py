@@ -192,3 +192,9 @@ def test_labels_beyond_the_topics_left_by_merge_threshold_are_refused(bbc_sample
 def test_a_streamed_or_spark_run_refuses_merging():
     config = load_config("nmf_bbc.yaml", ["topics.num_topics=8", "topics.reduce_to=4"])
     assert "topics.reduce_to (leave it null)" in stream_blockers(config)
+
+
+def test_a_streamed_or_spark_run_refuses_the_group_difference_test():
+    config = load_config("nmf_bbc.yaml", ["topics.by_group.compare={field: label, a: sport}"])
+    assert any(b.startswith("topics.by_group.compare") for b in stream_blockers(config))
+    assert not any(b.startswith("topics.by_group") for b in stream_blockers(load_config("nmf_bbc.yaml")))
