@@ -20,7 +20,7 @@ def _add_compare_args(parser: argparse.ArgumentParser) -> None:
                         help="run folders, run ids, folders of runs, globs or a sweep folder "
                              "(default: every run under --results); two or more runs: side by side")
     parser.add_argument("--results", default="results", help="folder of run folders (default: results)")
-    parser.add_argument("--sort", metavar="METRIC", help="best first (ascending for perplexity, brier, "
+    parser.add_argument("--sort", metavar="METRIC", help="best first (ascending for perplexity, brier, centroid_distance, "
                                                          "reconstruction_error)")
     parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
                         help="keep runs whose config key, metric or run.json field matches, e.g. model.kind=nmf, "

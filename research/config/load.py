@@ -150,10 +150,11 @@ def _check_group_by(data: dict[str, Any], source: str) -> None:
 
 def _resolve_auto(merged: dict) -> None:
     """``vectorizer.kind: auto`` follows the model: counts for LDA (its likelihood draws whole
-    words; TF-IDF weights are not valid input), TF-IDF for everything else."""
+    words; TF-IDF weights are not valid input) and for embedding topics (class-based TF-IDF
+    weighs each cluster's word counts, as BERTopic does), TF-IDF for everything else."""
     vectorizer, model = merged.get("vectorizer"), merged.get("model")
     if isinstance(vectorizer, dict) and vectorizer.get("kind") == "auto" and isinstance(model, dict):
-        vectorizer["kind"] = "count" if model.get("kind") == "lda" else "tfidf"
+        vectorizer["kind"] = "count" if model.get("kind") in ("lda", "embed") else "tfidf"
 
 
 FREE_FORM = {"where", "label_map", "labels", "seed_words"}   # mappings the user fills in: replaced whole, never merged

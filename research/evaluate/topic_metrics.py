@@ -151,9 +151,13 @@ def label_agreement(doc_topic: np.ndarray, labels: Sequence[Hashable]) -> dict[s
 
 def heldout_fit(model, X) -> dict[str, float]:
     """Fit to held-out documents: ``perplexity`` for LDA (the back-end's own definition,
-    see :mod:`research.topics.lda`), ``reconstruction_error`` for NMF."""
+    see :mod:`research.topics.lda`), ``centroid_distance`` for embedding topics (the mean
+    distance of a document to its nearest cluster centre, :mod:`research.topics.embed`),
+    ``reconstruction_error`` for NMF."""
     if hasattr(model, "perplexity"):
         return {"perplexity": model.perplexity(X)}
+    if hasattr(model, "centroid_distance"):
+        return {"centroid_distance": model.centroid_distance(X)}
     return {"reconstruction_error": model.reconstruction_error(X)}
 
 

@@ -67,7 +67,7 @@ def run_experiment(config: Config, results_dir: str | Path = "results",
     return run.path
 
 
-HEADLINE = ("c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity", "reconstruction_error", "nmi", "macro_f1",
+HEADLINE = ("c_npmi", "c_v", "u_mass", "topic_diversity", "perplexity", "reconstruction_error", "centroid_distance", "nmi", "macro_f1",
             "roc_auc", "accuracy", "brier")
 
 

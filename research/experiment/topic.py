@@ -1,4 +1,4 @@
-"""The ``lda`` and ``nmf`` experiment kinds: fit, evaluate, write tables and figures.
+"""The ``lda``, ``nmf`` and ``embed`` experiment kinds: fit, evaluate, write tables and figures.
 
 With a list of ``topics.num_topics`` one model is fitted per K; every metric is recorded
 per K (``metrics.json: by_k``), the best K by ``topics.best_by`` is marked, and its model,
@@ -46,9 +46,9 @@ from research.vectorise import term_counts
 
 __all__ = ["LOWER_IS_BETTER", "topic_metric_names"]
 
-LOWER_IS_BETTER = {"perplexity", "reconstruction_error", "topic_similarity"}
-OTHER_METRICS = ("topic_diversity", "topic_similarity", "perplexity", "reconstruction_error", "nmi", "ari",
-                 "stability")
+LOWER_IS_BETTER = {"perplexity", "reconstruction_error", "centroid_distance", "topic_similarity"}
+OTHER_METRICS = ("topic_diversity", "topic_similarity", "perplexity", "reconstruction_error", "centroid_distance",
+                 "nmi", "ari", "stability")
 
 
 def topic_metric_names(config: Config) -> list[str]:
@@ -205,6 +205,7 @@ def _best(by_k: list[dict[str, Any]], metric: str) -> int:
 
 @register_kind("lda", precheck=precheck)
 @register_kind("nmf", precheck=precheck)
+@register_kind("embed", precheck=precheck)   # research.topics.embed (the optional embeddings extra)
 def run_topics(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, Any]:
     _check_sizes(config, prepared)
     comparison(config, _group_fields(config, prepared)[1])   # refuse unknown values before fitting

@@ -27,7 +27,7 @@ from research.topics.representative import representative_documents, titles_of
 
 __all__ = ["HELDOUT_KEYS", "labels_of", "merged", "reduce_best", "reducing", "write_representatives"]
 
-HELDOUT_KEYS = ("perplexity", "reconstruction_error", "heldout_documents")
+HELDOUT_KEYS = ("perplexity", "reconstruction_error", "centroid_distance", "heldout_documents")
 Evaluate = Callable[[Any, np.ndarray], dict[str, Any]]
 
 

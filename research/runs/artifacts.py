@@ -71,7 +71,8 @@ TONE_CLASS = "research.tone.classifier.ToneClassifier"
 CLEANER_CLASS = "research.clean.pipeline.TextPipeline"
 MERGED_CLASS = "research.topics.merge.MergedTopicModel"
 TOPIC_SCALARS = {"n_features_in_": int, "n_iter_": int, "converged_": bool, "reconstruction_error_": float}
-TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_")
+TOPIC_ARRAYS = ("topic_word_", "doc_topic_", "alpha_", "embed_components_", "embed_mean_", "centroids_",
+                "distance_scale_")   # the last four: research.topics.embed
 GENSIM_SETTINGS = {"num_topics": int, "num_terms": int, "dtype": str, "chunksize": int, "decay": float,
                    "offset": float, "passes": int, "iterations": int, "gamma_threshold": float,
                    "numdocs": int, "num_updates": int}
@@ -190,7 +191,7 @@ def _topic_state(model: Any, base: Path, name: str) -> dict[str, Any]:
         from research.topics.tomotopy_lda import stored
 
         arrays["tomotopy.model"], state["tomotopy"] = stored(model.model_)
-    else:
+    elif type(model).artifact != "arrays":   # "arrays": the state is all in TOPIC_ARRAYS
         _skops_dump(model.model_, base.with_suffix(".skops"), list(type(model).skops_types))
     np.savez(base.with_suffix(".npz"), **arrays)  # type: ignore[arg-type]
     return state
@@ -331,7 +332,7 @@ def _load_topic_model(path: Path, name: str, state: dict[str, Any]) -> Any:
         model.model_ = _rebuild_lda(path, state["gensim"], arrays)
     elif cls.artifact == "tomotopy":
         model.model_ = _rebuild_tomotopy(path, model, state["tomotopy"], arrays)
-    else:
+    elif cls.artifact != "arrays":
         model.model_ = _check_types(_skops_load(path.with_suffix(".skops"), list(cls.skops_types)), path,
                                     cls.skops_types)
     _check_topic_shapes(path, model)

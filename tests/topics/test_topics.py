@@ -172,8 +172,8 @@ def test_nmf_records_convergence_instead_of_warning(bbc):
 # -- errors name the parameter (the experiment names the config key: tests/experiment) ----
 @pytest.mark.parametrize("call,pattern", [
     (lambda: build_topic_model("lda.mallet", 5, 0),
-     r"^backend must be one of lda\.gensim, lda\.sklearn, lda\.tomotopy, nmf\.sklearn, nmf\.sklearn_minibatch; "
-     r"got 'lda\.mallet'"),
+     r"^backend must be one of lda\.gensim, lda\.sklearn, lda\.tomotopy, nmf\.sklearn, nmf\.sklearn_minibatch, "
+     r"embed\.sklearn; got 'lda\.mallet'"),
     (lambda: build_topic_model("hdp.gensim", 5, 0), r"^backend must be one of lda\.gensim"),
     (lambda: build_topic_model("lda.gensim", 1, 0), r"^num_topics must be an integer >= 2; got 1"),
     (lambda: build_topic_model("lda.gensim", 5, 0, passes=0), r"^passes must be an integer >= 1; got 0"),

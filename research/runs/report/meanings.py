@@ -23,6 +23,9 @@ METRICS: dict[str, str] = {
                   "runs on the same vocabulary",
     "reconstruction_error": "NMF's error rebuilding held-out documents from topics; lower is better; "
                             "comparable only on the same data",
+    "centroid_distance": "embedding topics: held-out documents' mean distance to their nearest cluster centre, "
+                         "in units of the training documents' median; about 1 = fit like training documents, "
+                         "lower is better",
     "nmi": "agreement of each document's main topic with its label (normalised mutual information); "
            "0 = unrelated, 1 = the same grouping",
     "ari": "agreement of main topics with labels, corrected for chance (adjusted Rand index); 0 = chance, "
