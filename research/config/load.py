@@ -62,7 +62,7 @@ def resolve_config_path(name: str | Path) -> Path:
     if found is not None:
         return found
     if folder is not None:
-        examples = sorted(p.name for p in folder.glob("*.yaml"))[:3]
+        examples = sorted((p.name for p in folder.glob("*.yaml")), key=lambda n: (n != "lda.yaml", n))
         hint = f" such as {folder / examples[0]}" if examples else f" such as {CONFIG_DIR / 'lda.yaml'}"
         raise ConfigError(f"config {name} is a folder, not a config file; give one YAML file{hint}")
     raise ConfigError(f"config file not found: {name} (looked in ./ and {CONFIG_DIR}/); "
