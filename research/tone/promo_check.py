@@ -189,17 +189,56 @@ def build_check_set(data: str | Path) -> CheckSet:
     return CheckSet(texts, labels, sources, ids)
 
 
-def training_corpus(data: str | Path, leave_out: str | None = None,
-                    news_all: bool = False) -> tuple[list[str], list[str]]:
+SELECTION_NEWS = "tech"
+SELECTION_MIN_PROPAGANDA = 0.25
+
+
+def selection_set(data: str | Path) -> CheckSet:
+    """A model-selection set disjoint from the check set, for choosing the scorer's settings
+    without touching the check: PTC propaganda-corpus articles (lines joined in order)
+    whose annotated propaganda line share is at least SELECTION_MIN_PROPAGANDA (one-sided
+    by annotation), labelled by the same polarity rule, and BBC ``SELECTION_NEWS`` stories
+    as reported news. Score it with models trained on :func:`training_corpus` with
+    ``leave_news=SELECTION_NEWS``."""
+    import csv
+
+    data = Path(data)
+    folder = data / "ptc_propaganda"
+    ratio = {r["article_id"]: r["prop_line_ratio"] for r in _jsonl(folder / "derived_train_articles.jsonl")}
+    lines: dict[str, list[tuple[int, str]]] = {}
+    with open(folder / "derived_train_sentences.tsv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            lines.setdefault(r["article_id"], []).append((int(r["line_no"]), r["sentence"]))
+    out = CheckSet([], [], [], [])
+    for article, rows in lines.items():
+        text = "\n".join(s for _, s in sorted(rows))
+        label = label_opinion(text)[0] if ratio.get(article, 0) >= SELECTION_MIN_PROPAGANDA else None
+        if label:
+            out.texts.append(text)
+            out.labels.append(label)
+            out.sources.append("ptc")
+            out.ids.append(article)
+    for r in _jsonl(data / "bbc_news" / "bbc_news.jsonl"):
+        if r["category"] == SELECTION_NEWS and r["text"] not in out.texts:
+            out.texts.append(r["text"])
+            out.labels.append(NEWS)
+            out.sources.append(f"bbc:{SELECTION_NEWS}")
+            out.ids.append(str(r["id"]))
+    return out
+
+
+def training_corpus(data: str | Path, leave_out: str | None = None, news_all: bool = False,
+                    leave_news: str | None = None) -> tuple[list[str], list[str]]:
     """(texts, labels) of the advocacy model: editorials (``opinion``) of every outlet
     but ``leave_out``, and BBC stories (``reported_news``) of every category but
     NEWS_CATEGORY (every category with ``news_all``: the shipped config's training data,
-    for scoring texts outside the check set). Never hyperpartisan articles."""
+    for scoring texts outside the check set; ``leave_news``: a category also left out).
+    Never hyperpartisan articles."""
     data = Path(data)
     webis = [r["text"] for r in _jsonl(data / "webis_editorials" / "webis_editorials.jsonl")
              if r["outlet"] != leave_out]
     bbc = [r["text"] for r in _jsonl(data / "bbc_news" / "bbc_news.jsonl")
-           if news_all or r["category"] != NEWS_CATEGORY]
+           if (news_all or r["category"] != NEWS_CATEGORY) and r["category"] != leave_news]
     return webis + bbc, ["opinion"] * len(webis) + ["reported_news"] * len(bbc)
 
 

@@ -26,6 +26,7 @@ from research.tone.promo_check import (
     build_check_set,
     cross_fit_scores,
     label_opinion,
+    selection_set,
     training_corpus,
     valence_lexicon,
 )
@@ -70,6 +71,14 @@ def test_check_texts_never_train_the_model_that_scores_them(shared_data, check):
         assert scored and not train & set(scored)
     labels = set(training_corpus(shared_data)[1])
     assert labels == {"opinion", "reported_news"}
+
+
+def test_selection_set_is_disjoint_from_the_check(shared_data, check):
+    sel = selection_set(shared_data)
+    assert not set(sel.texts) & set(check.texts)
+    assert set(sel.labels) == {PROMOTIONAL, CRITICAL, NEWS}
+    news = set(training_corpus(shared_data, leave_news="tech")[0])
+    assert not news & {t for t, lab in zip(sel.texts, sel.labels, strict=True) if lab == NEWS}
 
 
 def test_hard_pair_beats_chance(shared_data, check):
