@@ -29,6 +29,9 @@ Two axes:
   scored); the whole score on the ordering of the embedded sample (004 > 003 > reports).
   Hyperpartisan articles score *low* on positivity: partisanship is mostly attack, so
   the promotional axis is deliberately not a partisanship detector.
+  The whole score is also checked on a labelled set of promotional opinion, critical
+  opinion and reported news (:mod:`research.tone.promo_check`, labelled with a lexicon
+  that shares no word with this one; ``experiments/bench_tone_promotional.py``).
 
 Explanations (:func:`explain`, :func:`top_features`) work for all three model kinds,
 because each is linear in the transformed features: logistic regression and the linear
