@@ -35,8 +35,8 @@ class Confounding:
 
 def _matrix(config: Config, texts: list[str], scorers) -> tuple[np.ndarray, list[str]]:
     tone = config["tone"]
-    names = list(tone["tone_features"] or FEATURE_NAMES)
-    blocks = [ToneFeatures(features=names).fit(texts).transform(texts)]
+    names = list(tone["tone_features"] or FEATURE_NAMES) if "tone" in tone["features"] else []
+    blocks = [ToneFeatures(features=names).fit(texts).transform(texts)] if names else []
     if scorers and "sentences" in tone["features"]:
         shares = sentence_features(scorers, tone["sentences"]["threshold"], tone["sentences"]["min_words"]).fit()
         blocks.append(shares.transform(texts))
@@ -63,24 +63,25 @@ def measure_run_confounding(config: Config, run: RunFolder, texts: list[str], la
             raise
         run.log.info("feature confounding not measured: fewer than two groups in a class")
         return None
-    rows = select_features(table, settings["max_ratio"])
-    tone_names = [n for n in names if n in FEATURE_NAMES]
-    stuck = [r.feature for r in rows if not r.kept and r.feature not in FEATURE_NAMES]
-    if stuck:
-        run.warn(f"tone.confounding: sentence features {', '.join(stuck)} fail max_ratio but are kept "
-                 "(only tone features can be dropped)")
-    rows = [r if r.kept or r.feature in FEATURE_NAMES else _kept(r) for r in rows]
+    rows = _keep_sentence_shares(select_features(table, settings["max_ratio"]), run)
     dropped = {r.feature for r in rows if not r.kept}
-    if dropped and not set(tone_names) - dropped and "tone" in tone["features"]:
+    tone_names = [n for n in names if n in FEATURE_NAMES]
+    if tone_names and not set(tone_names) - dropped:
         raise ModelError(f"tone.confounding.max_ratio: {settings['max_ratio']} drops every tone feature; raise it")
     if dropped:
         run.log.info("tone.confounding: dropped %s", ", ".join(sorted(dropped)))
-    kept = tuple(n for n in tone_names if n not in dropped) if wanted else None
+    kept = tuple(n for n in tone_names if n not in dropped) if wanted and tone_names else None
     return Confounding(tuple(rows), kept)
 
 
-def _kept(row: ConfoundingRow) -> ConfoundingRow:
-    return ConfoundingRow(row.feature, row.outlet_spread, row.genre_spread, row.ratio, True)
+def _keep_sentence_shares(rows: list[ConfoundingRow], run: RunFolder) -> list[ConfoundingRow]:
+    """Sentence shares cannot be dropped: a failing one stays in the model, with a warning."""
+    stuck = [r for r in rows if not r.kept and r.feature not in FEATURE_NAMES]
+    if stuck:
+        run.warn(f"tone.confounding: sentence features {', '.join(r.feature for r in stuck)} fail max_ratio "
+                 "but are kept (only tone features can be dropped)")
+    return [ConfoundingRow(r.feature, r.outlet_spread, r.genre_spread, r.ratio, True) if r in stuck else r
+            for r in rows]
 
 
 def write_confounding(path: Path, confounding: Confounding | None, pipeline: Any, positive: str) -> None:
