@@ -24,7 +24,7 @@ from research.corpus.read import read_corpus
 from research.errors import ConfigError, ModelError, ParameterError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
-from research.experiment.tone_confounding import measure_run_confounding, write_confounding
+from research.experiment.tone_confounding import check_confounding, measure_run_confounding, write_confounding
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.tone import (
@@ -119,6 +119,7 @@ def precheck(config: Config) -> None:
             if not Path(tone["sentences"][key]).exists():
                 raise ConfigError(f"tone.sentences.{key}: no such file or folder: {tone['sentences'][key]}; "
                                   "point it at the shared data or drop 'sentences' from tone.features")
+    check_confounding(config)
     if tone["test_sources"] and tone["unit"] == "paragraph":
         raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
     for key in ("extra_sources", "test_sources"):

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from research.config.load import Config
-from research.errors import ModelError
+from research.errors import ConfigError, ModelError
 from research.experiment.stages import write_csv
 from research.runs.folder import RunFolder
 from research.tone import FEATURE_NAMES, ToneFeatures, linear_weights, sentence_features
 from research.tone.confounding import ConfoundingRow, measure_confounding, select_features
 
-__all__ = ["Confounding", "measure_run_confounding", "write_confounding"]
+__all__ = ["Confounding", "check_confounding", "measure_run_confounding", "write_confounding"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ def _matrix(config: Config, texts: list[str], scorers) -> tuple[np.ndarray, list
         blocks.append(shares.transform(texts))
         names += [str(n) for n in shares.get_feature_names_out()]
     return np.hstack(blocks), names
+
+
+def check_confounding(config: Config) -> None:
+    """Before the run: ``max_ratio`` needs groups (document unit) and tone or sentence features."""
+    tone = config["tone"]
+    if tone["confounding"]["max_ratio"] is None:
+        return
+    grouped = tone["group_column"] or any(s["group_column"] for s in tone["extra_sources"])
+    if tone["unit"] == "paragraph" or not grouped or not {"tone", "sentences"} & set(tone["features"]):
+        raise ConfigError("tone.confounding.max_ratio: needs tone or sentences features, tone.unit: document and "
+                          "training groups (tone.group_column or a source's group_column); set it to null")
 
 
 def measure_run_confounding(config: Config, run: RunFolder, texts: list[str], labels: list[str],

@@ -15,7 +15,7 @@ import pytest
 
 import research
 from research.config.load import load_config
-from research.errors import ModelError
+from research.errors import ConfigError, ModelError
 from research.runs.reuse import load_run
 from research.tone import FEATURE_NAMES, ToneFeatures, cross_validate, make_folds
 from research.tone.confounding import measure_confounding, select_features
@@ -162,3 +162,13 @@ def test_a_leave_one_group_out_run_scores_every_group_out_of_fold(genre_run):
     assert len(rows) == metrics["cv"]["n"] == metrics["training_documents"]
     assert {r["group"] for r in rows} == {"aljazeera", "foxnews", "business", "entertainment", "sport", "tech"}
     assert all(r["p_opinion"] != "" for r in rows)
+
+
+@pytest.mark.parametrize(("overrides", "error"), [
+    (["tone.confounding.max_ratio=-1"], ConfigError),
+    (["tone.confounding.max_ratio=1.0"], ConfigError),          # tone.yaml: paragraphs, no groups
+])
+def test_bad_confounding_settings_are_one_line_errors_naming_the_key(tmp_path, overrides, error):
+    with pytest.raises(error, match="tone.confounding.max_ratio") as info:
+        research.run_experiment(load_config("tone.yaml", overrides), results_dir=tmp_path)
+    assert "\n" not in str(info.value)
