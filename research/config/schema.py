@@ -274,6 +274,11 @@ class PromotionalCfg(Section):
     prior: Annotated[float, Field(gt=0)]
 
 
+class ConfoundingCfg(Section):
+    max_ratio: Annotated[float, Field(gt=0)] | None
+    min_documents: Annotated[int, Field(ge=2)]
+
+
 class ToneEvalCfg(Section):
     scheme: Literal["auto", "stratified", "group", "leave_one_group_out"]
     folds: Annotated[int, Field(ge=2)]
@@ -299,6 +304,7 @@ class ToneCfg(Section):
     threshold: Annotated[float, Field(gt=0, lt=1)]
     sentences: SentencesCfg
     promotional: PromotionalCfg
+    confounding: ConfoundingCfg
     evaluation: ToneEvalCfg
     explain_top: PosInt
 

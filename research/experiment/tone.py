@@ -24,6 +24,7 @@ from research.corpus.read import read_corpus
 from research.errors import ConfigError, ModelError, ParameterError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
+from research.experiment.tone_confounding import check_confounding, measure_run_confounding, write_confounding
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.tone import (
@@ -118,6 +119,7 @@ def precheck(config: Config) -> None:
             if not Path(tone["sentences"][key]).exists():
                 raise ConfigError(f"tone.sentences.{key}: no such file or folder: {tone['sentences'][key]}; "
                                   "point it at the shared data or drop 'sentences' from tone.features")
+    check_confounding(config)
     if tone["test_sources"] and tone["unit"] == "paragraph":
         raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
     for key in ("extra_sources", "test_sources"):
@@ -182,9 +184,12 @@ def tone_settings(config: Config) -> ToneSettings:
         random_state=config["seed"])
 
 
-def _estimator(config: Config, scorers):
+def _estimator(config: Config, scorers, confounding=None):
+    settings = tone_settings(config)
+    if confounding is not None and confounding.tone_features is not None:
+        settings = replace(settings, tone_features=confounding.tone_features)
     try:
-        return build_classifier(tone_settings(config), sentence_scorers=scorers)
+        return build_classifier(settings, sentence_scorers=scorers)
     except ParameterError as exc:
         raise _at_config_key(exc) from None
 
@@ -288,7 +293,9 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
                  "conclusions about tone; train on the shared data sets for real use")
     with run.stage("sentence models"):
         scorers = _sentence_scorers(config, run)
-    estimator = _estimator(config, scorers)
+    with run.stage("feature confounding"):
+        confounding = measure_run_confounding(config, run, texts, labels, groups, scorers)
+    estimator = _estimator(config, scorers, confounding)
     with run.stage("cross-validate"):
         cv = _cross_validate(config, estimator, texts, labels, groups)
     with run.stage("fit"):
@@ -309,6 +316,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     _promote_headline(metrics)
     with run.stage("outputs"):
         write_csv(run.path / "predictions.csv", rows)
+        write_confounding(run.path / "feature_confounding.csv", confounding, model.pipeline_, tone["positive"])
         _figures(run, model, evaluations, "test" if "test" in evaluations else "cv", tone["positive"])
         metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline_).items()}
     metrics["documents"] = {r["id"]: {k: r[k] for k in r if k.startswith("p_") or k == "promotional_score"}

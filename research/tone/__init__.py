@@ -13,6 +13,8 @@
     evaluation.py  stratified, grouped and leave-one-group-out folds, held-out data sets,
                    paragraph mode, metrics with bootstrap intervals
     figures.py     calibration curve, confusion matrix, top features
+    confounding.py which features tell outlets apart more than genres (outlet spread /
+                   genre spread), and which to drop
 
 The library takes lists of texts, labels and groups; reading corpora and configs, and
 writing run folders, belong to the pipeline that calls it.
