@@ -86,10 +86,10 @@ def auto_run(shared_data, tmp_path_factory):
                      "threshold": "auto", "calibration": "sigmoid",
                      "extra_sources": [{"source": bbc, "label": "reported_news", "group_column": "category",
                                         "where": {"category": ["business", "sport", "tech"]},
-                                        "max_documents": 120}],
+                                        "max_documents": 90}],
                      "test_sources": [{"source": eds, "label_column": "genre", "where": {"outlet": "guardian"}},
                                       {"source": bbc, "label": "reported_news", "group_column": "category",
-                                       "where": {"category": "politics"}, "max_documents": 60}],
+                                       "where": {"category": "politics"}, "max_documents": 40}],
                      "evaluation": {"scheme": "group", "folds": 3, "bootstrap": 20}}}
     return research.run_experiment(load_config(data=data), results_dir=tmp_path_factory.mktemp("auto"))
 
