@@ -355,8 +355,10 @@ def _held_out(config: Config, prepared: Prepared, model: ToneClassifier, texts, 
 def _selection(tone: dict[str, Any], model: ToneClassifier, cv) -> dict[str, Any]:
     """How the threshold was set: the setting, the final model's inner choice, each CV fold's."""
     folds = [f["threshold"] for f in cv.folds if "threshold" in f]
+    inner = [f["inner_folds"] for f in cv.folds if "inner_folds" in f]
     return {"setting": tone["threshold"], "calibration": tone["calibration"],
-            "final_model": model.threshold_choice_, **({"cv_folds": folds} if folds else {})}
+            "final_model": model.threshold_choice_,
+            **({"cv_folds": folds, "cv_inner_folds": inner} if folds else {})}
 
 
 def _align(evaluation, model: ToneClassifier) -> np.ndarray:

@@ -297,7 +297,8 @@ def make_folds(labels, groups=None, n_splits=5, scheme="auto", seed=0) -> list:
 def _fold_predict(estimator, texts, labels, folds, groups=None,
                   thresholds: list | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Out-of-fold probabilities; each fold's model gets its training part's ``groups`` when
-    its ``fit`` takes them, and appends its ``decision_threshold()`` to ``thresholds``."""
+    its ``fit`` takes them, and appends its (``decision_threshold()``, inner folds' scheme) to
+    ``thresholds``."""
     classes = sorted(set(labels.tolist()))
     proba = np.zeros((len(texts), len(classes)))
     fold_of = np.full(len(texts), -1)
@@ -309,9 +310,9 @@ def _fold_predict(estimator, texts, labels, folds, groups=None,
         proba[np.ix_(test, cols)] = model.predict_proba([texts[i] for i in test])
         fold_of[test] = k
         if thresholds is not None:
-            thresholds.append(model_threshold(model))
+            inner = getattr(model, "threshold_choice_", None) or {}
+            thresholds.append((model_threshold(model), inner.get("scheme")))
     return proba, classes, fold_of
-
 
 
 def _per_fold(labels, proba, classes, positive, threshold, folds) -> list[dict]:
@@ -346,14 +347,15 @@ def cross_validate(estimator, texts, labels, groups=None, n_splits=5, scheme="au
     labels = np.asarray([str(v) for v in labels])
     _encode([], sorted(set(labels.tolist())), positive)      # a bad `positive` fails first
     folds = make_folds(labels, groups, n_splits, scheme, seed)
-    chosen: list[float] | None = [] if is_auto(sc.threshold) else None
+    chosen: list[tuple] | None = [] if is_auto(sc.threshold) else None
     proba, classes, fold_of = _fold_predict(estimator, texts, labels, folds, groups, chosen)
     if chosen is not None:
-        sc = Scoring(**{**scoring, "threshold": np.asarray(chosen)[fold_of]})
-    threshold = sc.threshold
+        sc = Scoring(**{**scoring, "threshold": np.asarray([t for t, _ in chosen])[fold_of]})
+    per_fold = _per_fold(labels, proba, classes, positive, sc.threshold, folds)
+    for row, (_, inner) in zip(per_fold, chosen or [], strict=False):
+        row["inner_folds"] = inner        # "group", or "stratified" when grouped inner folds could not work
     used = scheme if scheme != "auto" else ("stratified" if groups is None else "group")
-    return _evaluation(used, labels, proba, classes, sc, groups,
-                       (_per_fold(labels, proba, classes, positive, threshold, folds), fold_of))
+    return _evaluation(used, labels, proba, classes, sc, groups, (per_fold, fold_of))
 
 
 def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labels,

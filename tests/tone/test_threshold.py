@@ -102,6 +102,7 @@ def test_saved_run_keeps_its_threshold_and_apply_uses_it(auto_run, sample_dir, t
     assert saved["threshold"] == "auto" and saved["threshold_"] == threshold and saved["calibrator_"]["method"] == \
         "sigmoid"
     assert threshold != 0.5 and len(metrics["threshold_selection"]["cv_folds"]) == 3
+    assert set(metrics["threshold_selection"]["cv_inner_folds"]) <= {"group", "stratified"}
     for row in _rows(auto_run / "predictions.csv"):
         if row["split"] == "test":       # the final model's threshold decides the held-out documents
             assert row["predicted"] == ("opinion" if float(row["p_opinion"]) > threshold else "reported_news")
