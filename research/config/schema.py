@@ -301,12 +301,23 @@ class ToneCfg(Section):
     max_iter: PosInt
     calibration_folds: Annotated[int, Field(ge=2)]
     nb_alpha: Annotated[float, Field(gt=0)]
-    threshold: Annotated[float, Field(gt=0, lt=1)]
+    threshold: float | Literal["auto"]
+    calibration: Literal["none", "sigmoid", "isotonic"]
     sentences: SentencesCfg
     promotional: PromotionalCfg
     confounding: ConfoundingCfg
     evaluation: ToneEvalCfg
     explain_top: PosInt
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, value):   # one message for both kinds of bad value (2, "best", true)
+        if value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"tone.threshold: allowed: auto (chosen by inner cross-validation on the training "
+                             f"data) or a number strictly between 0 and 1, got {value!r}")
+        return float(value)
 
 
 class ReportCfg(Section):

@@ -2,7 +2,8 @@
 
 The corpus is read with the training run's column settings (its ``source`` replaced),
 cleaned with the run's saved per-text cleaning and scored exactly as
-``load_run(run).predict_proba`` does (labels by the run's ``tone.threshold``);
+``load_run(run).predict_proba`` does (labels by the saved model's decision threshold: the
+number of ``tone.threshold``, or the one ``auto`` chose in training);
 ``predictions.csv``, ``metrics.json`` and ``report.html`` go into a new run folder of kind
 ``apply`` whose path is printed last.
 """
@@ -52,7 +53,8 @@ def _score(trained, docs: list, run: RunFolder) -> list[dict[str, Any]]:
                  f"(e.g. '{unread[0]}'); their scores in predictions.csv are empty")
     tone = trained.config["tone"]
     return score_documents(trained.model, [d.with_text(t) for d, t in zip(docs, cleaned, strict=True)], proba,
-                           tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
+                           tone["explain_top"], tone["promotional"]["enabled"],
+                           threshold=trained.model.decision_threshold())
 
 
 def _engine(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -105,7 +107,7 @@ def apply_run(run_path: str | Path, corpus: str, results_dir: str | Path = "resu
             scored = [r["predicted"] for r in rows if r["predicted"]]
             counts = {c: int(k) for c, k in zip(*np.unique(scored, return_counts=True), strict=True)}
         metrics = {"documents": n, "predicted": counts, "unscored": n - sum(counts.values()),
-                   "threshold": config["tone"]["threshold"], "source_run": run.record["source_run"]}
+                   "threshold": trained.model.decision_threshold(), "source_run": run.record["source_run"]}
         spark = engine["kind"] == "spark"   # a local apply writes what it always wrote
         run.write_json("metrics.json", {**metrics, "engine": "spark"} if spark else metrics)
         run.write_config({**config, "corpus": settings, **({"engine": engine} if spark else {})})

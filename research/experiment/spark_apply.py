@@ -51,7 +51,8 @@ def _score_partition(rows: Iterator[Any], path: str, trusted: bool) -> Iterator[
             warnings.simplefilter("ignore", UnscorableWarning)
             cleaned, proba = trained.clean_and_score([d.text for d in docs], empty="nan")
         scored = score_documents(trained.model, [d.with_text(t) for d, t in zip(docs, cleaned, strict=True)], proba,
-                                 tone["explain_top"], tone["promotional"]["enabled"], threshold=tone["threshold"])
+                                 tone["explain_top"], tone["promotional"]["enabled"],
+                                 threshold=trained.model.decision_threshold())
         for r, out in zip(batch, scored, strict=True):
             yield r["index"], json.dumps(out, ensure_ascii=False, default=_plain)
 

@@ -5,7 +5,10 @@ Evaluation: cross-validation (grouped when ``tone.group_column`` is set; paragra
 and grouped by document when ``tone.unit: paragraph``) and, when ``tone.test_sources`` are
 given, a held-out test on other data. The headline metrics are the held-out ones when a
 test exists, the cross-validated ones otherwise. ``predictions.csv`` holds out-of-fold (or
-held-out) probabilities, never in-sample ones.
+held-out) probabilities, never in-sample ones. ``tone.threshold: auto`` and
+``tone.calibration`` are tuned inside the classifier's ``fit`` (so inside each CV fold, on its
+training part), grouped by ``tone.group_column``; the final model's threshold is
+``metrics.json``'s ``threshold``, and calibration per group is in ``calibration_by_group.csv``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from research.tone import (
     paragraph_cross_validate,
     top_features,
 )
+from research.tone.calibration import write_group_calibration
 from research.tone.classifier import ToneClassifier
 from research.tone.evaluation import decide
 
@@ -122,6 +126,10 @@ def precheck(config: Config) -> None:
     check_confounding(config)
     if tone["test_sources"] and tone["unit"] == "paragraph":
         raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
+    if tone["unit"] == "paragraph" and (tone["threshold"] == "auto" or tone["calibration"] != "none"):
+        key = "tone.threshold: auto" if tone["threshold"] == "auto" else f"tone.calibration: {tone['calibration']}"
+        raise ConfigError(f"{key} needs tone.unit: document; set a number (e.g. 0.5) and calibration none "
+                          "for paragraph units")
     for key in ("extra_sources", "test_sources"):
         for i, source in enumerate(tone[key]):
             if not Path(source["source"]).exists():
@@ -215,26 +223,35 @@ def _cross_validate(config: Config, estimator, texts, labels, groups):
         if tone["unit"] == "paragraph":
             return paragraph_cross_validate(estimator, texts, labels, n_splits=ev["folds"],
                                             min_words=tone["paragraph_min_words"], **common)
-        return cross_validate(estimator, texts, labels, groups=groups, n_splits=ev["folds"], scheme=ev["scheme"],
-                              **common)
+        return cross_validate(_classifier(config, estimator), texts, labels, groups=groups, n_splits=ev["folds"],
+                              scheme=ev["scheme"], **common)   # each fold tunes threshold/calibration on its own
     except ParameterError as exc:
         raise _at_config_key(exc) from None
 
 
-def _fit_final(config: Config, estimator, texts, labels) -> ToneClassifier:
+def _classifier(config: Config, estimator) -> ToneClassifier:
     tone = config["tone"]
-    model = ToneClassifier(estimator, positive=tone["positive"], unit=tone["unit"],
-                           paragraph_min_words=tone["paragraph_min_words"],
-                           promotional_prior=tone["promotional"]["prior"])
-    return model.fit(texts, labels)
+    return ToneClassifier(estimator, positive=tone["positive"], unit=tone["unit"],
+                          paragraph_min_words=tone["paragraph_min_words"],
+                          promotional_prior=tone["promotional"]["prior"], threshold=tone["threshold"],
+                          calibration=tone["calibration"], inner_folds=tone["evaluation"]["folds"],
+                          random_state=config["seed"])
+
+
+def _fit_final(config: Config, estimator, texts, labels, groups) -> ToneClassifier:
+    try:
+        return _classifier(config, estimator).fit(texts, labels, groups=groups)
+    except ParameterError as exc:
+        raise _at_config_key(exc) from None
 
 
 def score_documents(model: ToneClassifier, docs: list[Document], proba: np.ndarray, top: int,
                     promotional: bool, extra: dict[str, Any] | None = None,
-                    threshold: float = 0.5) -> list[dict[str, Any]]:
+                    threshold: float | np.ndarray = 0.5) -> list[dict[str, Any]]:
     """Rows of predictions.csv: metadata, prediction, class probabilities, promotional score, reasons.
 
-    ``predicted`` follows ``threshold`` on P(positive) as the metrics do (:func:`decide`). A row
+    ``predicted`` follows ``threshold`` (one, or one per row) on P(positive) as the metrics do
+    (:func:`decide`). A row
     of NaN probabilities (a text with nothing left to read) gets empty scores."""
     classes = [str(c) for c in model.classes_]
     positive = classes.index(model.positive)
@@ -299,12 +316,13 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     with run.stage("cross-validate"):
         cv = _cross_validate(config, estimator, texts, labels, groups)
     with run.stage("fit"):
-        model = _fit_final(config, estimator, texts, labels)
+        model = _fit_final(config, estimator, texts, labels, groups)
         save_artifact(model, run.path / "artifacts" / "model")   # model.json + model.skops
     metrics: dict[str, Any] = {"evaluation": "cross_validation", "cv": _headline(cv)}
     cv_proba = _align(cv, model)
     rows = score_documents(model, docs, cv_proba, config["tone"]["explain_top"], tone["promotional"]["enabled"],
-                           {"split": "cv"}, tone["threshold"])
+                           {"split": "cv"}, cv.threshold)     # each fold's own threshold, as its metrics
+    metrics.update(threshold=model.decision_threshold(), threshold_selection=_selection(tone, model, cv))
     evaluations = {"cv": cv}
     if tone["test_sources"]:
         with run.stage("test"):
@@ -318,6 +336,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
         write_csv(run.path / "predictions.csv", rows)
         write_confounding(run.path / "feature_confounding.csv", confounding, model.pipeline_, tone["positive"])
         _figures(run, model, evaluations, "test" if "test" in evaluations else "cv", tone["positive"])
+        metrics["calibration_by_group"] = write_group_calibration(run.path, evaluations, rows, tone["positive"])
         metrics["top_features"] = {c: [[n, round(w, 4)] for n, w in f] for c, f in top_features(model.pipeline_).items()}
     metrics["documents"] = {r["id"]: {k: r[k] for k in r if k.startswith("p_") or k == "promotional_score"}
                             for r in rows[:50]}
@@ -330,15 +349,24 @@ def _held_out(config: Config, prepared: Prepared, model: ToneClassifier, texts, 
     tone = config["tone"]
     test_docs = _test_documents(config, prepared.cleaned.pipeline)
     try:
-        _, test = evaluate_holdout(FrozenEstimator(model.pipeline_), texts, labels,
+        _, test = evaluate_holdout(FrozenEstimator(model), texts, labels,
                                    [d.text for d in test_docs], [str(d.label) for d in test_docs],
-                                   positive=tone["positive"], threshold=tone["threshold"],
+                                   positive=tone["positive"], threshold=model.decision_threshold(),
                                    n_boot=tone["evaluation"]["bootstrap"], seed=config["seed"])
     except ParameterError as exc:
         raise _at_config_key(exc) from None
     rows = score_documents(model, test_docs, _align(test, model), tone["explain_top"],
-                           tone["promotional"]["enabled"], {"split": "test"}, tone["threshold"])
+                           tone["promotional"]["enabled"], {"split": "test"}, model.decision_threshold())
     return test, rows
+
+
+def _selection(tone: dict[str, Any], model: ToneClassifier, cv) -> dict[str, Any]:
+    """How the threshold was set: the setting, the final model's inner choice, each CV fold's."""
+    folds = [f["threshold"] for f in cv.folds if "threshold" in f]
+    inner = [f["inner_folds"] for f in cv.folds if "inner_folds" in f]
+    return {"setting": tone["threshold"], "calibration": tone["calibration"],
+            "final_model": model.threshold_choice_,
+            **({"cv_folds": folds, "cv_inner_folds": inner} if folds else {})}
 
 
 def _align(evaluation, model: ToneClassifier) -> np.ndarray:

@@ -10,7 +10,8 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
                                             model.npz        topic-word, doc-topic (and gensim) arrays;
                                                              tomotopy's binary as bytes
                                             model.skops      the scikit-learn estimator, if any
-    tone model (ToneClassifier)             model.json + model.skops (the scikit-learn pipeline)
+    tone model (ToneClassifier)             model.json (settings, decision threshold, calibration map)
+                                            + model.skops (the scikit-learn pipeline)
     merged topics (MergedTopicModel)        model.json       the groups of topics, their weights and the base
                                                              model's state; .npz/.skops: the base model's
 
@@ -221,7 +222,13 @@ def _save_tone_model(model: Any, base: Path) -> Path:
     state = {"positive": str(model.positive), "unit": model.unit,
              "paragraph_min_words": int(model.paragraph_min_words),
              "promotional": {"positive": str(promo.positive), "prior": float(promo.prior),
-                             "positive_index_": int(promo.positive_index_)}}
+                             "positive_index_": int(promo.positive_index_)},
+             "threshold": model.threshold if model.threshold == "auto" else float(model.threshold),
+             "threshold_": model.decision_threshold(), "threshold_choice_": getattr(model, "threshold_choice_", None),
+             "calibration": str(model.calibration), "inner_folds": int(model.inner_folds),
+             "random_state": int(model.random_state)}
+    calibrator = getattr(model, "calibrator_", None)
+    state["calibrator_"] = calibrator.to_state() if calibrator is not None else None
     return _write_json(base.with_suffix(".json"), TONE_CLASS, state)
 
 
@@ -422,4 +429,21 @@ def _load_tone_model(path: Path, state: dict[str, Any]) -> Any:
         raise RunError(f"{path}: the promotional class index disagrees with the pipeline's classes")
     model = ToneClassifier(pipeline, positive=str(state["positive"]), unit=unit,
                            paragraph_min_words=int(state["paragraph_min_words"]), promotional_prior=scorer.prior)
-    return model._fitted(pipeline, scorer)
+    model._fitted(pipeline, scorer)
+    if "threshold_" in state:          # runs written before the threshold was stored: predict by 0.5
+        _tone_threshold(path, model, state)
+    return model
+
+
+def _tone_threshold(path: Path, model: Any, state: dict[str, Any]) -> None:
+    """The decision threshold and calibration map of a saved tone model (plain numbers)."""
+    from research.tone.calibration import Calibrator
+
+    threshold = float(state["threshold_"])
+    if not 0 < threshold < 1:
+        raise RunError(f"{path}: decision threshold {threshold!r} is not in (0, 1); damaged artefact")
+    model.set_params(threshold=state["threshold"], calibration=str(state["calibration"]),
+                     inner_folds=int(state["inner_folds"]), random_state=int(state["random_state"]))
+    model.threshold_, model.threshold_choice_ = threshold, state.get("threshold_choice_")
+    found = state.get("calibrator_")
+    model.calibrator_ = Calibrator.from_state(found, str(path)) if found is not None else None

@@ -109,7 +109,10 @@ class Run:
 
     @cached_property
     def model(self) -> Any:
-        return self._load_artifact("model")
+        model = self._load_artifact("model")
+        if self.kind == "tone" and not hasattr(model, "threshold_"):   # saved before thresholds were stored
+            model.threshold_ = float(self.config.get("tone", {}).get("threshold", 0.5))
+        return model
 
     def clean(self, texts: list[str]) -> list[list[str]]:
         """Tokens of raw texts cleaned exactly as this run cleaned its corpus, one list per text
@@ -163,12 +166,14 @@ class Run:
         return self.clean_and_score(texts, empty)[1]
 
     def predict(self, texts: list[str], empty: str = "nan") -> list[str | None]:
-        """Predicted labels by the run's ``tone.threshold`` on P(``tone.positive``), the rule of
-        its metrics and ``predictions.csv``; None for a text it could not read."""
+        """Predicted labels by the saved model's decision threshold on P(``tone.positive``) (the
+        number of ``tone.threshold``, or the one ``auto`` chose), the rule of its metrics and
+        ``predictions.csv``; None for a text it could not read."""
         from research.tone.evaluation import decide
 
         tone = self.config["tone"]
-        return decide(self.predict_proba(texts, empty), self.model.classes_, tone["positive"], tone["threshold"])
+        return decide(self.predict_proba(texts, empty), self.model.classes_, tone["positive"],
+                      self.model.decision_threshold())
 
     def clean_and_score(self, texts: list[str], empty: str = "nan") -> tuple[list[str], np.ndarray]:
         """The cleaned texts and their class probabilities (tone runs; what ``apply`` uses)."""

@@ -12,6 +12,13 @@ one :func:`~research.tone.model.build_classifier` builds from its defaults); it 
 ``unit="paragraph"`` the model trains on paragraphs that inherit their document's label and
 a text's probability is the mean over its paragraphs. ``score`` is macro-F1 (higher is
 better), the headline metric of a tone run.
+
+Decision threshold and calibration (binary models): ``threshold`` is a number in (0, 1) or
+``"auto"`` (chosen by inner cross-validation on the training texts, grouped by the ``groups``
+given to ``fit``: :mod:`research.tone.threshold`); ``calibration`` is ``"none"``,
+``"sigmoid"`` or ``"isotonic"`` (fitted on the same grouped inner out-of-fold probabilities:
+:mod:`research.tone.calibration`). Fitted: ``threshold_`` (what :meth:`predict` uses),
+``calibrator_`` (None, or what :meth:`predict_proba` applies) and ``threshold_choice_``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ParameterError
 from research.text.paragraphs import split_paragraphs
+from research.tone.calibration import Calibrator, check_calibration
 from research.tone.model import PromotionalScorer, build_classifier, explain
+from research.tone.threshold import AUTO, check_threshold, choose, inner_folds
 
 __all__ = ["ToneClassifier"]
 
@@ -39,24 +48,37 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
     Parameters: ``classifier`` (see the module), ``positive`` (the class scored on the
     opinion axis), ``unit`` (document | paragraph), ``paragraph_min_words`` (shorter
     paragraphs are left out in paragraph mode), ``promotional_prior`` (the positivity prior
-    of :class:`PromotionalScorer`). Fitted: ``pipeline_``, ``promotional_``, ``classes_``.
+    of :class:`PromotionalScorer`), ``threshold`` and ``calibration`` (see the module),
+    ``inner_folds`` and ``random_state`` (the inner cross-validation of both). Fitted:
+    ``pipeline_``, ``promotional_``, ``classes_``, ``threshold_``, ``calibrator_``.
     """
 
     def __init__(self, classifier: Any = None, positive: str = "opinion", unit: str = "document",
-                 paragraph_min_words: int = 5, promotional_prior: float = 4.0):
+                 paragraph_min_words: int = 5, promotional_prior: float = 4.0, threshold: float | str = 0.5,
+                 calibration: str = "none", inner_folds: int = 5, random_state: int = 42):
         self.classifier = classifier
         self.positive = positive
         self.unit = unit
         self.paragraph_min_words = paragraph_min_words
         self.promotional_prior = promotional_prior
+        self.threshold = threshold
+        self.calibration = calibration
+        self.inner_folds = inner_folds
+        self.random_state = random_state
 
-    def fit(self, X, y):
-        """Fit on texts ``X`` and their labels ``y``; returns self."""
+    def fit(self, X, y, groups=None):
+        """Fit on texts ``X`` and their labels ``y``; returns self. ``groups`` (e.g. each
+        text's outlet) group the inner folds of ``threshold="auto"`` and of calibration."""
         if self.unit not in UNITS:
             raise ParameterError("unit", f"one of {', '.join(UNITS)}", self.unit)
+        threshold, calibration = check_threshold(self.threshold), check_calibration(self.calibration)
         texts, labels = [str(t) for t in X], [str(v) for v in y]
         if len(texts) != len(labels):
             raise ParameterError("y", f"one label per text ({len(texts)})", f"{len(labels)} labels")
+        self.calibrator_, self.threshold_choice_ = None, None
+        self.threshold_ = 0.5 if threshold == AUTO else float(threshold)
+        if threshold == AUTO or calibration != "none":
+            self._tune(texts, labels, groups, threshold, calibration)
         units, unit_labels = texts, labels
         if self.unit == "paragraph":
             pairs = [(p, lab) for t, lab in zip(texts, labels, strict=True) for p in self._units(t)]
@@ -66,6 +88,28 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         promotional = PromotionalScorer(FrozenEstimator(pipeline), positive=self.positive,
                                         prior=self.promotional_prior).fit(units, unit_labels)
         return self._fitted(pipeline, promotional)
+
+    def _tune(self, texts, labels, groups, threshold, calibration) -> None:
+        """Calibrator and threshold from grouped inner out-of-fold probabilities."""
+        from research.tone.evaluation import _fold_predict
+
+        if len(set(labels)) != 2:
+            raise ParameterError("threshold", "a number, and calibration 'none', for more than two classes "
+                                 "(both act on P(positive))", threshold)
+        folds, scheme = inner_folds(labels, groups, self.inner_folds, self.random_state)
+        base = clone(self).set_params(threshold=0.5, calibration="none")
+        proba, classes, _ = _fold_predict(base, texts, np.asarray(labels), folds)
+        if self.positive not in classes:
+            raise ParameterError("positive", f"one of the classes ({', '.join(classes)})", self.positive)
+        p = proba[:, classes.index(self.positive)]
+        is_positive = np.asarray(labels) == self.positive
+        if calibration != "none":
+            self.calibrator_ = Calibrator(calibration).fit(p, is_positive)
+            p = self.calibrator_.transform(p)
+        choice = choose(is_positive, p, scheme, len(folds))
+        self.threshold_choice_ = choice.to_dict()
+        if threshold == AUTO:
+            self.threshold_ = choice.threshold
 
     def _fitted(self, pipeline, promotional) -> ToneClassifier:
         """Set the fitted state (``fit``, and loading a saved run)."""
@@ -84,12 +128,31 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         texts = [str(t) for t in X]
         if self.unit != "paragraph":
-            return self.pipeline_.predict_proba(texts)
-        return np.vstack([self.pipeline_.predict_proba(self._units(t)).mean(axis=0) for t in texts])
+            proba = self.pipeline_.predict_proba(texts)
+        else:
+            proba = np.vstack([self.pipeline_.predict_proba(self._units(t)).mean(axis=0) for t in texts])
+        calibrator = getattr(self, "calibrator_", None)
+        if calibrator is None or len(proba) == 0:
+            return proba
+        pos = list(self.classes_).index(self.positive)
+        p = calibrator.transform(proba[:, pos])
+        out = np.empty_like(proba)
+        out[:, pos], out[:, 1 - pos] = p, 1 - p
+        return out
+
+    def decision_threshold(self) -> float:
+        """The threshold on P(positive) that :meth:`predict` uses (``threshold_``; a model
+        saved before thresholds were stored: its ``threshold`` if a number, else 0.5)."""
+        if hasattr(self, "threshold_"):
+            return float(self.threshold_)
+        return float(self.threshold) if isinstance(self.threshold, (int, float)) else 0.5
 
     def predict(self, X) -> np.ndarray:
+        """Labels by :meth:`decision_threshold` on P(positive) (arg-max for more classes)."""
+        from research.tone.evaluation import decide
+
         check_is_fitted(self, "pipeline_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return np.asarray(decide(self.predict_proba(X), self.classes_, self.positive, self.decision_threshold()))
 
     def score(self, X, y, sample_weight=None) -> float:
         """Macro-F1 of :meth:`predict` against ``y`` (higher is better)."""
@@ -107,12 +170,15 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(p_positive) * self.positivity(X)
 
     def reasons(self, X, top: int) -> list[str]:
-        """The features that pushed each text towards its predicted class, most first."""
+        """The features that pushed each text towards its predicted class (by
+        :meth:`decision_threshold` for two classes), most first."""
         check_is_fitted(self, "pipeline_")
-        found = explain(self.pipeline_, [str(t) for t in X], top=top)
+        texts = [str(t) for t in X]
+        found = explain(self.pipeline_, texts, top=top)
         binary = len(self.classes_) == 2
-        return ["; ".join(f"{name} ({value:+.2f})" for name, value in _towards_predicted(e, binary))
-                for e in found]
+        second = self.predict(texts) == self.classes_[-1] if binary and texts else [True] * len(found)
+        return ["; ".join(f"{name} ({value:+.2f})" for name, value in _towards_predicted(e, binary, s))
+                for e, s in zip(found, second, strict=True)]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, also a ``DocumentToneModel`` of research 0.1 (``research._compat``),
@@ -124,6 +190,7 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
             state.setdefault("classifier", state["pipeline_"])
             state.setdefault("promotional_prior", getattr(state["promotional_"], "prior", 4.0))
             state["classes_"] = np.asarray(state["pipeline_"].classes_)
+        state = {"threshold": 0.5, "calibration": "none", "inner_folds": 5, "random_state": 42, **state}
         super().__setstate__(state)
 
     def __sklearn_tags__(self):
@@ -133,10 +200,11 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _towards_predicted(explained: dict[str, Any], binary: bool) -> list[tuple[str, float]]:
-    """The features that pushed a text towards its most probable class. A binary model's
-    explanation is of its second class; when the first is more probable, the features that
-    pushed against the second are the ones that pushed towards the first (sign flipped)."""
-    if not binary or explained["probability"] >= 0.5:
+def _towards_predicted(explained: dict[str, Any], binary: bool, second: bool = True) -> list[tuple[str, float]]:
+    """The features that pushed a text towards its predicted class. A binary model's
+    explanation is of its second class; when the first is predicted (``second`` False), the
+    features that pushed against the second are the ones that pushed towards the first (sign
+    flipped)."""
+    if not binary or second:
         return [(name, value) for name, value, _ in explained["towards"]]
     return [(name, -value) for name, value, _ in explained["against"]]

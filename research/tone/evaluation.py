@@ -15,7 +15,9 @@ paragraph                 :func:`paragraph_cross_validate`, for corpora of a han
                           paragraphs' probabilities, and metrics are per document.
 
 Metrics (all from out-of-fold or test probabilities; a binary prediction is "positive"
-when P(positive) > ``threshold``, a multi-class one is the arg-max): macro-F1, accuracy,
+when P(positive) > ``threshold``, a multi-class one is the arg-max; ``threshold="auto"``
+takes each fitted model's own ``decision_threshold()`` -- in cross-validation, the threshold
+each fold's model chose on its training part, :mod:`research.tone.threshold`): macro-F1, accuracy,
 ROC-AUC and PR-AUC (average precision; one-vs-rest macro averages for more than two
 classes), Brier score (binary: mean squared error of P(positive); multi-class: mean
 squared distance to the one-hot label) and the confusion matrix. Each metric has a
@@ -35,6 +37,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 
 from research.errors import ParameterError
 from research.text.paragraphs import split_paragraphs
+from research.tone.threshold import is_auto, model_threshold, takes_groups
 
 __all__ = [
     "SCHEMES",
@@ -60,7 +63,7 @@ class Scoring:
     interval ``level``. The evaluation functions take these as keywords."""
 
     positive: str | None = None
-    threshold: float = 0.5
+    threshold: float | str | np.ndarray = 0.5   # "auto": the fitted models' own; an array: one per document
     n_boot: int = 1000
     seed: int = 0
     level: float = 0.95
@@ -73,7 +76,7 @@ class ToneEvaluation:
     scheme: str
     classes: list[str]
     positive: str | None
-    threshold: float
+    threshold: float | np.ndarray          # one per document when each fold chose its own
     y_true: np.ndarray
     proba: np.ndarray
     metrics: dict[str, float | None]
@@ -83,9 +86,11 @@ class ToneEvaluation:
     fold_of: np.ndarray | None = None
 
     def summary(self) -> dict:
-        """JSON-friendly: metrics, intervals, confusion matrix and per-fold metrics."""
+        """JSON-friendly: metrics, intervals, confusion matrix and per-fold metrics (and
+        ``threshold`` "per fold" when each fold's model chose its own: see ``folds``)."""
+        threshold = float(self.threshold) if np.ndim(self.threshold) == 0 else "per fold"
         return {"scheme": self.scheme, "classes": list(self.classes),
-                "positive": self.positive, "threshold": self.threshold,
+                "positive": self.positive, "threshold": threshold,
                 "n": len(self.y_true), "metrics": self.metrics,
                 "intervals": {k: (list(v) if v else None) for k, v in self.intervals.items()},
                 "confusion": self.confusion.tolist(), "folds": self.folds}
@@ -130,7 +135,7 @@ def decide(proba, classes, positive=None, threshold=0.5) -> list[str | None]:
     if len(classes) == 2:
         pos = classes.index(str(positive)) if positive is not None else 1
     blank = np.isnan(proba).any(axis=1)
-    picked = _predict(np.where(blank[:, None], 0.0, proba), pos, threshold)
+    picked = _predict(np.where(blank[:, None], 0.0, proba), pos, np.asarray(threshold, dtype=float))
     return [None if b else classes[int(k)] for b, k in zip(blank, picked, strict=True)]
 
 
@@ -174,11 +179,19 @@ def _encode(y_true, classes, positive):
     return classes, idx, pos
 
 
+def _fixed(threshold):
+    """A number, or one number per document; "auto" must have been resolved by then."""
+    if isinstance(threshold, str):
+        raise ParameterError("threshold", "a number, or 'auto' with fitted models that chose theirs", threshold)
+    return np.asarray(threshold, dtype=float) if np.ndim(threshold) else float(threshold)
+
+
 def classification_metrics(y_true, proba, classes, positive=None, threshold=0.5) -> dict:
     """Macro-F1, accuracy, ROC-AUC, PR-AUC, Brier (``None`` where undefined) and the
-    confusion matrix (rows = true class, columns = predicted, in ``classes`` order)."""
+    confusion matrix (rows = true class, columns = predicted, in ``classes`` order).
+    ``threshold``: a number, or one per row."""
     classes, y, pos = _encode(y_true, classes, positive)
-    values, cm = _metrics(y, np.asarray(proba, dtype=float), pos, threshold)
+    values, cm = _metrics(y, np.asarray(proba, dtype=float), pos, _fixed(threshold))
     return {**_none_if_nan(values), "confusion": cm}
 
 
@@ -186,7 +199,7 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, groups=None, **sc
     """Percentile bootstrap intervals of every metric; resamples groups when given.
     ``scoring``: the other fields of :class:`Scoring` (threshold, n_boot, seed, level)."""
     sc = Scoring(positive=positive, **scoring)
-    threshold, n_boot, seed, level = sc.threshold, sc.n_boot, sc.seed, sc.level
+    threshold, n_boot, seed, level = _fixed(sc.threshold), sc.n_boot, sc.seed, sc.level
     classes, y, pos = _encode(y_true, classes, positive)
     proba = np.asarray(proba, dtype=float)
     rng = np.random.default_rng(seed)
@@ -199,7 +212,7 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, groups=None, **sc
     for _ in range(int(n_boot)):
         pick = rng.integers(0, len(units), len(units))
         idx = np.concatenate([units[j] for j in pick])
-        values, _ = _metrics(y[idx], proba[idx], pos, threshold)
+        values, _ = _metrics(y[idx], proba[idx], pos, threshold[idx] if np.ndim(threshold) else threshold)
         for m in METRICS:
             draws[m].append(values[m])
     lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
@@ -215,7 +228,7 @@ def bootstrap_intervals(y_true, proba, classes, positive=None, groups=None, **sc
 def _evaluation(scheme, y_true, proba, classes, sc: Scoring, groups=None,
                 cv: tuple[list, np.ndarray] | None = None) -> ToneEvaluation:
     """The pooled evaluation; ``cv`` = (per-fold metrics, fold of each document)."""
-    positive, threshold = sc.positive, sc.threshold
+    positive, threshold = sc.positive, _fixed(sc.threshold)
     folds, fold_of = cv if cv is not None else ((), None)
     classes, _, pos = _encode(y_true, classes, positive)
     found = classification_metrics(y_true, proba, classes, positive, threshold)
@@ -281,26 +294,39 @@ def make_folds(labels, groups=None, n_splits=5, scheme="auto", seed=0) -> list:
     return out
 
 
-def _fold_predict(estimator, texts, labels, folds) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _fold_predict(estimator, texts, labels, folds, groups=None,
+                  thresholds: list | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Out-of-fold probabilities; each fold's model gets its training part's ``groups`` when
+    its ``fit`` takes them, and appends its (``decision_threshold()``, inner folds' scheme) to
+    ``thresholds``."""
     classes = sorted(set(labels.tolist()))
     proba = np.zeros((len(texts), len(classes)))
     fold_of = np.full(len(texts), -1)
+    routed = groups is not None and takes_groups(estimator)
     for k, (train, test) in enumerate(folds):
-        model = clone(estimator).fit([texts[i] for i in train], labels[train])
+        extra = {"groups": np.asarray(groups)[train]} if routed else {}
+        model = clone(estimator).fit([texts[i] for i in train], labels[train], **extra)
         cols = [classes.index(str(c)) for c in model.classes_]
         proba[np.ix_(test, cols)] = model.predict_proba([texts[i] for i in test])
         fold_of[test] = k
+        if thresholds is not None:
+            inner = getattr(model, "threshold_choice_", None) or {}
+            thresholds.append((model_threshold(model), inner.get("scheme")))
     return proba, classes, fold_of
 
 
 def _per_fold(labels, proba, classes, positive, threshold, folds) -> list[dict]:
-    """Metrics per test fold. A fold holding one class (leave-one-outlet-out) has no
+    """Metrics per test fold (``threshold``: a number or one per document; a fold's own is
+    listed when they differ). A fold holding one class (leave-one-outlet-out) has no
     macro-F1, ROC-AUC or PR-AUC of its own: those are ``None``; accuracy there is the
     recall of that class."""
     out = []
     for k, (_, test) in enumerate(folds):
-        found = classification_metrics(labels[test], proba[test], classes, positive, threshold)
+        own = threshold[test] if np.ndim(threshold) else threshold
+        found = classification_metrics(labels[test], proba[test], classes, positive, own)
         row = {"fold": k, "n": len(test), **{m: found[m] for m in METRICS}}
+        if np.ndim(threshold):
+            row["threshold"] = round(float(own[0]), 6) if len(test) else None
         if len(np.unique(labels[test])) < 2:
             row.update(macro_f1=None, roc_auc=None, pr_auc=None,
                        only_class=str(labels[test][0]))
@@ -312,17 +338,24 @@ def cross_validate(estimator, texts, labels, groups=None, n_splits=5, scheme="au
                    **scoring) -> ToneEvaluation:
     """Out-of-fold probabilities of a fresh clone per fold, pooled metrics with bootstrap
     intervals (resampling groups when given) and per-fold metrics; ``scoring``: the fields
-    of :class:`Scoring` (positive, threshold, n_boot, seed)."""
+    of :class:`Scoring` (positive, threshold, n_boot, seed). ``threshold="auto"``: each
+    document is decided by the threshold its fold's model chose (``decision_threshold()``),
+    on that fold's training part only; models whose ``fit`` takes ``groups`` get them."""
     sc = Scoring(**scoring)
-    positive, threshold, seed = sc.positive, sc.threshold, sc.seed
+    positive, seed = sc.positive, sc.seed
     texts = [str(t) for t in texts]
     labels = np.asarray([str(v) for v in labels])
     _encode([], sorted(set(labels.tolist())), positive)      # a bad `positive` fails first
     folds = make_folds(labels, groups, n_splits, scheme, seed)
-    proba, classes, fold_of = _fold_predict(estimator, texts, labels, folds)
+    chosen: list[tuple] | None = [] if is_auto(sc.threshold) else None
+    proba, classes, fold_of = _fold_predict(estimator, texts, labels, folds, groups, chosen)
+    if chosen is not None:
+        sc = Scoring(**{**scoring, "threshold": np.asarray([t for t, _ in chosen])[fold_of]})
+    per_fold = _per_fold(labels, proba, classes, positive, sc.threshold, folds)
+    for row, (_, inner) in zip(per_fold, chosen or [], strict=False):
+        row["inner_folds"] = inner        # "group", or "stratified" when grouped inner folds could not work
     used = scheme if scheme != "auto" else ("stratified" if groups is None else "group")
-    return _evaluation(used, labels, proba, classes, sc, groups,
-                       (_per_fold(labels, proba, classes, positive, threshold, folds), fold_of))
+    return _evaluation(used, labels, proba, classes, sc, groups, (per_fold, fold_of))
 
 
 def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labels,
@@ -333,6 +366,8 @@ def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labe
     train_labels = np.asarray([str(v) for v in train_labels])
     _check_classes(train_labels)
     model = clone(estimator).fit([str(t) for t in train_texts], train_labels)
+    if is_auto(sc.threshold):
+        sc = Scoring(**{**scoring, "threshold": model_threshold(model)})
     proba = model.predict_proba([str(t) for t in test_texts])
     classes = [str(c) for c in model.classes_]
     return model, _evaluation("holdout", test_labels, proba, classes, sc, test_groups)
@@ -343,6 +378,8 @@ def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5, 
     paragraphs' out-of-fold probabilities. Metrics are per document. ``scoring``: the fields
     of :class:`Scoring`."""
     sc = Scoring(**scoring)
+    if is_auto(sc.threshold):
+        raise ParameterError("threshold", "a number with paragraph units (tone.unit: paragraph)", "auto")
     positive, threshold, seed = sc.positive, sc.threshold, sc.seed
     labels = np.asarray([str(v) for v in labels])
     counts = _check_classes(labels)

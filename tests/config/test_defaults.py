@@ -82,7 +82,9 @@ def test_tone_classifier_scorers_agree(defaults):
     found = _signature_defaults(ToneClassifier)
     assert found == {"classifier": None, "positive": tone["positive"], "unit": tone["unit"],
                      "paragraph_min_words": tone["paragraph_min_words"],
-                     "promotional_prior": tone["promotional"]["prior"]}
+                     "promotional_prior": tone["promotional"]["prior"], "threshold": tone["threshold"],
+                     "calibration": tone["calibration"], "inner_folds": tone["evaluation"]["folds"],
+                     "random_state": defaults["seed"]}
     assert _signature_defaults(PromotionalScorer)["prior"] == tone["promotional"]["prior"]
     assert SentenceScorer.DEFAULT_C == tone["sentences"]["C"]
     assert _signature_defaults(SentenceScorer)["char_ngrams"] == tone["sentences"]["char_ngrams"]

@@ -13,7 +13,7 @@ from research.runs.report.topics import topic_plots
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 ORDER = ("metrics_vs_k", "top_words", "intertopic_map", "doc_topic_heatmap", "prevalence_by", "confusion",
-         "calibration", "top_features")
+         "calibration", "reliability", "top_features")
 
 
 def _rank(path: Path) -> tuple[int, str]:

@@ -37,6 +37,8 @@ METRICS: dict[str, str] = {
                "1 = perfect ranking",
     "pr_auc": "area under precision-recall of the positive class; chance = the positive share, 1 = perfect",
     "brier": "mean squared error of the predicted probabilities; 0 is perfect, 0.25 = always saying 0.5",
+    "threshold": "the final model's decision threshold on P(positive) (tone.threshold: a number, or auto: chosen "
+                 "by outlet-grouped inner cross-validation on the training data); predictions.csv and apply use it",
     "training_documents": "documents the classifier was trained on",
     "documents_kept": "documents left after cleaning (duplicates and empty texts dropped)",
     "units_modelled": "units the model saw (documents, or paragraphs with corpus.unit: paragraph)",
@@ -66,6 +68,11 @@ FIGURES: dict[str, str] = {
                          "95% interval; red = significant after Benjamini-Hochberg (q < 0.05).",
     "calibration": "Reliability: mean predicted probability against the observed share of the positive "
                    "class per probability bin; a well calibrated model follows the diagonal.",
+    "reliability_by_group": "Reliability per group (outlet or section; out-of-fold for the training groups, "
+                            "held out for the test groups): mean predicted probability against the observed "
+                            "share of the positive class per bin, with each group's Brier score. A group of one "
+                            "class lies on the bottom (or top) edge: how far right its points sit is how much "
+                            "probability the model puts on the other class there.",
     "confusion": "True classes (rows) against predicted classes (columns): counts and row shares.",
     "top_features": "The features with the largest weights towards each class in the final model.",
 }
