@@ -111,7 +111,7 @@ def test_sample_order_with_the_shipped_promotional_config(shared_data, sample_di
     picked = rng.sample([i for i, lab in enumerate(labels) if lab == "opinion"], 90) + \
         rng.sample([i for i, lab in enumerate(labels) if lab != "opinion"], 150)
     model = _fit_final(config, _estimator(config, scorers), [texts[i] for i in picked],
-                       [labels[i] for i in picked])
+                       [labels[i] for i in picked], None)   # groups: the config's fixed threshold needs none
     docs = {}
     for path in sorted(sample_dir.glob("*.txt")):
         lines = path.read_text(encoding="utf-8").splitlines()
