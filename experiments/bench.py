@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ["bench_backbone.py", "bench_clean.py", "bench_topics.py", "bench_lda_backends.py", "bench_tone.py", "bench_compare.py",
+SECTIONS = ["bench_backbone.py", "bench_clean.py", "bench_topics.py", "bench_lda_backends.py", "bench_tone.py", "bench_tone_finetune.py", "bench_compare.py",
             "bench_script.py", "bench_stream_clean.py", "bench_scale.py", "bench_spark.py"]
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ is within the noise. Re-run: ``experiments/bench_tone.py --only checkthat``.
 
 Cost, on 2 CPU cores for the 1,292 train + dev sentences: about 40 s per epoch, so
 2.5-3 min per seed when the cores are free (151 s and 175 s measured) and 4-8 min while
-other jobs share them (219-498 s measured); the bench's whole fit took 895 s. Predicting
+other jobs share them (219-498 s measured); the bench's whole fit took 895 s. On cores
+shared with other jobs one torch thread is faster than two (a batch of 16 took 1.4 s with one
+thread and 5.2 s with two under a load of 8): ``tone.sentences.fine_tune_threads``. Predicting
 500 sentences takes about 5 s per seed. The fitted estimator keeps each fine-tuned
 network's weights as a dict of CPU tensors (about 91 MB per seed). A tone run stores them
 with safetensors beside its model (:mod:`research.runs.finetuned`), never with pickle.
