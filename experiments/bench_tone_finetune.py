@@ -56,8 +56,9 @@ def _config_of(folder: Path) -> tuple[str, list[str]]:
     import yaml
 
     config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    chosen = config["tone"]["C"] == 1.0 and list(config["vectorizer"]["ngram_range"]) == [1, 1]
-    return folder.name.split("-", 2)[-1].rsplit("-", 1)[0], CORE_DEV_CHOSEN if chosen else []
+    name = folder.name.split("-", 2)[-1].rsplit("-", 1)[0]
+    chosen = name == CORE and config["tone"]["C"] == 1.0 and list(config["vectorizer"]["ngram_range"]) == [1, 1]
+    return name, CORE_DEV_CHOSEN if chosen else []
 
 
 def main() -> int:
