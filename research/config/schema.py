@@ -262,11 +262,18 @@ class SourceCfg(CorpusCfg):
 
 class SentencesCfg(Section):
     subjectivity: str
-    propaganda: str
+    subjectivity_splits: Annotated[list[Literal["train", "dev", "dev_test"]], Field(min_length=1)]
+    propaganda: str | None
     C: Annotated[float, Field(gt=0)]
+    class_weight: Literal["balanced"] | None
     char_ngrams: bool
+    embeddings: bool
+    fine_tune: bool | Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+    fine_tune_epochs: PosInt
+    fine_tune_threads: PosInt
     threshold: Annotated[float, Field(gt=0, lt=1)]
     min_words: PosInt
+    quantiles: list[Annotated[float, Field(gt=0, lt=1)]]
 
 
 class PromotionalCfg(Section):

@@ -41,6 +41,7 @@ from research.tone import (
 )
 from research.tone.calibration import write_group_calibration
 from research.tone.classifier import ToneClassifier
+from research.tone.embeddings import EXTRA_HINT
 from research.tone.evaluation import decide
 
 __all__ = ["load_training_documents", "score_documents"]
@@ -119,10 +120,7 @@ def precheck(config: Config) -> None:
     except ParameterError as exc:
         raise _at_config_key(exc) from None
     if "sentences" in tone["features"]:
-        for key in ("subjectivity", "propaganda"):
-            if not Path(tone["sentences"][key]).exists():
-                raise ConfigError(f"tone.sentences.{key}: no such file or folder: {tone['sentences'][key]}; "
-                                  "point it at the shared data or drop 'sentences' from tone.features")
+        _check_sentences(tone["sentences"])
     check_confounding(config)
     if tone["test_sources"] and tone["unit"] == "paragraph":
         raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
@@ -158,24 +156,67 @@ def _check_training(config: Config, labels: list[str], groups: list[Any] | None)
                              f"tone.evaluation.folds; lower the folds, use more groups or set tone.group_column: null")
 
 
-def _sentence_scorers(config: Config, run: RunFolder) -> dict[str, SentenceScorer] | None:
+def _check_sentences(settings: dict[str, Any]) -> None:
+    """The sentence models' files, and the extra that embeddings and fine-tuning need."""
+    folder = Path(settings["subjectivity"])
+    for split in settings["subjectivity_splits"]:
+        if not (folder / f"{split}_en.tsv").is_file():
+            raise ConfigError(f"tone.sentences.subjectivity: no {split}_en.tsv in {folder} (tone.sentences."
+                              "subjectivity_splits); point it at the CheckThat 2025 English folder")
+    if settings["propaganda"] is not None and not Path(settings["propaganda"]).exists():
+        raise ConfigError(f"tone.sentences.propaganda: no such file: {settings['propaganda']}; point it at the "
+                          "shared data, set it to null or drop 'sentences' from tone.features")
+    if settings["fine_tune"] is not False and not settings["embeddings"]:
+        raise ConfigError("tone.sentences.fine_tune: needs tone.sentences.embeddings: true (the fine-tuned "
+                          "networks are averaged with the embeddings model)")
+    if settings["embeddings"]:
+        from research.tone.finetune import finetune_available
+
+        if not finetune_available():
+            raise ModelError(EXTRA_HINT)
+
+
+def _sentence_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def _sentence_scorers(config: Config, run: RunFolder,
+                      metrics: dict[str, Any]) -> dict[str, SentenceScorer] | None:
+    """The trained subjectivity (and propaganda) sentence models; fine-tuning seconds per
+    seed go to the log and to ``metrics["sentence_models"]``."""
     if "sentences" not in config["tone"]["features"]:
         return None
     settings = config["tone"]["sentences"]
     folder = Path(settings["subjectivity"])
-    rows = []
-    for name in ("train_en.tsv", "dev_en.tsv"):
-        with (folder / name).open(encoding="utf-8", newline="") as handle:
-            rows += list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    subjective = SentenceScorer(positive="SUBJ", C=settings["C"], char_ngrams=settings["char_ngrams"])
+    rows = [r for split in settings["subjectivity_splits"] for r in _sentence_rows(folder / f"{split}_en.tsv")]
+    fine_tune = settings["fine_tune"] if isinstance(settings["fine_tune"], bool) else tuple(settings["fine_tune"])
+    subjective = SentenceScorer(positive="SUBJ", C=settings["C"], class_weight=settings["class_weight"],
+                                char_ngrams=settings["char_ngrams"], embeddings=settings["embeddings"],
+                                fine_tune=fine_tune, fine_tune_epochs=settings["fine_tune_epochs"],
+                                fine_tune_threads=settings["fine_tune_threads"])
     subjective.fit([r["sentence"] for r in rows], [r["label"] for r in rows])
-    with Path(settings["propaganda"]).open(encoding="utf-8", newline="") as handle:
-        lines = [r for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+    scorers = {"subjective": subjective}
+    info: dict[str, Any] = {"subjective": {"sentences": len(rows), "splits": list(settings["subjectivity_splits"]),
+                                           "embeddings": settings["embeddings"]}}
+    if subjective.fine_tuned_ is not None:
+        seconds = {str(seed): round(t, 1) for seed, t in zip(subjective.fine_tuned_.seeds,
+                                                            subjective.fine_tuned_.fit_seconds_, strict=True)}
+        info["subjective"]["fine_tune_seconds"] = seconds
+        for seed, t in seconds.items():
+            run.log.info("fine-tuned subjectivity network, seed %s: %.1f s (%d epochs, %d sentences)", seed, t,
+                         settings["fine_tune_epochs"], len(rows))
+    lines: list[dict[str, str]] = []
+    if settings["propaganda"] is not None:
+        lines = [r for r in _sentence_rows(Path(settings["propaganda"]))
                  if len(r["sentence"].split()) >= settings["min_words"]]
-    propaganda = SentenceScorer(positive="1", C=settings["C"], char_ngrams=settings["char_ngrams"])
-    propaganda.fit([r["sentence"] for r in lines], [r["propaganda"] for r in lines])
+        propaganda = SentenceScorer(positive="1", C=settings["C"], class_weight=settings["class_weight"],
+                                    char_ngrams=settings["char_ngrams"])
+        scorers["propaganda"] = propaganda.fit([r["sentence"] for r in lines], [r["propaganda"] for r in lines])
+        info["propaganda"] = {"sentences": len(lines)}
     run.log.info("sentence models: %d CheckThat sentences, %d PTC lines", len(rows), len(lines))
-    return {"subjective": subjective, "propaganda": propaganda}
+    metrics["sentence_models"] = info
+    return scorers
 
 
 def tone_settings(config: Config) -> ToneSettings:
@@ -189,7 +230,7 @@ def tone_settings(config: Config) -> ToneSettings:
         max_iter=tone["max_iter"], calibration_folds=tone["calibration_folds"], nb_alpha=tone["nb_alpha"],
         tone_features=tone["tone_features"], tfidf_params=tfidf_params,
         sentence_threshold=tone["sentences"]["threshold"], sentence_min_words=tone["sentences"]["min_words"],
-        random_state=config["seed"])
+        sentence_quantiles=tuple(tone["sentences"]["quantiles"]), random_state=config["seed"])
 
 
 def _estimator(config: Config, scorers, confounding=None):
@@ -308,8 +349,9 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     if len(docs) < SMALL_CORPUS:
         run.warn(f"only {len(docs)} training documents: enough to exercise the pipeline, not to support "
                  "conclusions about tone; train on the shared data sets for real use")
+    metrics: dict[str, Any] = {"evaluation": "cross_validation"}
     with run.stage("sentence models"):
-        scorers = _sentence_scorers(config, run)
+        scorers = _sentence_scorers(config, run, metrics)
     with run.stage("feature confounding"):
         confounding = measure_run_confounding(config, run, texts, labels, groups, scorers)
     estimator = _estimator(config, scorers, confounding)
@@ -318,7 +360,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     with run.stage("fit"):
         model = _fit_final(config, estimator, texts, labels, groups)
         save_artifact(model, run.path / "artifacts" / "model")   # model.json + model.skops
-    metrics: dict[str, Any] = {"evaluation": "cross_validation", "cv": _headline(cv)}
+    metrics["cv"] = _headline(cv)
     cv_proba = _align(cv, model)
     rows = score_documents(model, docs, cv_proba, config["tone"]["explain_top"], tone["promotional"]["enabled"],
                            {"split": "cv"}, cv.threshold)     # each fold's own threshold, as its metrics

@@ -12,6 +12,8 @@ the main file it wrote; ``load_artifact(path)`` reads it back:
                                             model.skops      the scikit-learn estimator, if any
     tone model (ToneClassifier)             model.json (settings, decision threshold, calibration map)
                                             + model.skops (the scikit-learn pipeline)
+                                            model.<scorer>.seed<k>.safetensors: fine-tuned sentence
+                                                             networks, if any (research.runs.finetuned)
     merged topics (MergedTopicModel)        model.json       the groups of topics, their weights and the base
                                                              model's state; .npz/.skops: the base model's
 
@@ -26,9 +28,8 @@ gensim ``LdaModel`` is rebuilt from its arrays (sufficient statistics, ``expElog
 ``alpha``, ``eta`` and the state's ``eta``) and gives the same topic shares and perplexity as the original.
 
 A legacy ``.joblib`` artefact (research 0.1.0) is a pickle: :func:`load_artifact` opens it
-only with ``trusted=True``. Objects that cannot be saved this way (the fine-tuned torch
-sentence model of :mod:`research.tone.finetune`, reachable only from Python) are refused
-at save time with a :class:`~research.errors.ModelError`.
+only with ``trusted=True``. Objects that cannot be saved this way are refused at save time
+with a :class:`~research.errors.ModelError`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ VECTORIZER_TYPES = ["sklearn.feature_extraction.text.TfidfVectorizer",
                     "sklearn.feature_extraction.text.HashingVectorizer", "sklearn.pipeline.Pipeline"]
 TONE_TYPES = VECTORIZER_TYPES + [
     "research.tone.features.ToneFeatures", "research.tone.sentences.SentenceShares",
+    "research.tone.embeddings.SentenceEmbeddings",
     "research.tone.sentences.SentenceScorer", "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler",
@@ -157,9 +159,9 @@ def _skops_dump(obj: Any, path: Path, trusted: list[str]) -> None:
     path.write_bytes(data)
 
 
-_PYTHON_ONLY = ("research.tone.finetune.", "research.tone.embeddings.", "torch.")
-_PYTHON_ONLY_HINT = ("the fine-tuned sentence model (research.tone.finetune) and sentence embeddings are "
-                     "reachable only from Python and cannot be stored in a run folder; save them yourself")
+_PYTHON_ONLY = ("research.tone.finetune.", "torch.")
+_PYTHON_ONLY_HINT = ("a fine-tuned sentence model is stored only as a SentenceScorer's fine_tuned_ inside a tone "
+                     "model (research.runs.finetuned); save other torch objects yourself")
 _UNSUPPORTED = "only the types in research.runs.artifacts lists (scikit-learn and the package's own) can be stored"
 
 
@@ -218,8 +220,11 @@ def _save_tone_model(model: Any, base: Path) -> Path:
             and promo.advocacy_.estimator is model.pipeline_):
         raise ModelError(f"{base.name}: the promotional scorer must use the tone model's own pipeline "
                          "(FrozenEstimator(model.pipeline_)) to be saved as a run artefact")
-    _skops_dump(model.pipeline_, base.with_suffix(".skops"), TONE_TYPES)
-    state = {"positive": str(model.positive), "unit": model.unit,
+    from research.runs.finetuned import detached
+
+    with detached(model.pipeline_, base) as fine_tuned:
+        _skops_dump(model.pipeline_, base.with_suffix(".skops"), TONE_TYPES)
+    state = {"fine_tuned": fine_tuned, "positive": str(model.positive), "unit": model.unit,
              "paragraph_min_words": int(model.paragraph_min_words),
              "promotional": {"positive": str(promo.positive), "prior": float(promo.prior),
                              "positive_index_": int(promo.positive_index_)},
@@ -412,12 +417,14 @@ def _load_tone_model(path: Path, state: dict[str, Any]) -> Any:
     from sklearn.frozen import FrozenEstimator
     from sklearn.pipeline import Pipeline
 
+    from research.runs.finetuned import attach
     from research.tone import PromotionalScorer
     from research.tone.classifier import ToneClassifier
 
     pipeline = _skops_load(path.with_suffix(".skops"), TONE_TYPES)
     if not isinstance(pipeline, Pipeline):
         raise RunError(f"{path}: the tone model's .skops file holds a {_name(pipeline)}, not a Pipeline")
+    attach(pipeline, path, state.get("fine_tuned", []))
     unit, promo = state["unit"], state["promotional"]
     if unit not in ("document", "paragraph"):
         raise RunError(f"{path}: unknown tone unit {unit!r}")

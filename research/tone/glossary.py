@@ -60,7 +60,16 @@ TONE_FEATURES: dict[str, tuple[str, str]] = {
 SENTENCE_MODELS = {"subjective": "subjective sentences (CheckThat! model)",
                    "propaganda": "propaganda-like sentences (PTC model)"}
 SENTENCE_KINDS = {"share": ("share of", "share of sentences the model flags"),
-                  "mean": ("mean probability of", "mean probability over sentences")}
+                  "mean": ("mean probability of", "mean probability over sentences"),
+                  # tone.sentences.quantiles: the document's sentence probabilities, ranked
+                  "q10": ("the least flagged sentences (10th percentile) for",
+                          "probability below which 10% of the document's sentences fall"),
+                  "q25": ("the lower quartile of", "probability below which a quarter of the sentences fall"),
+                  "q50": ("the median sentence for", "probability below which half of the sentences fall"),
+                  "q75": ("the upper quartile of", "probability below which three quarters of the sentences fall"),
+                  "q90": ("the most flagged sentences (90th percentile) for",
+                          "probability below which 90% of the document's sentences fall")}
+QUANTILE = re.compile(r"q(\d+(?:\.\d+)?)$")
 REASON = re.compile(r"\s*(.+?)\s+\(([+-]?\d+(?:\.\d+)?)\)\s*$")
 
 
@@ -77,6 +86,10 @@ def _explain(name: str) -> tuple[str, str]:
         if model in SENTENCE_MODELS and kind in SENTENCE_KINDS:
             prefix, meaning = SENTENCE_KINDS[kind]
             return f"{prefix} {SENTENCE_MODELS[model]}", meaning
+        q = QUANTILE.match(kind)
+        if model in SENTENCE_MODELS and q:      # a quantile without a name of its own
+            return (f"{q.group(1)}th percentile of {SENTENCE_MODELS[model]}",
+                    f"probability below which {q.group(1)}% of the document's sentences fall")
     if part == "embeddings" or rest.startswith("emb"):
         return f"sentence-embedding dimension {rest.removeprefix('emb')}", "a dimension of a sentence encoder"
     return rest.replace("_", " "), f"a feature from the {part} part of the classifier"

@@ -98,6 +98,7 @@ class ToneSettings:
     tfidf_params: dict[str, Any] = field(default_factory=dict)
     sentence_threshold: float = 0.5
     sentence_min_words: int = 3
+    sentence_quantiles: tuple[float, ...] = ()
     random_state: int = 42
 
     def check(self, sentence_scorers: Any = None) -> None:
@@ -164,7 +165,7 @@ def build_classifier(settings: ToneSettings | None = None, /, *, tfidf: Any = No
                                         ("scale", scaler())])))
     if "sentences" in s.features:
         shares = sentence_features(dict(sentence_scorers or {}), threshold=s.sentence_threshold,
-                                   min_words=s.sentence_min_words)
+                                   min_words=s.sentence_min_words, quantiles=s.sentence_quantiles)
         parts.append(("sentences", Pipeline([("features", shares), ("scale", scaler())])))
     return Pipeline([("features", FeatureUnion(parts)), ("clf", builder(s))])
 

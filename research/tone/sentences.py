@@ -20,7 +20,9 @@ dev_test score was seen; read the caveats in :mod:`research.tone.finetune`). Re-
 
 :class:`SentenceShares` turns fitted scorers into document features: it splits each
 document into sentences and returns, per scorer, the share of sentences scored above
-``threshold`` and the mean probability. Scorers are frozen inside it
+``threshold`` and the mean probability, and optionally quantiles of the sentences'
+probabilities (``quantiles=(0.25, 0.5, 0.75, 0.9)`` -> ``<name>_q25`` ... ``<name>_q90``:
+how subjective a document's least, typical and most subjective sentences are). Scorers are frozen inside it
 (:class:`sklearn.frozen.FrozenEstimator`), so cloning a pipeline for cross-validation
 keeps them trained, and fitting the document classifier never refits them.
 
@@ -85,13 +87,20 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         logistic regression's probability with that of a
         :class:`~research.tone.finetune.FineTunedSentenceClassifier` over these seeds,
         half and half (needs ``embeddings=True``; about 3 min per seed on 2 cores).
+    fine_tune_epochs : int
+        Training epochs of each fine-tuned network (4, the recipe of
+        :mod:`research.tone.finetune`; fewer only for quick checks).
+    fine_tune_threads : int
+        torch threads while fine-tuning and scoring (fixed, so that results repeat); 1 is
+        faster than 2 when other jobs share the cores.
     """
 
     DEFAULT_C = 0.3        # C=None: tone.sentences.C of defaults.yaml (a test compares them) ...
     EMBEDDINGS_C = 0.003   # ... or this with embeddings=True (384 dense dimensions need more penalty)
 
     def __init__(self, positive="SUBJ", C=None, class_weight=None, char_ngrams=False,
-                 embeddings=False, max_iter=2000, fine_tune=False):
+                 embeddings=False, max_iter=2000, fine_tune=False, fine_tune_epochs=4,
+                 fine_tune_threads=2):
         self.positive = positive
         self.C = C
         self.class_weight = class_weight
@@ -99,6 +108,8 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
         self.embeddings = embeddings
         self.max_iter = max_iter
         self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_threads = fine_tune_threads
 
     def _fine_tuner(self):
         """The fine-tuned classifier to fit, or None."""
@@ -108,8 +119,9 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
             raise ModelError("tone.sentences.fine_tune: needs embeddings=True (the fine-tuned "
                              "networks are averaged with the embeddings model)")
         from research.tone.finetune import FineTunedSentenceClassifier
-        seeds = (0, 1, 2) if self.fine_tune is True else self.fine_tune
-        return FineTunedSentenceClassifier(positive=self.positive, seeds=seeds)
+        seeds = (0, 1, 2) if self.fine_tune is True else tuple(self.fine_tune)
+        return FineTunedSentenceClassifier(positive=self.positive, seeds=seeds,
+                                           epochs=self.fine_tune_epochs, n_threads=self.fine_tune_threads)
 
     def _pipeline(self) -> Pipeline:
         parts = [("tone", Pipeline([("features", ToneFeatures()),
@@ -166,7 +178,8 @@ class SentenceScorer(ClassifierMixin, BaseEstimator):
 
 
 class SentenceShares(TransformerMixin, BaseEstimator):
-    """Documents -> per scorer: share of sentences above ``threshold`` and mean probability.
+    """Documents -> per scorer: share of sentences above ``threshold``, mean probability and
+    the ``quantiles`` of the sentences' probabilities.
 
     Parameters
     ----------
@@ -177,17 +190,27 @@ class SentenceShares(TransformerMixin, BaseEstimator):
         A sentence counts towards ``<name>_share`` when its probability exceeds this.
     min_words : int
         Sentences with fewer words (headings, captions, bylines) are ignored.
+    quantiles : tuple of float
+        Quantiles in (0, 1) of each document's sentence probabilities, as features
+        ``<name>_q<100 x q>`` (e.g. 0.9 -> ``subjective_q90``); none by default. A document
+        without sentences gets 0 for every feature.
     """
 
-    def __init__(self, scorers=(), threshold=0.5, min_words=3):
+    def __init__(self, scorers=(), threshold=0.5, min_words=3, quantiles=()):
         self.scorers = scorers
         self.threshold = threshold
         self.min_words = min_words
+        self.quantiles = quantiles
 
     def fit(self, X=None, y=None):  # noqa: ARG002
         if isinstance(self.threshold, bool) or not (isinstance(self.threshold, (int, float))
                                                     and 0.0 < self.threshold < 1.0):
             raise ParameterError("threshold", "a number in (0, 1)", self.threshold)
+        qs = self.quantiles
+        if (isinstance(qs, (str, bytes)) or not all(
+                isinstance(q, (int, float)) and not isinstance(q, bool) and 0.0 < q < 1.0 for q in qs)
+                or len({_q_name(q) for q in qs}) != len(qs)):
+            raise ParameterError("quantiles", "distinct numbers in (0, 1)", qs)
         if not self.scorers:
             raise ModelError("tone.sentences: no sentence scorer given; train one on "
                              "CheckThat or PTC sentences, or drop 'sentences' from tone.features")
@@ -207,25 +230,36 @@ class SentenceShares(TransformerMixin, BaseEstimator):
         docs = [self._sentences(t) for t in X]
         flat = [s for doc in docs for s in doc]
         bounds = np.cumsum([0] + [len(d) for d in docs])
-        out = np.zeros((len(docs), 2 * len(self.scorers)))
+        qs = [float(q) for q in self.quantiles]
+        width = 2 + len(qs)
+        out = np.zeros((len(docs), width * len(self.scorers)))
         for j, (_, scorer) in enumerate(self.scorers):
             inner = getattr(scorer, "estimator", scorer)
             probs = inner.score_sentences(flat) if flat else np.zeros(0)
             for i in range(len(docs)):
                 p = probs[bounds[i]:bounds[i + 1]]
                 if p.size:
-                    out[i, 2 * j] = float(np.mean(p > self.threshold))
-                    out[i, 2 * j + 1] = float(np.mean(p))
+                    out[i, width * j] = float(np.mean(p > self.threshold))
+                    out[i, width * j + 1] = float(np.mean(p))
+                    if qs:
+                        out[i, width * j + 2:width * (j + 1)] = np.quantile(p, qs)
         return out
 
     def get_feature_names_out(self, input_features=None):  # noqa: ARG002
         check_is_fitted(self, "names_")
-        return np.array([f"{n}_{kind}" for n in self.names_ for kind in ("share", "mean")],
-                        dtype=object)
+        kinds = ("share", "mean", *(_q_name(q) for q in self.quantiles))
+        return np.array([f"{n}_{kind}" for n in self.names_ for kind in kinds], dtype=object)
 
 
-def sentence_features(scorers: dict, threshold: float = 0.5, min_words: int = 3) -> SentenceShares:
+def _q_name(q: float) -> str:
+    """0.25 -> "q25", 0.9 -> "q90", 0.975 -> "q97.5"."""
+    return f"q{round(100 * float(q), 1):g}"
+
+
+def sentence_features(scorers: dict, threshold: float = 0.5, min_words: int = 3,
+                      quantiles=()) -> SentenceShares:
     """A :class:`SentenceShares` over ``{name: fitted scorer}``, each frozen."""
     frozen = [(name, s if isinstance(s, FrozenEstimator) else FrozenEstimator(s))
               for name, s in scorers.items()]
-    return SentenceShares(scorers=frozen, threshold=threshold, min_words=min_words)
+    return SentenceShares(scorers=frozen, threshold=threshold, min_words=min_words,
+                          quantiles=tuple(quantiles))

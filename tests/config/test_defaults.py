@@ -66,6 +66,7 @@ def test_tone_settings_agree_with_the_tone_and_vectorizer_sections(defaults):
                                  tone["tone_features"])
     assert (s.sentence_threshold, s.sentence_min_words) == (tone["sentences"]["threshold"],
                                                             tone["sentences"]["min_words"])
+    assert list(s.sentence_quantiles) == tone["sentences"]["quantiles"]
     assert s.random_state == defaults["seed"]
     # TF-IDF features: no defaults of our own; scikit-learn's are the vectorizer section's
     assert s.tfidf_params == {}
@@ -87,4 +88,6 @@ def test_tone_classifier_scorers_agree(defaults):
                      "random_state": defaults["seed"]}
     assert _signature_defaults(PromotionalScorer)["prior"] == tone["promotional"]["prior"]
     assert SentenceScorer.DEFAULT_C == tone["sentences"]["C"]
-    assert _signature_defaults(SentenceScorer)["char_ngrams"] == tone["sentences"]["char_ngrams"]
+    scorer = _signature_defaults(SentenceScorer)
+    for key in ("char_ngrams", "class_weight", "embeddings", "fine_tune", "fine_tune_epochs", "fine_tune_threads"):
+        assert scorer[key] == tone["sentences"][key], key

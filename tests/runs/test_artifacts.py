@@ -288,20 +288,17 @@ def test_what_cannot_be_saved_without_pickle_is_refused_at_save_time(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_fine_tuned_sentence_model_is_refused_with_a_clear_error(fitted, tmp_path):
-    """A sentence scorer averaged with a fine-tuned torch model (reachable only from Python)."""
+def test_a_fine_tuned_model_outside_a_sentence_scorer_is_refused_with_a_clear_error(fitted, tmp_path):
+    """The fine-tuned networks are stored (as safetensors) only as a SentenceScorer's
+    ``fine_tuned_`` (tests/tone/test_finetune_run.py); anywhere else they are refused."""
     import copy
 
-    from research.tone import FineTunedSentenceClassifier, SentenceScorer, sentence_features
+    from research.tone import FineTunedSentenceClassifier
 
-    scorer = SentenceScorer().fit(["We must act now, it is a disgrace!", "The meeting was held on Monday.",
-                                   "I think this is wonderful.", "Officials said 40 people attended."],
-                                  ["SUBJ", "OBJ", "SUBJ", "OBJ"])
-    scorer.fine_tuned_ = FineTunedSentenceClassifier()
     model = copy.deepcopy(fitted["tone"][1]["model"])
-    model.pipeline_.steps[0][1].transformer_list.append(("sentences", sentence_features({"subjective": scorer})))
-    with pytest.raises(ModelError, match=r"FineTunedSentenceClassifier.*fine-tuned sentence model "
-                                         r"\(research\.tone\.finetune\).*reachable only from Python"):
+    model.pipeline_.steps[0][1].transformer_list.append(("ft", FineTunedSentenceClassifier()))
+    with pytest.raises(ModelError, match=r"FineTunedSentenceClassifier.*fine-tuned sentence model is stored "
+                                         r"only as a SentenceScorer's fine_tuned_"):
         artifacts.save_artifact(model, tmp_path / "model")
     assert not list(tmp_path.iterdir())
 
