@@ -105,7 +105,7 @@ def test_sample_order_with_the_shipped_promotional_config(shared_data, sample_di
     config = load_config("tone_promotional.yaml", [
         f"tone.sentences.subjectivity={shared_data / 'checkthat2025_en'}",
         f"tone.sentences.propaganda={shared_data / 'ptc_propaganda' / 'derived_train_sentences.tsv'}"])
-    scorers = _sentence_scorers(config, SimpleNamespace(log=logging.getLogger(__name__)))
+    scorers = _sentence_scorers(config, SimpleNamespace(log=logging.getLogger(__name__)), {})
     texts, labels = training_corpus(shared_data, news_all=True)
     rng = random.Random(0)
     picked = rng.sample([i for i, lab in enumerate(labels) if lab == "opinion"], 90) + \
