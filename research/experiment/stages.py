@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from research.errors import CleaningError
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder, write_json
 from research.text.paragraphs import split_paragraphs
+from research.util.tables import write_csv
 from research.util.workers import helpers_for
 from research.vectorise import fit_vectorizer, top_terms_by_group, top_terms_per_row
 
@@ -142,17 +142,6 @@ def _front_metrics(p: Prepared, documents_kept: int, unit: str) -> dict[str, Any
             "matrix_density": round(float(p.matrix.nnz) / max(1, p.matrix.shape[0] * p.matrix.shape[1]), 6),
             "tokens_per_document_mean": round(float(lengths.mean()), 3) if len(lengths) else 0.0,
             "unit": unit, "units_modelled": len(p.documents)}
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    fields: list[str] = []
-    for row in rows:
-        fields.extend(k for k in row if k not in fields)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def write_top_terms(run: RunFolder, prepared: Prepared, n: int) -> dict[str, list[tuple[str, float]]]:

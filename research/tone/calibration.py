@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from research.errors import ParameterError, RunError
+from research.util.tables import write_csv
 
 __all__ = ["CALIBRATIONS", "Calibrator", "brier_by_group", "check_calibration", "group_calibration",
            "plot_reliability_by_group", "write_group_calibration"]
@@ -118,8 +119,6 @@ def group_calibration(splits: dict[str, tuple[Any, Any, Any]], positive: str, fo
     """For each split (``{"cv": (y_true, p_positive, groups), "test": ...}``): Brier per group.
     Writes ``calibration_by_group.csv`` and ``figures/reliability_by_group.png`` in ``folder``
     and returns ``{split: {group: {documents, brier, ...}}}`` for metrics.json."""
-    from research.experiment.stages import write_csv
-
     rows, panels, out = [], [], {}
     for split, (y_true, p, groups) in splits.items():
         found = brier_by_group(y_true, p, positive, groups)

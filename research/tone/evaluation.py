@@ -119,7 +119,7 @@ def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def _predict(proba: np.ndarray, pos: int | None, threshold: float) -> np.ndarray:
+def _predict(proba: np.ndarray, pos: int | None, threshold: float | np.ndarray) -> np.ndarray:
     if pos is None:
         return proba.argmax(axis=1)
     return np.where(proba[:, pos] > threshold, pos, 1 - pos)
