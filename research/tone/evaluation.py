@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import clone
-from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from research.errors import ParameterError
 from research.text.paragraphs import split_paragraphs
+from research.tone.folds import SCHEMES, check_classes, check_splits, make_folds
 from research.tone.threshold import is_auto, model_threshold, takes_groups
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "paragraph_cross_validate",
 ]
 
-SCHEMES = ("auto", "stratified", "group", "leave_one_group_out")
 METRICS = ("macro_f1", "accuracy", "roc_auc", "pr_auc", "brier")
 
 
@@ -242,58 +242,6 @@ def _evaluation(scheme, y_true, proba, classes, sc: Scoring, groups=None,
                           confusion=found["confusion"], folds=list(folds), fold_of=fold_of)
 
 
-# -- folds -----------------------------------------------------------------------------
-
-def _check_classes(labels: np.ndarray) -> dict[str, int]:
-    counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
-    if len(counts) < 2:
-        raise ParameterError("y", "labels of two classes or more (a classifier needs them)",
-                             [str(c) for c in counts])
-    return counts
-
-
-def _check_splits(n_splits: int, counts: dict[str, int]) -> None:
-    """Stratified folds need every class in every fold."""
-    if n_splits < 2 or min(counts.values()) < n_splits:
-        sizes = ", ".join(f"{c}: {int(n)}" for c, n in counts.items())
-        raise ParameterError("n_splits", f"an integer >= 2 and at most the documents of the smallest class ({sizes})",
-                             n_splits)
-
-
-def make_folds(labels, groups=None, n_splits=5, scheme="auto", seed=0) -> list:
-    """(train indices, test indices) per fold; a ParameterError (a ModelError) when folds cannot work."""
-    if scheme not in SCHEMES:
-        raise ParameterError("scheme", f"one of {', '.join(SCHEMES)}", scheme)
-    labels = np.asarray([str(v) for v in labels])
-    counts = _check_classes(labels)
-    if scheme == "auto":
-        scheme = "stratified" if groups is None else "group"
-    if scheme != "stratified" and groups is None:
-        raise ParameterError("groups", f"one group per document (e.g. its outlet) for scheme {scheme!r}",
-                             None)
-    dummy = np.zeros((len(labels), 1))
-    if scheme == "stratified":
-        _check_splits(n_splits, counts)
-        folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(dummy, labels)
-    else:
-        groups = np.asarray([str(g) for g in groups])
-        n_groups = len(np.unique(groups))
-        need = 2 if scheme == "leave_one_group_out" else max(n_splits, 2)
-        if n_groups < need:
-            raise ParameterError("n_splits", f"at most the number of groups ({n_groups}; or use more groups)",
-                                 n_splits)
-        splitter = LeaveOneGroupOut() if scheme == "leave_one_group_out" else \
-            StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
-        folds = splitter.split(dummy, labels, groups)
-    out = []
-    for k, (train, test) in enumerate(folds):
-        if len(np.unique(labels[train])) < 2:
-            raise ParameterError("groups", "groups that leave two classes in every training fold "
-                                 "(use more groups or stratified folds)", f"fold {k} trains on one class")
-        out.append((train, test))
-    return out
-
-
 def _fold_predict(estimator, texts, labels, folds, groups=None,
                   thresholds: list | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Out-of-fold probabilities; each fold's model gets its training part's ``groups`` when
@@ -364,7 +312,7 @@ def evaluate_holdout(estimator, train_texts, train_labels, test_texts, test_labe
     ``scoring``: the fields of :class:`Scoring`."""
     sc = Scoring(**scoring)
     train_labels = np.asarray([str(v) for v in train_labels])
-    _check_classes(train_labels)
+    check_classes(train_labels)
     model = clone(estimator).fit([str(t) for t in train_texts], train_labels)
     if is_auto(sc.threshold):
         sc = Scoring(**{**scoring, "threshold": model_threshold(model)})
@@ -382,8 +330,8 @@ def paragraph_cross_validate(estimator, texts, labels, n_splits=5, min_words=5, 
         raise ParameterError("threshold", "a number with paragraph units (tone.unit: paragraph)", "auto")
     positive, threshold, seed = sc.positive, sc.threshold, sc.seed
     labels = np.asarray([str(v) for v in labels])
-    counts = _check_classes(labels)
-    _check_splits(n_splits, counts)
+    counts = check_classes(labels)
+    check_splits(n_splits, counts)
     paras, owner = [], []
     for i, text in enumerate(texts):
         found = split_paragraphs(str(text), min_words) or [str(text)]

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from research.errors import ParameterError
+from research.tone.folds import make_folds
 
 __all__ = ["AUTO", "ThresholdChoice", "best_threshold", "check_threshold", "choose", "inner_folds", "is_auto",
            "macro_f1_by_threshold", "model_threshold", "takes_groups"]
@@ -131,7 +132,6 @@ def _f1_at(is_positive, p_positive, threshold: float) -> float:
 
 def inner_folds(labels, groups, n_splits: int, seed: int) -> tuple[list, str]:
     """(folds, scheme): grouped folds when ``groups`` allow them, else stratified ones."""
-    from research.tone.evaluation import make_folds
 
     labels = np.asarray([str(v) for v in labels])
     if groups is not None:
