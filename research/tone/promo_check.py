@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from research.errors import ConfigError
+from research.evaluate.intervals import percentile_interval
 from research.tone.features import _QUOTED, tokenize
 from research.tone.lexicon import EVAL_NEG, EVAL_POS
 
@@ -275,6 +276,6 @@ def axis_auc(labels, scores, negatives=None, n_boot: int = 1000, seed: int = 0) 
     for _ in range(int(n_boot)):
         idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
         draws.append(roc_auc_score(y[idx], s[idx]))
-    lo, hi = (np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan))
+    lo, hi = percentile_interval(np.asarray(draws)) if draws else (np.nan, np.nan)
     return {"roc_auc": float(roc_auc_score(y, s)), "low": float(lo), "high": float(hi),
             "n_positive": len(pos), "n_negative": len(neg)}
