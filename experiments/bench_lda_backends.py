@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
@@ -63,7 +64,7 @@ def octis_bbc(data: Path, every: int) -> tuple[list[list[str]], object, list[str
 
 def settings(tomotopy_iterations: list[int]) -> list[tuple[str, str, dict]]:
     """(label, back-end, settings beyond defaults.yaml's)."""
-    rows = [("gensim (defaults)", "gensim", {}), ("sklearn (defaults)", "sklearn", {})]
+    rows: list[tuple[str, str, dict]] = [("gensim (defaults)", "gensim", {}), ("sklearn (defaults)", "sklearn", {})]
     rows += [(f"tomotopy ({n} sweeps)", "tomotopy", {"iterations": n}) for n in tomotopy_iterations]
     return rows
 
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("bench_lda_backends: shared data not found; pass --data PATH")
     print(f"command: python experiments/bench_lda_backends.py --every {args.every} --repeats {args.repeats} "
           f"--tomotopy-iterations {' '.join(map(str, args.tomotopy_iterations))} --part {args.part}")
-    corpora = {"20ng": ("20 Newsgroups", newsgroups), "bbc": ("BBC (octis_bbc)", octis_bbc)}
+    corpora: dict[str, tuple[str, Any]] = {"20ng": ("20 Newsgroups", newsgroups), "bbc": ("BBC (octis_bbc)", octis_bbc)}
     for part, (title, read) in corpora.items():
         if args.part not in ("all", part):
             continue

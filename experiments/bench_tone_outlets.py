@@ -26,6 +26,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -44,8 +45,8 @@ from research.tone.evaluation import bootstrap_intervals, classification_metrics
 
 TEST_GROUPS = ("guardian", "bbc_politics")
 POSITIVE = "opinion"
-BEFORE = {"C": 0.1, "class_weight": None, "max_ratio": None}        # configs/tone_genre.yaml before issue 15
-SETTINGS = {
+BEFORE: dict[str, Any] = {"C": 0.1, "class_weight": None, "max_ratio": None}        # configs/tone_genre.yaml before issue 15
+SETTINGS: dict[str, dict[str, Any]] = {
     "before: C 0.1, all features": BEFORE,
     "C 0.1, max_ratio 1.0": {**BEFORE, "max_ratio": 1.0},           # configs/tone_genre.yaml now
     "balanced, C 0.03, all features": {"C": 0.03, "class_weight": "balanced", "max_ratio": None},

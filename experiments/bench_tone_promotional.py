@@ -27,13 +27,12 @@ import logging
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from research.config.load import load_config  # noqa: E402
-from research.experiment.tone import _estimator, _fit_final, _sentence_scorers  # noqa: E402
+from research.experiment.tone import tone_fitter  # noqa: E402
 from research.tone import PromotionalScorer, ToneClassifier, build_classifier  # noqa: E402
 from research.tone.promo_check import (  # noqa: E402
     CRITICAL,
@@ -53,10 +52,7 @@ def shipped_fitter(overrides=()):
     """``fit(texts, labels) -> ToneClassifier`` built as a run of tone_promotional.yaml
     builds it (research.experiment.tone: its sentence models, trained once on CheckThat
     train+dev and PTC lines, its classifier settings and promotional prior)."""
-    config = load_config(CONFIG, list(overrides))
-    scorers = _sentence_scorers(config, SimpleNamespace(log=logging.getLogger(__name__)))
-    estimator = _estimator(config, scorers)
-    return lambda texts, labels: _fit_final(config, estimator, texts, labels)
+    return tone_fitter(load_config(CONFIG, list(overrides)), logging.getLogger(__name__))
 
 
 def tone_only_fit(texts, labels):

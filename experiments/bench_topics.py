@@ -25,6 +25,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -42,7 +43,9 @@ TOKEN = r"(?u)\b[a-z]{3,}\b"
 
 # (label, kind, backend, vectoriser settings, model settings); the first row of each model is
 # the setting chosen for the configs, the rest is what was tried on the way there.
-CHOSEN = [
+# (label, model kind, back-end, vectorizer settings, model settings)
+Setting = tuple[str, str, str, dict[str, Any], dict[str, Any]]
+CHOSEN: list[Setting] = [
     ("NMF chosen: binary TF-IDF, Frobenius, nndsvda, 100 iter", "nmf", "sklearn",
      {"kind": "tfidf", "binary": True}, {"init": "nndsvda", "max_iter": 100}),
     ("LDA chosen: sklearn batch, 30 iter, priors 0.1/0.01", "lda", "sklearn",
@@ -106,10 +109,10 @@ TRIED = [
 # embedding topics (issue 14 item 6; the optional extra, make embeddings): each document's words
 # (max_words 128, heaviest first) embedded with the bundled all-MiniLM-L6-v2, PCA to 5 dims,
 # KMeans, c-TF-IDF words over square-rooted counts (the defaults.yaml settings). Embeddings are memoised, so the five K encode once.
-EMBED = ("Embedding topics: MiniLM, PCA 100, KMeans, sqrt c-TF-IDF", "embed", "sklearn", {"kind": "count"}, {})
+EMBED: Setting = ("Embedding topics: MiniLM, PCA 100, KMeans, sqrt c-TF-IDF", "embed", "sklearn", {"kind": "count"}, {})
 # the streaming NMF (issue 12): MiniBatchNMF with its defaults.yaml settings (30 epochs,
 # forget_factor 0.3, no early stopping); scikit-learn's early stopping stopped in epoch 1
-MINIBATCH = ("NMF mini-batch: binary TF-IDF, defaults (30 epochs)", "nmf", "sklearn_minibatch",
+MINIBATCH: Setting = ("NMF mini-batch: binary TF-IDF, defaults (30 epochs)", "nmf", "sklearn_minibatch",
              {"kind": "tfidf", "binary": True}, {})
 # 20 Newsgroups speed runs (K=20): the chosen gensim LDA and NMF settings, and mini-batch NMF
 NEWSGROUPS = [CHOSEN[2], CHOSEN[0], MINIBATCH]
@@ -173,7 +176,7 @@ class Stages:
         return _Stage(self, name)
 
     def total(self, *names: str) -> tuple[float, float]:
-        return tuple(sum(self.rows[n][i] for n in names) for i in (0, 1))
+        return (sum(self.rows[n][0] for n in names), sum(self.rows[n][1] for n in names))
 
 
 class _Stage:

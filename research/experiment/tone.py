@@ -14,6 +14,7 @@ training part), grouped by ``tone.group_column``; the final model's threshold is
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from research.tone.classifier import ToneClassifier
 from research.tone.embeddings import EXTRA_HINT
 from research.tone.evaluation import decide
 
-__all__ = ["load_training_documents", "score_documents"]
+__all__ = ["load_training_documents", "score_documents", "tone_fitter"]
 
 SMALL_CORPUS = 30
 
@@ -181,7 +182,7 @@ def _sentence_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def _sentence_scorers(config: Config, run: RunFolder,
+def _sentence_scorers(config: Config, log: logging.Logger,
                       metrics: dict[str, Any]) -> dict[str, SentenceScorer] | None:
     """The trained subjectivity (and propaganda) sentence models; fine-tuning seconds per
     seed go to the log and to ``metrics["sentence_models"]``."""
@@ -204,7 +205,7 @@ def _sentence_scorers(config: Config, run: RunFolder,
                                                             subjective.fine_tuned_.fit_seconds_, strict=True)}
         info["subjective"]["fine_tune_seconds"] = seconds
         for seed, t in seconds.items():
-            run.log.info("fine-tuned subjectivity network, seed %s: %.1f s (%d epochs, %d sentences)", seed, t,
+            log.info("fine-tuned subjectivity network, seed %s: %.1f s (%d epochs, %d sentences)", seed, t,
                          settings["fine_tune_epochs"], len(rows))
     lines: list[dict[str, str]] = []
     if settings["propaganda"] is not None:
@@ -214,7 +215,7 @@ def _sentence_scorers(config: Config, run: RunFolder,
                                     char_ngrams=settings["char_ngrams"])
         scorers["propaganda"] = propaganda.fit([r["sentence"] for r in lines], [r["propaganda"] for r in lines])
         info["propaganda"] = {"sentences": len(lines)}
-    run.log.info("sentence models: %d CheckThat sentences, %d PTC lines", len(rows), len(lines))
+    log.info("sentence models: %d CheckThat sentences, %d PTC lines", len(rows), len(lines))
     metrics["sentence_models"] = info
     return scorers
 
@@ -286,6 +287,16 @@ def _fit_final(config: Config, estimator, texts, labels, groups) -> ToneClassifi
         raise _at_config_key(exc) from None
 
 
+def tone_fitter(config: Config, log=None):
+    """``fit(texts, labels, groups=None) -> ToneClassifier`` as a run of ``config`` fits its
+    final model (sentence models trained once, the config's features, classifier, threshold
+    and calibration), for benches and tests that need the config's model on other data.
+    ``tone.confounding`` is not applied: a run measures it on its own training groups."""
+    scorers = _sentence_scorers(config, log or logging.getLogger("research"), {})
+    estimator = _estimator(config, scorers)
+    return lambda texts, labels, groups=None: _fit_final(config, estimator, texts, labels, groups)
+
+
 def score_documents(model: ToneClassifier, docs: list[Document], proba: np.ndarray, top: int,
                     promotional: bool, extra: dict[str, Any] | None = None,
                     threshold: float | np.ndarray = 0.5) -> list[dict[str, Any]]:
@@ -351,7 +362,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
                  "conclusions about tone; train on the shared data sets for real use")
     metrics: dict[str, Any] = {"evaluation": "cross_validation"}
     with run.stage("sentence models"):
-        scorers = _sentence_scorers(config, run, metrics)
+        scorers = _sentence_scorers(config, run.log, metrics)
     with run.stage("feature confounding"):
         confounding = measure_run_confounding(config, run, texts, labels, groups, scorers)
     estimator = _estimator(config, scorers, confounding)

@@ -6,15 +6,13 @@ training data, the sample order under the shipped config's settings, and the har
 
 from __future__ import annotations
 
-import logging
 import random
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from research.config.load import load_config
-from research.experiment.tone import _estimator, _fit_final, _sentence_scorers
+from research.experiment.tone import tone_fitter
 from research.tone import ToneClassifier, build_classifier
 from research.tone.lexicon import EVAL_NEG, EVAL_POS
 from research.tone.promo_check import (
@@ -105,13 +103,12 @@ def test_sample_order_with_the_shipped_promotional_config(shared_data, sample_di
     config = load_config("tone_promotional.yaml", [
         f"tone.sentences.subjectivity={shared_data / 'checkthat2025_en'}",
         f"tone.sentences.propaganda={shared_data / 'ptc_propaganda' / 'derived_train_sentences.tsv'}"])
-    scorers = _sentence_scorers(config, SimpleNamespace(log=logging.getLogger(__name__)), {})
+    fit = tone_fitter(config)
     texts, labels = training_corpus(shared_data, news_all=True)
     rng = random.Random(0)
     picked = rng.sample([i for i, lab in enumerate(labels) if lab == "opinion"], 90) + \
         rng.sample([i for i, lab in enumerate(labels) if lab != "opinion"], 150)
-    model = _fit_final(config, _estimator(config, scorers), [texts[i] for i in picked],
-                       [labels[i] for i in picked], None)   # groups: the config's fixed threshold needs none
+    model = fit([texts[i] for i in picked], [labels[i] for i in picked])   # the config's fixed threshold needs no groups
     docs = {}
     for path in sorted(sample_dir.glob("*.txt")):
         lines = path.read_text(encoding="utf-8").splitlines()
