@@ -70,7 +70,7 @@ def extra():
 @pytest.mark.shared_data
 def test_a_small_fine_tune_is_deterministic_and_pickles(extra, shared_data, tmp_path):
     torch = extra
-    sents, labels = checkthat(shared_data, 64)
+    sents, labels = checkthat(shared_data, 32)      # two steps of 16: fine-tuning is slow on 2 cores
     threads, state = torch.get_num_threads(), torch.random.get_rng_state()
     est = FineTunedSentenceClassifier(positive="SUBJ", seeds=(0,), epochs=1)
     model = clone(est).fit(sents, labels)
@@ -91,9 +91,9 @@ def test_a_small_fine_tune_is_deterministic_and_pickles(extra, shared_data, tmp_
 @pytest.mark.shared_data
 def test_sentence_scorer_averages_the_fine_tuned_networks(extra, shared_data):
     needs_embeddings()
-    sents, labels = checkthat(shared_data, 48, seed=1)
+    sents, labels = checkthat(shared_data, 32, seed=1)
     scorer = SentenceScorer(positive="SUBJ", embeddings=True, class_weight="balanced",
-                            fine_tune=(3,)).fit(sents, labels)
+                            fine_tune=(3,), fine_tune_epochs=1).fit(sents, labels)
     assert scorer.fine_tuned_.seeds == (3,)
     assert list(scorer.fine_tuned_.classes_) == list(scorer.classes_) == ["OBJ", "SUBJ"]
     few = sents[:10]
