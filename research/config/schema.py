@@ -276,6 +276,11 @@ class SentencesCfg(Section):
     quantiles: list[Annotated[float, Field(gt=0, lt=1)]]
 
 
+class CharsCfg(Section):
+    ngram_range: Annotated[list[PosInt], Field(min_length=2, max_length=2)]
+    min_df: PosInt
+
+
 class PromotionalCfg(Section):
     enabled: bool
     prior: Annotated[float, Field(gt=0)]
@@ -300,8 +305,9 @@ class ToneCfg(Section):
     extra_sources: list[SourceCfg]
     test_sources: list[SourceCfg]
     group_column: str | None
-    features: Annotated[list[Literal["tfidf", "tone", "sentences"]], Field(min_length=1)]
+    features: Annotated[list[Literal["tfidf", "chars", "tone", "sentences"]], Field(min_length=1)]
     tone_features: list[str] | None
+    chars: CharsCfg
     model: str   # a registered classifier (research.tone.CLASSIFIERS: tone.<model>), checked by the tone kind
     C: Annotated[float, Field(gt=0)]
     class_weight: Literal["balanced"] | None

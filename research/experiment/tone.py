@@ -231,7 +231,9 @@ def tone_settings(config: Config) -> ToneSettings:
         max_iter=tone["max_iter"], calibration_folds=tone["calibration_folds"], nb_alpha=tone["nb_alpha"],
         tone_features=tone["tone_features"], tfidf_params=tfidf_params,
         sentence_threshold=tone["sentences"]["threshold"], sentence_min_words=tone["sentences"]["min_words"],
-        sentence_quantiles=tuple(tone["sentences"]["quantiles"]), random_state=config["seed"])
+        sentence_quantiles=tuple(tone["sentences"]["quantiles"]),
+        char_ngram_range=tuple(tone["chars"]["ngram_range"]), char_min_df=tone["chars"]["min_df"],
+        random_state=config["seed"])
 
 
 def _estimator(config: Config, scorers, confounding=None):

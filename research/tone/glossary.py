@@ -2,7 +2,8 @@
 
 The classifier names its features by the part of the model they come from:
 ``tone__booster`` (a stance-marker rate, :mod:`research.tone.features`),
-``tfidf__<word>`` (a word's TF-IDF weight), ``sentences__subjective_share`` (the share of
+``tfidf__<word>`` (a word's TF-IDF weight), ``chars__<letters>`` (a character n-gram's),
+``sentences__subjective_share`` (the share of
 sentences a sentence model calls subjective). :func:`readable_feature` turns such a name
 into words a reader knows, :func:`glossary` explains every feature that a report shows, and
 :func:`parse_reasons` reads the ``top_reasons`` column of ``predictions.csv``.
@@ -81,6 +82,9 @@ def _explain(name: str) -> tuple[str, str]:
         return TONE_FEATURES[rest]
     if part == "tfidf":
         return f"the word '{rest}'", "TF-IDF weight of the word (or phrase) in the document"
+    if part == "chars":   # char_wb n-grams: a word's edges are padded with one space
+        return (f"the letters '{rest}'",
+                "TF-IDF weight of the letter sequence inside words (a space marks a word's start or end)")
     if part == "sentences":
         model, _, kind = rest.rpartition("_")
         if model in SENTENCE_MODELS and kind in SENTENCE_KINDS:

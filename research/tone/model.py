@@ -5,7 +5,7 @@ Two axes:
 * **opinion** — ``build_classifier(...)`` returns an sklearn ``Pipeline`` whose
   ``predict_proba`` gives P(opinion) against reported news (or any label pair it is fit
   on). Features are any of ``tfidf`` (a bag of words: strong within one outlet, weak
-  across outlets), ``tone`` (:mod:`research.tone.features`) and ``sentences``
+  across outlets), ``chars`` (character 2-4-gram TF-IDF within word boundaries, ``tone.chars``), ``tone`` (:mod:`research.tone.features`) and ``sentences``
   (:mod:`research.tone.sentences`: shares of subjective / propaganda sentences).
 
 * **promotional** — :class:`PromotionalScorer`: one-sided, upbeat advocacy of its
@@ -74,7 +74,7 @@ __all__ = [
     "top_features",
 ]
 
-FEATURE_KINDS = ("tfidf", "tone", "sentences")
+FEATURE_KINDS = ("tfidf", "chars", "tone", "sentences")
 CLASSIFIERS: Registry[Callable[[ToneSettings], Any]] = Registry("tone classifier")
 """``"tone.logreg"``, ``"tone.linear_svm"``, ``"tone.naive_bayes"`` -> a function that builds
 the final estimator from :class:`ToneSettings`. A builder with ``nonnegative = True`` gets
@@ -99,6 +99,8 @@ class ToneSettings:
     sentence_threshold: float = 0.5
     sentence_min_words: int = 3
     sentence_quantiles: tuple[float, ...] = ()
+    char_ngram_range: tuple[int, int] = (2, 4)
+    char_min_df: int = 2
     random_state: int = 42
 
     def check(self, sentence_scorers: Any = None) -> None:
@@ -160,6 +162,9 @@ def build_classifier(settings: ToneSettings | None = None, /, *, tfidf: Any = No
     parts: list[tuple[str, Any]] = []
     if "tfidf" in s.features:
         parts.append(("tfidf", clone(tfidf) if tfidf is not None else TfidfVectorizer(**s.tfidf_params)))
+    if "chars" in s.features:   # character n-grams inside word boundaries: spelling, affixes, punctuation
+        parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(s.char_ngram_range),
+                                               min_df=s.char_min_df, sublinear_tf=True)))
     if "tone" in s.features:
         parts.append(("tone", Pipeline([("features", ToneFeatures(features=s.tone_features)),
                                         ("scale", scaler())])))

@@ -67,6 +67,7 @@ def test_tone_settings_agree_with_the_tone_and_vectorizer_sections(defaults):
     assert (s.sentence_threshold, s.sentence_min_words) == (tone["sentences"]["threshold"],
                                                             tone["sentences"]["min_words"])
     assert list(s.sentence_quantiles) == tone["sentences"]["quantiles"]
+    assert (list(s.char_ngram_range), s.char_min_df) == (tone["chars"]["ngram_range"], tone["chars"]["min_df"])
     assert s.random_state == defaults["seed"]
     # TF-IDF features: no defaults of our own; scikit-learn's are the vectorizer section's
     assert s.tfidf_params == {}

@@ -184,7 +184,7 @@ def test_builder_errors_name_the_parameter():
     with pytest.raises(ParameterError, match=r"^model must be one of tone\.logreg, tone\.linear_svm, "
                                              r"tone\.naive_bayes; got 'tone\.forest'"):
         build_classifier(features=("tone",), model="forest")
-    with pytest.raises(ParameterError, match=r"^features must be one or more of tfidf, tone, sentences"):
+    with pytest.raises(ParameterError, match=r"^features must be one or more of tfidf, chars, tone, sentences"):
         build_classifier(features=("tone", "bags"))
     with pytest.raises(ParameterError, match=r"^sentences must be trained sentence scorers"):
         build_classifier(features=("sentences",))
