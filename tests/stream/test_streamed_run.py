@@ -121,12 +121,13 @@ def _chunks(store: Path) -> list[Path]:
 
 
 def test_a_killed_run_is_resumed_from_its_verified_chunks(tmp_path):
-    """A real SIGKILL half-way through cleaning 20 Newsgroups; one stored chunk is then damaged.
+    """A real SIGKILL half-way through cleaning 20 Newsgroups (its first 8,000 posts, 20 chunks); one
+    stored chunk is then damaged.
     The re-run reuses the others (checksums verified), cleans the damaged one again, and gives
     the same cleaning as a run that was never interrupted."""
     store = tmp_path / "store"
-    sets = ["scale.stream=true", "scale.chunk_documents=1000", f"scale.store_dir={store}", "clean.workers=1",
-            "topics.num_topics=5", "topics.evaluate.coherence=[c_npmi]", "topics.nmf_sklearn_minibatch.max_iter=2"]
+    sets = ["scale.stream=true", "scale.chunk_documents=400", f"scale.store_dir={store}", "clean.workers=1",
+            "corpus.limit=8000", "topics.num_topics=5", "topics.evaluate.coherence=[c_npmi]", "topics.nmf_sklearn_minibatch.max_iter=2"]
     command = [sys.executable, "-m", "research", "experiment", "nmf_20newsgroups.yaml", "--results",
                str(tmp_path / "results"), *(a for s in sets for a in ("--set", s))]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -136,7 +137,7 @@ def test_a_killed_run_is_resumed_from_its_verified_chunks(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     done = _chunks(store)
-    assert 8 <= len(done) < 19, "the run should have been killed part-way through its 19 chunks"
+    assert 8 <= len(done) < 20, "the run should have been killed part-way through its 20 chunks"
     damaged = done[3]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -144,11 +145,11 @@ def test_a_killed_run_is_resumed_from_its_verified_chunks(tmp_path):
     config = load_config("nmf_20newsgroups.yaml", sets)
     resumed = run_experiment(config, results_dir=tmp_path / "results")
     cache = json.loads((resumed / "run.json").read_text())["clean_cache"]
-    assert cache["chunks"] == 19 and cache["chunks_reused"] == len(done) - 1
+    assert cache["chunks"] == 20 and cache["chunks_reused"] == len(done) - 1
     log = (resumed / "log.txt").read_text()
     assert "1 rejected (checksum)" in log
-    fresh = run_experiment(load_config("nmf_20newsgroups.yaml", [*sets[:1], "scale.chunk_documents=1000",
-                                                                 f"scale.store_dir={tmp_path / 'fresh'}", *sets[3:]]),
+    fresh = run_experiment(load_config("nmf_20newsgroups.yaml", [*sets[:2], f"scale.store_dir={tmp_path / 'fresh'}",
+                                                                 *sets[3:]]),
                            results_dir=tmp_path / "results")
     a, b = (pq.read_table(run / "cleaning.parquet") for run in (resumed, fresh))
     assert a.equals(b)
