@@ -27,6 +27,9 @@ import logging
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -91,6 +94,43 @@ def selection(data: Path) -> None:
                   f"   vs critical {hard['roc_auc']:.3f}{mark}")
 
 
+# other ways to join the two parts (2b): P(opinion) flattened, so that within opinion the
+# positivity decides, and P(opinion) only as a gate against reported news
+COMBINATIONS = {"P(opinion) x positivity (shipped)": lambda a, p: a * p,
+                "P(opinion)^0.25 x positivity": lambda a, p: a ** 0.25 * p,
+                "P(opinion)^0.5 x positivity": lambda a, p: a ** 0.5 * p,
+                "min(P(opinion) / 0.1, 1) x positivity": lambda a, p: np.minimum(a / 0.1, 1) * p + 1e-3 * a,
+                "min(P(opinion) / 0.3, 1) x positivity": lambda a, p: np.minimum(a / 0.3, 1) * p + 1e-3 * a}
+
+
+def opinion_fitter(fit):
+    """``fit`` whose model scores P(opinion) (for :func:`cross_fit_scores`)."""
+    def fitted(texts, labels):
+        model = fit(texts, labels)
+        column = list(model.classes_).index("opinion")
+        return SimpleNamespace(score_texts=lambda X: model.predict_proba(X)[:, column])
+    return fitted
+
+
+def combinations(data: Path, check) -> None:
+    """2b: each combination on the selection set (where a choice may be made) and, as a
+    diagnostic only, on the check (cross-fitted P(opinion) as in 2)."""
+    sel = selection_set(data)
+    fit = shipped_fitter()
+    sel_adv = opinion_fitter(fit)(*training_corpus(data, leave_news=SELECTION_NEWS)).score_texts(sel.texts)
+    check_adv = cross_fit_scores(check, data, opinion_fitter(fit))
+    scorer = PromotionalScorer(prior=4.0)
+    print("\n2b. other combinations of the two parts (prior 4): selection set, then the check "
+          "(diagnostic: not a choice)")
+    for name, join in COMBINATIONS.items():
+        cells = []
+        for labels, adv, texts in ((sel.labels, sel_adv, sel.texts), (check.labels, check_adv, check.texts)):
+            score = join(adv, scorer.positivity(texts))
+            cells.append(f"{axis_auc(labels, score, n_boot=0)['roc_auc']:.3f} / "
+                         f"{axis_auc(labels, score, negatives=[CRITICAL], n_boot=0)['roc_auc']:.3f}")
+        print(f"  {name:40s} selection {cells[0]}   check {cells[1]}   (vs rest / vs critical)")
+
+
 def report_auc(name: str, labels, scores, boot: int, seed: int) -> dict:
     rest = axis_auc(labels, scores, n_boot=boot, seed=seed)
     hard = axis_auc(labels, scores, negatives=[CRITICAL], n_boot=boot, seed=seed)
@@ -105,7 +145,8 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--select", action="store_true",
-                    help="also print the settings selection on the disjoint set (~3 min more)")
+                    help="also print the settings selection on the disjoint set and other ways to "
+                         "join the two parts (~5 min more)")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: shared data folder {args.data} not found; pass --data", file=sys.stderr)
@@ -132,6 +173,7 @@ def main(argv=None) -> int:
     print(f"  target ROC-AUC >= 0.85 (shipped, both): {'PASS' if ok else 'FAIL'}")
     if args.select:
         selection(args.data)
+        combinations(args.data, check)
 
     print("\n3. the sample, shipped config's model trained on all its training data")
     ids, texts = sample_texts()
