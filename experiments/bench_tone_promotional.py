@@ -146,7 +146,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--select", action="store_true",
                     help="also print the settings selection on the disjoint set and other ways to "
-                         "join the two parts (~5 min more)")
+                         "join the two parts (about a minute more)")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: shared data folder {args.data} not found; pass --data", file=sys.stderr)
