@@ -13,7 +13,6 @@ training part), grouped by ``tone.group_column``; the final model's threshold is
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -29,10 +28,10 @@ from research.errors import ConfigError, ModelError, ParameterError
 from research.experiment.kinds import register_kind
 from research.experiment.stages import Prepared, write_csv
 from research.experiment.tone_confounding import check_confounding, measure_run_confounding, write_confounding
+from research.experiment.tone_sentences import check_sentences, sentence_scorers
 from research.runs.artifacts import save_artifact
 from research.runs.folder import RunFolder
 from research.tone import (
-    SentenceScorer,
     ToneSettings,
     build_classifier,
     cross_validate,
@@ -42,7 +41,6 @@ from research.tone import (
 )
 from research.tone.calibration import write_group_calibration
 from research.tone.classifier import ToneClassifier
-from research.tone.embeddings import EXTRA_HINT
 from research.tone.evaluation import decide
 
 __all__ = ["load_training_documents", "score_documents", "tone_fitter"]
@@ -121,7 +119,7 @@ def precheck(config: Config) -> None:
     except ParameterError as exc:
         raise _at_config_key(exc) from None
     if "sentences" in tone["features"]:
-        _check_sentences(tone["sentences"])
+        check_sentences(tone["sentences"])
     check_confounding(config)
     if tone["test_sources"] and tone["unit"] == "paragraph":
         raise ModelError("tone.test_sources with tone.unit: paragraph is not supported; use tone.unit: document")
@@ -155,69 +153,6 @@ def _check_training(config: Config, labels: list[str], groups: list[Any] | None)
         if n_groups < need:
             raise ModelError(f"tone.group_column: {n_groups} group(s), fewer than the {need} folds of "
                              f"tone.evaluation.folds; lower the folds, use more groups or set tone.group_column: null")
-
-
-def _check_sentences(settings: dict[str, Any]) -> None:
-    """The sentence models' files, and the extra that embeddings and fine-tuning need."""
-    folder = Path(settings["subjectivity"])
-    for split in settings["subjectivity_splits"]:
-        if not (folder / f"{split}_en.tsv").is_file():
-            raise ConfigError(f"tone.sentences.subjectivity: no {split}_en.tsv in {folder} (tone.sentences."
-                              "subjectivity_splits); point it at the CheckThat 2025 English folder")
-    if settings["propaganda"] is not None and not Path(settings["propaganda"]).exists():
-        raise ConfigError(f"tone.sentences.propaganda: no such file: {settings['propaganda']}; point it at the "
-                          "shared data, set it to null or drop 'sentences' from tone.features")
-    if settings["fine_tune"] is not False and not settings["embeddings"]:
-        raise ConfigError("tone.sentences.fine_tune: needs tone.sentences.embeddings: true (the fine-tuned "
-                          "networks are averaged with the embeddings model)")
-    if settings["embeddings"]:
-        from research.tone.finetune import finetune_available
-
-        if not finetune_available():
-            raise ModelError(EXTRA_HINT)
-
-
-def _sentence_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def _sentence_scorers(config: Config, log: logging.Logger,
-                      metrics: dict[str, Any]) -> dict[str, SentenceScorer] | None:
-    """The trained subjectivity (and propaganda) sentence models; fine-tuning seconds per
-    seed go to the log and to ``metrics["sentence_models"]``."""
-    if "sentences" not in config["tone"]["features"]:
-        return None
-    settings = config["tone"]["sentences"]
-    folder = Path(settings["subjectivity"])
-    rows = [r for split in settings["subjectivity_splits"] for r in _sentence_rows(folder / f"{split}_en.tsv")]
-    fine_tune = settings["fine_tune"] if isinstance(settings["fine_tune"], bool) else tuple(settings["fine_tune"])
-    subjective = SentenceScorer(positive="SUBJ", C=settings["C"], class_weight=settings["class_weight"],
-                                char_ngrams=settings["char_ngrams"], embeddings=settings["embeddings"],
-                                fine_tune=fine_tune, fine_tune_epochs=settings["fine_tune_epochs"],
-                                fine_tune_threads=settings["fine_tune_threads"])
-    subjective.fit([r["sentence"] for r in rows], [r["label"] for r in rows])
-    scorers = {"subjective": subjective}
-    info: dict[str, Any] = {"subjective": {"sentences": len(rows), "splits": list(settings["subjectivity_splits"]),
-                                           "embeddings": settings["embeddings"]}}
-    if subjective.fine_tuned_ is not None:
-        seconds = {str(seed): round(t, 1) for seed, t in zip(subjective.fine_tuned_.seeds,
-                                                            subjective.fine_tuned_.fit_seconds_, strict=True)}
-        info["subjective"]["fine_tune_seconds"] = seconds
-        for seed, t in seconds.items():
-            log.info("fine-tuned subjectivity network, seed %s: %.1f s (%d epochs, %d sentences)", seed, t,
-                         settings["fine_tune_epochs"], len(rows))
-    lines: list[dict[str, str]] = []
-    if settings["propaganda"] is not None:
-        lines = [r for r in _sentence_rows(Path(settings["propaganda"]))
-                 if len(r["sentence"].split()) >= settings["min_words"]]
-        propaganda = SentenceScorer(positive="1", C=settings["C"], class_weight=settings["class_weight"],
-                                    char_ngrams=settings["char_ngrams"])
-        scorers["propaganda"] = propaganda.fit([r["sentence"] for r in lines], [r["propaganda"] for r in lines])
-        info["propaganda"] = {"sentences": len(lines)}
-    log.info("sentence models: %d CheckThat sentences, %d PTC lines", len(rows), len(lines))
-    metrics["sentence_models"] = info
-    return scorers
 
 
 def tone_settings(config: Config) -> ToneSettings:
@@ -294,7 +229,7 @@ def tone_fitter(config: Config, log=None):
     final model (sentence models trained once, the config's features, classifier, threshold
     and calibration), for benches and tests that need the config's model on other data.
     ``tone.confounding`` is not applied: a run measures it on its own training groups."""
-    scorers = _sentence_scorers(config, log or logging.getLogger("research"), {})
+    scorers = sentence_scorers(config, log or logging.getLogger("research"), {})
     estimator = _estimator(config, scorers)
     return lambda texts, labels, groups=None: _fit_final(config, estimator, texts, labels, groups)
 
@@ -364,7 +299,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
                  "conclusions about tone; train on the shared data sets for real use")
     metrics: dict[str, Any] = {"evaluation": "cross_validation"}
     with run.stage("sentence models"):
-        scorers = _sentence_scorers(config, run.log, metrics)
+        scorers = sentence_scorers(config, run.log, metrics)
     with run.stage("feature confounding"):
         confounding = measure_run_confounding(config, run, texts, labels, groups, scorers)
     estimator = _estimator(config, scorers, confounding)
