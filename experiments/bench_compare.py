@@ -12,6 +12,7 @@ Run: ``.venv/bin/python experiments/bench_compare.py [N ...]`` (run folders; def
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -108,7 +109,9 @@ def time_command(args: list[str], repeat: int = 3) -> tuple[float, float, str]:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [200, 1000]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[200, 1000], help="run folders per table")
+    sizes = parser.parse_args().sizes
     work = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     try:
         bases = base_runs(work / "bases")

@@ -17,6 +17,7 @@ and the NPMI. Needs the spark extra (``make spark``) and Java 17+.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def measure(name: str, sets: list[str], cores: int) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()   # --help; no options
     try:
         import pyspark  # noqa: F401
     except ImportError:

@@ -9,6 +9,7 @@ many kept documents have identical tokens. Seconds are wall time of each cleanin
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -49,6 +50,7 @@ def compare(config_name: str, source: str | None) -> list[str]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()   # --help; no options
     if shared_data() is None:
         print("bench_stream_clean: ../shared/data not found; skipped")
         return
