@@ -224,7 +224,7 @@ def _fit_final(config: Config, estimator, texts, labels, groups) -> ToneClassifi
         raise _at_config_key(exc) from None
 
 
-def tone_fitter(config: Config, log=None):
+def tone_fitter(config: Config, log: logging.Logger | None = None):
     """``fit(texts, labels, groups=None) -> ToneClassifier`` as a run of ``config`` fits its
     final model (sentence models trained once, the config's features, classifier, threshold
     and calibration), for benches and tests that need the config's model on other data.

@@ -44,7 +44,7 @@ def _sentence_rows(path: Path) -> list[dict[str, str]]:
 
 
 def sentence_scorers(config: Config, log: logging.Logger,
-                      metrics: dict[str, Any]) -> dict[str, SentenceScorer] | None:
+                     metrics: dict[str, Any]) -> dict[str, SentenceScorer] | None:
     """The trained subjectivity (and propaganda) sentence models; fine-tuning seconds per
     seed go to the log and to ``metrics["sentence_models"]``."""
     if "sentences" not in config["tone"]["features"]:
@@ -67,7 +67,7 @@ def sentence_scorers(config: Config, log: logging.Logger,
         info["subjective"]["fine_tune_seconds"] = seconds
         for seed, t in seconds.items():
             log.info("fine-tuned subjectivity network, seed %s: %.1f s (%d epochs, %d sentences)", seed, t,
-                         settings["fine_tune_epochs"], len(rows))
+                     settings["fine_tune_epochs"], len(rows))
     lines: list[dict[str, str]] = []
     if settings["propaganda"] is not None:
         lines = [r for r in _sentence_rows(Path(settings["propaganda"]))

@@ -3,10 +3,10 @@
 The classifier names its features by the part of the model they come from:
 ``tone__booster`` (a stance-marker rate, :mod:`research.tone.features`),
 ``tfidf__<word>`` (a word's TF-IDF weight), ``chars__<letters>`` (a character n-gram's),
-``sentences__subjective_share`` (the share of
-sentences a sentence model calls subjective). :func:`readable_feature` turns such a name
-into words a reader knows, :func:`glossary` explains every feature that a report shows, and
-:func:`parse_reasons` reads the ``top_reasons`` column of ``predictions.csv``.
+``sentences__subjective_share`` (the share of sentences a sentence model calls subjective).
+:func:`readable_feature` turns such a name into words a reader knows, :func:`glossary`
+explains every feature that a report shows, and :func:`parse_reasons` reads the
+``top_reasons`` column of ``predictions.csv``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Two axes:
 * **opinion** — ``build_classifier(...)`` returns an sklearn ``Pipeline`` whose
   ``predict_proba`` gives P(opinion) against reported news (or any label pair it is fit
   on). Features are any of ``tfidf`` (a bag of words: strong within one outlet, weak
-  across outlets), ``chars`` (character 2-4-gram TF-IDF within word boundaries, ``tone.chars``), ``tone`` (:mod:`research.tone.features`) and ``sentences``
+  across outlets), ``chars`` (character 2-4-gram TF-IDF within word boundaries,
+  ``tone.chars``), ``tone`` (:mod:`research.tone.features`) and ``sentences``
   (:mod:`research.tone.sentences`: shares of subjective / propaganda sentences).
 
 * **promotional** — :class:`PromotionalScorer`: one-sided, upbeat advocacy of its
