@@ -18,10 +18,10 @@ import numpy as np
 
 from research.corpus.read import read_corpus
 from research.errors import ConfigError, RunError
-from research.experiment.stages import write_csv
 from research.runs.folder import RunFolder
 from research.runs.report import write_report
 from research.runs.reuse import UnscorableWarning, load_run
+from research.util.tables import write_csv
 
 __all__ = ["apply_run"]
 

@@ -15,8 +15,9 @@ from typing import Any
 from research.config.load import Config
 from research.errors import ConfigError
 from research.evaluate import seed_drift, seed_word_topics
-from research.experiment.stages import Prepared, write_csv
+from research.experiment.stages import Prepared
 from research.runs.folder import RunFolder
+from research.util.tables import write_csv
 
 __all__ = ["resolve_seed_words", "write_seed_report"]
 

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from research.corpus.documents import Document
-from research.experiment.stages import write_csv
 from research.runs.folder import RunFolder
 from research.runs.reuse import UnscorableWarning, load_run
 from research.spark.read import read_frame, spark_errors, tidy_parquet
 from research.spark.session import EngineError, owned_session, session_info
 from research.util.batches import batched
+from research.util.tables import write_csv
 
 __all__ = ["score_on_spark"]
 

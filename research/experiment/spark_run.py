@@ -26,7 +26,6 @@ import numpy as np
 from research.clean.cleaner import TOKEN_PATTERN
 from research.config.load import Config
 from research.errors import ConfigError, ModelError
-from research.experiment.stages import write_csv
 from research.experiment.streamed import HEATMAP_ROWS, metrics_by_k, stream_blockers, write_topic_tables
 from research.experiment.topic import _best, _ks, build_model
 from research.runs.artifacts import save_artifact
@@ -44,6 +43,7 @@ from research.spark.topics import (
 )
 from research.spark.vectorise import check_hashing, fit_spark_vectorizer, matrix_rows
 from research.stream.topics import LabelTable, epochs_for
+from research.util.tables import write_csv
 
 __all__ = ["SPARK_KINDS", "check_spark_settings", "run_spark"]
 

@@ -30,7 +30,6 @@ from research.corpus.documents import Document
 from research.corpus.read import iter_documents, reading
 from research.errors import ConfigError, CorpusError, ModelError
 from research.evaluate import heldout_fit, month_of, topic_diversity, topic_similarity
-from research.experiment.stages import write_csv
 from research.experiment.topic import _best, _distinctive, _draw, _ks, build_model
 from research.experiment.topic_reduce import labels_of
 from research.runs.artifacts import save_artifact
@@ -49,6 +48,7 @@ from research.stream.topics import (
 from research.stream.vectorise import MatrixParts, fit_vocabulary, transform_tokens
 from research.topics import TOPIC_BACKENDS
 from research.topics._base import TopicResult
+from research.util.tables import write_csv
 from research.util.workers import helpers_for
 
 __all__ = ["STREAMABLE", "check_stream_settings", "metrics_by_k", "read_or_stream", "run_streamed", "stream_blockers",

@@ -26,7 +26,7 @@ from research.corpus.documents import STANDARD_FIELDS, Document
 from research.corpus.read import read_corpus
 from research.errors import ConfigError, ModelError, ParameterError
 from research.experiment.kinds import register_kind
-from research.experiment.stages import Prepared, write_csv
+from research.experiment.stages import Prepared
 from research.experiment.tone_confounding import check_confounding, measure_run_confounding, write_confounding
 from research.experiment.tone_sentences import check_sentences, sentence_scorers
 from research.runs.artifacts import save_artifact
@@ -42,6 +42,7 @@ from research.tone import (
 from research.tone.calibration import write_group_calibration
 from research.tone.classifier import ToneClassifier
 from research.tone.evaluation import decide
+from research.util.tables import write_csv
 
 __all__ = ["load_training_documents", "score_documents", "tone_fitter"]
 

@@ -9,7 +9,7 @@ reported but always kept (a run warns when one fails the test).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,10 @@ import numpy as np
 
 from research.config.load import Config
 from research.errors import ConfigError, ModelError
-from research.experiment.stages import write_csv
 from research.runs.folder import RunFolder
 from research.tone import FEATURE_NAMES, ToneFeatures, linear_weights, sentence_features
 from research.tone.confounding import ConfoundingRow, measure_confounding, select_features
+from research.util.tables import write_csv
 
 __all__ = ["Confounding", "check_confounding", "measure_run_confounding", "write_confounding"]
 
@@ -91,8 +91,7 @@ def _keep_sentence_shares(rows: list[ConfoundingRow], run: RunFolder) -> list[Co
     if stuck:
         run.warn(f"tone.confounding: sentence features {', '.join(r.feature for r in stuck)} fail max_ratio "
                  "but are kept (only tone features can be dropped)")
-    return [ConfoundingRow(r.feature, r.outlet_spread, r.genre_spread, r.ratio, True) if r in stuck else r
-            for r in rows]
+    return [replace(r, kept=True) if r in stuck else r for r in rows]
 
 
 def write_confounding(path: Path, confounding: Confounding | None, pipeline: Any, positive: str) -> None:

@@ -32,7 +32,7 @@ from research.evaluate import (
 from research.experiment.guided import resolve_seed_words, write_seed_report
 from research.experiment.kinds import register_kind
 from research.experiment.over_time import over_time_table
-from research.experiment.stages import Prepared, write_csv
+from research.experiment.stages import Prepared
 from research.experiment.topic_groups import check_compare_field, comparison, write_by_group
 from research.experiment.topic_reduce import labels_of, reduce_best, reducing, write_representatives
 from research.runs.artifacts import save_artifact
@@ -41,6 +41,7 @@ from research.topics import TOPIC_BACKENDS, build_topic_model
 from research.topics.layout import document_labels, write_intertopic
 from research.topics.ldavis import ldavis_page
 from research.util.progress import progress_iter
+from research.util.tables import write_csv
 from research.util.workers import call
 from research.vectorise import term_counts
 

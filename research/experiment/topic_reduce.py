@@ -18,12 +18,13 @@ import numpy as np
 from research.config.load import Config
 from research.errors import ModelError
 from research.evaluate import topic_stability
-from research.experiment.stages import Prepared, write_csv
+from research.experiment.stages import Prepared
 from research.runs.folder import RunFolder
 from research.topics import TopicResult
 from research.topics.labels import topic_labels
 from research.topics.merge import MergedTopicModel, Reduction, merge_groups, merge_matrix
 from research.topics.representative import representative_documents, titles_of
+from research.util.tables import write_csv
 
 __all__ = ["HELDOUT_KEYS", "labels_of", "merged", "reduce_best", "reducing", "write_representatives"]
 

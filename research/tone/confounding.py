@@ -37,7 +37,7 @@ themselves noisy; the ratio is a screening rule, checked by leave-one-outlet-out
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -115,9 +115,8 @@ def select_features(table: Sequence[ConfoundingRow], max_ratio: float | None) ->
     """The table with ``kept`` set: a feature stays when its ratio is at most ``max_ratio``
     (``None`` keeps every feature). Refuses a threshold that would drop every feature."""
     if max_ratio is None:
-        return [ConfoundingRow(r.feature, r.outlet_spread, r.genre_spread, r.ratio, True) for r in table]
-    out = [ConfoundingRow(r.feature, r.outlet_spread, r.genre_spread, r.ratio, r.ratio <= max_ratio)
-           for r in table]
+        return [replace(r, kept=True) for r in table]
+    out = [replace(r, kept=r.ratio <= max_ratio) for r in table]
     if not any(r.kept for r in out):
         best = min(r.ratio for r in table)
         raise ModelError(f"tone.confounding.max_ratio: {max_ratio} drops every feature (lowest ratio "
