@@ -38,7 +38,8 @@ def _matrix(config: Config, texts: list[str], scorers) -> tuple[np.ndarray, list
     names = list(tone["tone_features"] or FEATURE_NAMES) if "tone" in tone["features"] else []
     blocks = [ToneFeatures(features=names).fit(texts).transform(texts)] if names else []
     if scorers and "sentences" in tone["features"]:
-        shares = sentence_features(scorers, tone["sentences"]["threshold"], tone["sentences"]["min_words"]).fit()
+        s = tone["sentences"]
+        shares = sentence_features(scorers, s["threshold"], s["min_words"], s["quantiles"]).fit()
         blocks.append(shares.transform(texts))
         names += [str(n) for n in shares.get_feature_names_out()]
     return np.hstack(blocks), names

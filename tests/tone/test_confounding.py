@@ -164,6 +164,28 @@ def test_a_leave_one_group_out_run_scores_every_group_out_of_fold(genre_run):
     assert all(r["p_opinion"] != "" for r in rows)
 
 
+def test_the_confounding_table_lists_every_sentence_feature_the_model_uses(tmp_path, shared_data):
+    """Quantiles of the sentence probabilities are model features, so the table measures them too."""
+    config = load_config(data={
+        "corpus": {"source": str(shared_data / "webis_editorials" / "webis_editorials.jsonl"),
+                   "label_column": "genre", "where": {"outlet": ["aljazeera", "foxnews"]}},
+        "model": {"kind": "tone"},
+        "tone": {"label_map": {"editorial": "opinion", "reported_news": "reported_news"},
+                 "group_column": "outlet", "features": ["sentences"],
+                 "sentences": {"propaganda": None, "subjectivity_splits": ["train"], "quantiles": [0.5, 0.9]},
+                 "extra_sources": [{"source": str(shared_data / "bbc_news" / "bbc_news.jsonl"),
+                                    "label": "reported_news", "group_column": "category", "max_documents": 80,
+                                    "where": {"category": ["business", "sport"]}}],
+                 "promotional": {"enabled": False},
+                 "evaluation": {"scheme": "group", "folds": 2, "bootstrap": 20}}})
+    run = research.run_experiment(config, results_dir=tmp_path)
+    with open(run / "feature_confounding.csv", encoding="utf-8", newline="") as handle:
+        table = {r["feature"]: r for r in csv.DictReader(handle)}
+    used = {str(n).split("__", 1)[1] for n in load_run(run).model.pipeline_[:-1].get_feature_names_out()}
+    assert used == set(table) == {"subjective_share", "subjective_mean", "subjective_q50", "subjective_q90"}
+    assert all(r["weight"] != "" and np.isfinite(float(r["ratio"])) for r in table.values())
+
+
 @pytest.mark.parametrize(("overrides", "error"), [
     (["tone.confounding.max_ratio=-1"], ConfigError),
     (["tone.confounding.max_ratio=1.0"], ConfigError),          # tone.yaml: paragraphs, no groups
