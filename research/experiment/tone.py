@@ -302,7 +302,7 @@ def run_tone(config: Config, run: RunFolder, prepared: Prepared) -> dict[str, An
     with run.stage("sentence models"):
         scorers = sentence_scorers(config, run.log, metrics)
     with run.stage("feature confounding"):
-        confounding = measure_run_confounding(config, run, texts, labels, groups, scorers)
+        confounding = measure_run_confounding(config, run, texts, labels, groups, scorers, tone_settings(config))
     estimator = _estimator(config, scorers, confounding)
     with run.stage("cross-validate"):
         cv = _cross_validate(config, estimator, texts, labels, groups)

@@ -18,7 +18,7 @@ import numpy as np
 from research.config.load import Config
 from research.errors import ConfigError, ModelError
 from research.runs.folder import RunFolder
-from research.tone import FEATURE_NAMES, ToneFeatures, linear_weights, sentence_features
+from research.tone import FEATURE_NAMES, ToneFeatures, ToneSettings, linear_weights
 from research.tone.confounding import ConfoundingRow, measure_confounding, select_features
 from research.util.tables import write_csv
 
@@ -33,13 +33,12 @@ class Confounding:
     tone_features: tuple[str, ...] | None
 
 
-def _matrix(config: Config, texts: list[str], scorers) -> tuple[np.ndarray, list[str]]:
-    tone = config["tone"]
-    names = list(tone["tone_features"] or FEATURE_NAMES) if "tone" in tone["features"] else []
+def _matrix(model: ToneSettings, texts: list[str], scorers) -> tuple[np.ndarray, list[str]]:
+    """The tone and sentence feature columns ``model`` builds, unscaled."""
+    names = list(model.tone_features or FEATURE_NAMES) if "tone" in model.features else []
     blocks = [ToneFeatures(features=names).fit(texts).transform(texts)] if names else []
-    if scorers and "sentences" in tone["features"]:
-        s = tone["sentences"]
-        shares = sentence_features(scorers, s["threshold"], s["min_words"], s["quantiles"]).fit()
+    if scorers and "sentences" in model.features:
+        shares = model.sentence_shares(scorers).fit()
         blocks.append(shares.transform(texts))
         names += [str(n) for n in shares.get_feature_names_out()]
     return np.hstack(blocks), names
@@ -57,9 +56,10 @@ def check_confounding(config: Config) -> None:
 
 
 def measure_run_confounding(config: Config, run: RunFolder, texts: list[str], labels: list[str],
-                            groups: list[str] | None, scorers) -> Confounding | None:
-    """The confounding table of the training documents, or None when it cannot be measured
-    (no tone or sentence features, no groups; an error instead when ``max_ratio`` asks for it)."""
+                            groups: list[str] | None, scorers, model: ToneSettings) -> Confounding | None:
+    """The confounding table of the training documents over the features ``model`` (the run's
+    classifier settings) builds, or None when it cannot be measured (no tone or sentence
+    features, no groups; an error instead when ``max_ratio`` asks for it)."""
     settings, tone = config["tone"]["confounding"], config["tone"]
     wanted = settings["max_ratio"] is not None
     if not {"tone", "sentences"} & set(tone["features"]) or groups is None:
@@ -67,7 +67,7 @@ def measure_run_confounding(config: Config, run: RunFolder, texts: list[str], la
             raise ModelError("tone.confounding.max_ratio: needs tone or sentences features and training groups "
                              "(tone.group_column or a source's group_column); set it to null")
         return None
-    X, names = _matrix(config, texts, scorers)
+    X, names = _matrix(model, texts, scorers)
     try:
         table = measure_confounding(X, labels, groups, names, settings["min_documents"])
     except ModelError:

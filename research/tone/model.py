@@ -61,7 +61,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from research.errors import ConfigError, ModelError, ParameterError
 from research.tone.features import ToneFeatures, polarity_counts
-from research.tone.sentences import sentence_features
+from research.tone.sentences import SentenceShares, sentence_features
 from research.util.registry import Registry
 
 __all__ = [
@@ -119,6 +119,12 @@ class ToneSettings:
             raise ParameterError("sentences", "trained sentence scorers when 'sentences' is in features",
                                  sentence_scorers)
 
+    def sentence_shares(self, sentence_scorers: Any) -> SentenceShares:
+        """The ``sentences`` features of these settings over ``{name: fitted scorer}`` (the model's
+        step, and the columns the outlet-confounding table measures)."""
+        return sentence_features(dict(sentence_scorers or {}), threshold=self.sentence_threshold,
+                                 min_words=self.sentence_min_words, quantiles=self.sentence_quantiles)
+
 
 @CLASSIFIERS.register("tone.logreg")
 def _logreg(s: ToneSettings) -> Any:
@@ -170,9 +176,8 @@ def build_classifier(settings: ToneSettings | None = None, /, *, tfidf: Any = No
         parts.append(("tone", Pipeline([("features", ToneFeatures(features=s.tone_features)),
                                         ("scale", scaler())])))
     if "sentences" in s.features:
-        shares = sentence_features(dict(sentence_scorers or {}), threshold=s.sentence_threshold,
-                                   min_words=s.sentence_min_words, quantiles=s.sentence_quantiles)
-        parts.append(("sentences", Pipeline([("features", shares), ("scale", scaler())])))
+        parts.append(("sentences", Pipeline([("features", s.sentence_shares(sentence_scorers)),
+                                             ("scale", scaler())])))
     return Pipeline([("features", FeatureUnion(parts)), ("clf", builder(s))])
 
 
